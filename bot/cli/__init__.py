@@ -1,0 +1,55 @@
+"""`python -m bot`: serve, and the operator's subcommands.
+
+Each subcommand lives in its own module with `register(subparsers)`, which adds a parser
+whose default `func(args) -> int` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Module names under bot.cli, in the order `--help` lists them.
+SUBCOMMANDS = (
+    "serve",
+    "migrate",
+    "chat",
+    "cases",
+    "analyze",
+    "evaluate",
+    "templates",
+    "slack_sandbox",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"bot.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bot.cli.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or [])])
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result: int = func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
