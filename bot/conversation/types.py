@@ -38,6 +38,27 @@ TOPICS: tuple[Topic, ...] = (
 )
 EMOTIONS: tuple[Emotion, ...] = ("frustrated", "angry", "anxious", "sad", "confused")
 
+# Intents beside the topic. Money decisions and privacy requests go to a person;
+# how-tos get self-serve steps first; the rest steer the dialogue.
+INTENTS: tuple[str, ...] = (
+    "refund_request",  # wants money back
+    "fee_waiver",  # wants a fee or late-cancellation charge waived
+    "session_credit",  # wants a free / replacement session
+    "privacy_export",  # wants a copy of their data
+    "privacy_erase",  # wants data deleted
+    "privacy_breach",  # reports their data was exposed / account used by someone else
+    "howto_reset_password",
+    "howto_reschedule",
+    "howto_switch_therapist",
+    "howto_cancel",
+    "howto_receipt",
+    "greeting",
+    "thanks",  # thanks / it worked
+    "affirm",  # yes / that's right
+    "deny",  # no / that's not it
+    "still_stuck",  # the steps did not help
+)
+
 
 @dataclass(frozen=True)
 class Understanding:
@@ -50,6 +71,8 @@ class Understanding:
     signals: tuple[str, ...] = ()
     # Why safety fired (e.g. "ideation_passive"); for audit only, never shown in Slack.
     safety_kind: str | None = None
+    # Finer-grained requests the decision needs, drawn from INTENTS.
+    intents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
