@@ -1,0 +1,91 @@
+"""One typed Settings object, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Placeholders that must never reach production; development may use them.
+DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
+DEV_SIGNING_SECRET = "sandbox-signing-secret"
+DEV_BOT_TOKEN = "xoxb-sandbox-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "0.0.0.0"
+    port: int = 8080
+    # Where the person's browser reaches us; used for the widget and Origin checks.
+    public_url: str | None = None
+
+    database_url: str = "sqlite+aiosqlite:///./supportbot.db"
+    # The default local SQLite database migrates itself at start-up; a shared database
+    # (PostgreSQL) is migrated by the Procfile's release phase (`python -m bot migrate`).
+    auto_migrate: bool | None = None
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str = DEV_SIGNING_SECRET
+    slack_app_token: str | None = None
+    # Point the Slack client at another Web API (the standalone sandbox, a proxy).
+    slack_api_url: str | None = None
+
+    token_secret: str = DEV_TOKEN_SECRET
+    token_ttl_s: int = 24 * 3600
+    # Shared with the host platform to verify user ids (identity verification).
+    identity_secret: str | None = None
+
+    data_dir: Path | None = None
+    default_region: str = "US"
+    retention_days: int = 90
+
+    max_message_chars: int = 4000
+    outbox_poll_s: float = 1.0
+    # Crisis cards are re-pinged this often until someone claims them.
+    crisis_reping_s: float = 180.0
+
+    log_level: str = "INFO"
+    enabled_features: list[str] = Field(default_factory=list)
+
+    @property
+    def sandbox(self) -> bool:
+        """With no Slack token we run against the built-in local Slack."""
+        return not self.slack_bot_token
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.is_sqlite
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        # Heroku hands out postgres:// URLs; we speak to PostgreSQL through asyncpg.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.token_secret == DEV_TOKEN_SECRET or len(self.token_secret) < 32:
+            problems.append("TOKEN_SECRET must be set to a random string of 32+ characters")
+        if not self.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN is required in production")
+        if self.slack_signing_secret == DEV_SIGNING_SECRET:
+            problems.append("SLACK_SIGNING_SECRET must be the Slack app's signing secret")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

@@ -1,0 +1,63 @@
+"""Apply and check Alembic migrations from async code (the server) and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from bot.store.db import Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    def _run(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_run)
+
+
+async def ensure_migrated(db: Database, *, auto: bool) -> None:
+    """Refuse to run on a database behind the code, unless allowed to catch it up."""
+    if await current_revision(db) == head_revision():
+        return
+    if auto:
+        await upgrade(db)
+        return
+    raise NotMigrated(
+        "the database schema is not up to date: run `python -m bot migrate` "
+        "(the Procfile's release phase does this on deploy)"
+    )

@@ -1,0 +1,129 @@
+"""The case store's tables. Every hand-off and every side effect is a row here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CaseBase(SQLModel):
+    ref: str = Field(index=True, unique=True, max_length=16)
+    person_ref: str | None = Field(default=None, index=True, max_length=255)
+    locale: str = Field(default="en", max_length=16)
+    region: str | None = Field(default=None, max_length=8)
+    topic: str | None = Field(default=None, max_length=32)
+    severity: str | None = Field(default=None, max_length=16)
+    status: str = Field(default="bot", index=True, max_length=16)  # bot|queued|agent|resolved
+    queue: str | None = Field(default=None, max_length=32)
+    assignee: str | None = Field(default=None, max_length=32)
+    assignee_name: str | None = Field(default=None, max_length=80)
+    urgent: bool = False
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    preferred_contact: str | None = Field(default=None, max_length=32)
+
+
+class Case(CaseBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("slack_channel", "slack_ts", name="uq_case_slack_card"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    last_seq: int = 0
+    engine_state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+
+
+class CasePublic(CaseBase):
+    id: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_message_seq"),
+        UniqueConstraint("case_id", "client_id", name="uq_message_client_id"),
+        UniqueConstraint("case_id", "slack_ts", name="uq_message_slack_ts"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    seq: int
+    sender: str = Field(max_length=8)  # user|bot|agent|system
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # Agent notes stay in Slack and the store; the person never sees them.
+    internal: bool = False
+    author_id: str | None = Field(default=None, max_length=32)
+    author_name: str | None = Field(default=None, max_length=80)
+    client_id: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+
+
+class HandOff(SQLModel, table=True):
+    __table_args__ = (Index("ix_handoff_case_status", "case_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", max_length=32)
+    queue: str = Field(max_length=32)
+    reason: str = Field(max_length=64)
+    severity: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16)  # open|claimed|resolved|transferred
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    claimed_by: str | None = Field(default=None, max_length=32)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    pings: int = 0
+    created_at: datetime
+    posted_at: datetime | None = None
+    claimed_at: datetime | None = None
+    first_agent_reply_at: datetime | None = None
+    resolved_at: datetime | None = None
+    last_pinged_at: datetime | None = None
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: who did what to a case, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    handoff_id: int | None = Field(default=None, foreign_key="handoff.id")
+    kind: str = Field(max_length=48)
+    actor: str = Field(max_length=48)  # "bot", "system", "person", or a Slack user id
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime
+
+
+class OutboxItem(SQLModel, table=True):
+    """A side effect (a Slack call) written in the same transaction as the change behind it."""
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "priority", "id"),
+        Index("ix_outbox_ordering", "ordering_key", "status", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    # Items sharing a key are delivered strictly in id order (one case's card, then its
+    # updates and thread messages).
+    ordering_key: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=64)
+    priority: int = 0  # higher first; crisis items jump the queue
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="pending", max_length=16)  # pending|done|parked
+    attempts: int = 0
+    next_attempt_at: datetime
+    locked_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=255)
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+class SeenKey(SQLModel, table=True):
+    """Idempotency keys: Slack event ids and request signatures we have already handled."""
+
+    key: str = Field(primary_key=True, max_length=128)
+    created_at: datetime = Field(index=True)
