@@ -1,0 +1,244 @@
+"""Redaction of personal data from free text before it leaves the case store.
+
+Slack cards, thread copies and log lines get text that went through `redact`; the
+design rule is "minimum necessary": no name, email, phone, card number or national id
+number outside the store. Over-redaction costs readability; under-redaction leaks
+health-adjacent data, so ambiguous long digit runs lean towards redaction, while short
+everyday numbers (amounts, dates, times, case refs, years) are left alone.
+
+Passes run from the most specific pattern to the least, and every placeholder is free
+of digits, so a later pass never re-reads what an earlier one replaced.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import phonenumbers
+
+EMAIL = "[email]"
+PHONE = "[phone]"
+CARD = "[card]"
+SSN = "[ssn]"
+PERSONNUMMER = "[personnummer]"
+NAME = "[name]"
+
+DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "SE", "IE")
+
+# Deliberately looser than RFC 5322: anything shaped like local@domain.tld goes.
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
+
+# Swedish personnummer / samordningsnummer (Skatteverket, SKV 704 and SKV 707):
+# [CC]YYMMDD, then "-" (or "+" once the holder turns 100, or nothing), then three serial
+# digits and a Luhn check digit computed over the ten digits YYMMDDNNN.
+# A samordningsnummer adds 60 to the day.
+_PERSONNUMMER_RE = re.compile(
+    r"(?<![\w+-])(?P<century>(?:18|19|20))?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
+    r"(?:[-+ ])?(?P<serial>\d{3})(?P<check>\d)(?![\w-])"
+)
+
+# US SSN (SSA, "Social Security Number Randomization"): area 001-899 except 666,
+# group 01-99, serial 0001-9999. Only the separated form is matched: nine bare digits
+# are just as often an order or account number.
+_SSN_RE = re.compile(
+    r"(?<![\w-])(?P<area>\d{3})(?P<sep>[- ])(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})(?![\w-])"
+)
+
+# Payment card numbers are 13-19 digits (ISO/IEC 7812) with a Luhn check digit, usually
+# written in groups separated by spaces or dashes. A run of digit groups is matched whole,
+# then searched for a Luhn-valid window, so a card followed by another number still goes.
+_DIGIT_GROUPS_RE = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+_CARD_MIN_DIGITS = 13
+_CARD_MAX_DIGITS = 19
+
+# "+" then a country code: E.164 allows at most 15 digits. A number phonenumbers does not
+# know to be valid (a fictional exchange, a new range) is still someone's number when
+# written in international form, so it is redacted on shape alone.
+_INTERNATIONAL_RE = re.compile(r"(?<![\w+])\+\d[\d ().-]{5,20}\d(?![\w])")
+_E164_MIN_DIGITS = 8
+_E164_MAX_DIGITS = 15
+
+_EDGE_PUNCTUATION_RE = re.compile(r"^\W+|\W+$")
+
+
+def redact(
+    text: str,
+    *,
+    known_names: Iterable[str] = (),
+    regions: Sequence[str] = DEFAULT_REGIONS,
+) -> str:
+    """Replace personal data in `text` with placeholders.
+
+    Emails become "[email]", Swedish personnummer and samordningsnummer "[personnummer]",
+    US SSNs "[ssn]", Luhn-valid card numbers "[card]", phone numbers valid in any of
+    `regions` (or written with a "+" country code) "[phone]", and each of `known_names`
+    (whole name and its parts, case-insensitive, whole words only) "[name]".
+
+    Args:
+        text: free text, e.g. a message or the bot's reflected summary.
+        known_names: the person's names as known to the platform (display name, first
+            and last name). Empty strings are ignored.
+        regions: ISO 3166 region codes whose national phone formats are recognised.
+    """
+    if not text:
+        return text
+    text = _EMAIL_RE.sub(EMAIL, text)
+    text = _PERSONNUMMER_RE.sub(_personnummer_or_keep, text)
+    text = _SSN_RE.sub(_ssn_or_keep, text)
+    text = _DIGIT_GROUPS_RE.sub(_redact_cards_in_run, text)
+    text = _redact_phones(text, regions)
+    text = _redact_names(text, known_names)
+    return text
+
+
+def escape_slack(text: str) -> str:
+    """Escape `&`, `<` and `>` as Slack mrkdwn requires.
+
+    Slack reads `<!channel>`, `<@U123>` and `<https://x|label>` as control sequences;
+    once escaped, user text can neither ping anyone nor disguise a link. Not idempotent:
+    escape exactly once, right before the text goes into a Slack payload.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_for_slack(text: str, *, known_names: Iterable[str] = ()) -> str:
+    """Redact personal data, then escape for Slack mrkdwn.
+
+    Args:
+        text: user-derived text headed for a Slack card or thread.
+        known_names: the person's known names, see `redact`.
+    """
+    return escape_slack(redact(text, known_names=known_names))
+
+
+def luhn_valid(digits: str) -> bool:
+    """True if the string of ASCII digits passes the Luhn (mod 10) check."""
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _personnummer_or_keep(match: re.Match[str]) -> str:
+    month = int(match["mm"])
+    day = int(match["dd"])
+    if day > 60:  # samordningsnummer
+        day -= 60
+    if not 1 <= month <= 12 or day < 1:
+        return match[0]
+    century = match["century"]
+    # Without a century the year is ambiguous; a leap year keeps 29 February possible.
+    year = int(century + match["yy"]) if century else 2000
+    if day > calendar.monthrange(year, month)[1]:
+        return match[0]
+    ten_digits = match["yy"] + match["mm"] + match["dd"] + match["serial"] + match["check"]
+    if not luhn_valid(ten_digits):
+        return match[0]
+    return PERSONNUMMER
+
+
+def _ssn_or_keep(match: re.Match[str]) -> str:
+    area, group, serial = match["area"], match["group"], match["serial"]
+    if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
+        return match[0]
+    return SSN
+
+
+def _redact_cards_in_run(match: re.Match[str]) -> str:
+    run = match[0]
+    groups = list(re.finditer(r"\d+", run))
+    if sum(len(g[0]) for g in groups) < _CARD_MIN_DIGITS:
+        return run
+    pieces: list[str] = []
+    cursor = 0  # index into `run` up to which text has been copied or replaced
+    start = 0
+    while start < len(groups):
+        end = _longest_card_window(groups, start)
+        if end is None:
+            start += 1
+            continue
+        pieces.append(run[cursor : groups[start].start()])
+        pieces.append(CARD)
+        cursor = groups[end - 1].end()
+        start = end
+    pieces.append(run[cursor:])
+    return "".join(pieces)
+
+
+def _longest_card_window(groups: list[re.Match[str]], start: int) -> int | None:
+    """End index (exclusive) of the longest Luhn-valid card number starting at `start`."""
+    best: int | None = None
+    digits = ""
+    for end in range(start, len(groups)):
+        digits += groups[end][0]
+        if len(digits) > _CARD_MAX_DIGITS:
+            break
+        if len(digits) >= _CARD_MIN_DIGITS and luhn_valid(digits):
+            best = end + 1
+    return best
+
+
+def _redact_phones(text: str, regions: Sequence[str]) -> str:
+    spans: list[tuple[int, int]] = []
+    for region in regions:
+        # Leniency.VALID (the default) keeps dates, times, amounts and short references
+        # out: the digits must form a number that the region's numbering plan allows.
+        for found in phonenumbers.PhoneNumberMatcher(text, region):
+            spans.append((found.start, found.end))
+    for found in _INTERNATIONAL_RE.finditer(text):
+        digit_count = sum(char.isdigit() for char in found[0])
+        if _E164_MIN_DIGITS <= digit_count <= _E164_MAX_DIGITS:
+            spans.append(found.span())
+    return _replace_spans(text, spans, PHONE)
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]], placeholder: str) -> str:
+    if not spans:
+        return text
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in merged:
+        pieces.append(text[cursor:start])
+        pieces.append(placeholder)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _redact_names(text: str, known_names: Iterable[str]) -> str:
+    pattern = _name_pattern(known_names)
+    return pattern(text) if pattern else text
+
+
+def _name_pattern(known_names: Iterable[str]) -> Callable[[str], str] | None:
+    variants: set[str] = set()
+    for name in known_names:
+        words = name.split()
+        if not words:
+            continue
+        variants.add(" ".join(words))
+        parts = (_EDGE_PUNCTUATION_RE.sub("", word) for word in words)
+        # A single letter ("J.") is too often an ordinary word or initial to redact alone.
+        variants.update(part for part in parts if len(part) >= 2)
+    if not variants:
+        return None
+    # Longest first, so "Anna Svensson" goes as one placeholder rather than two.
+    alternatives = sorted(variants, key=len, reverse=True)
+    body = "|".join(r"\s+".join(re.escape(part) for part in v.split(" ")) for v in alternatives)
+    regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+    return lambda text: regex.sub(NAME, text)

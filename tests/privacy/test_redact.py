@@ -1,0 +1,199 @@
+"""What personal data `redact` removes, and what ordinary text it must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.privacy import redact
+from bot.privacy.redact import luhn_valid
+
+PHONES = [
+    pytest.param("+1 415 555 2671", id="us-international"),
+    pytest.param("(415) 555-2671", id="us-parentheses"),
+    pytest.param("415.555.2671", id="us-dots"),
+    pytest.param("4155552671", id="us-bare"),
+    pytest.param("020 7946 0958", id="gb-national"),
+    pytest.param("+44 20 7946 0958", id="gb-international"),
+    pytest.param("070-123 45 67", id="se-mobile-national"),
+    pytest.param("+46 70 123 45 67", id="se-mobile-international"),
+    pytest.param("08-123 456 78", id="se-stockholm"),
+    pytest.param("087 123 4567", id="ie-mobile-national"),
+    pytest.param("+353 87 123 4567", id="ie-international"),
+    pytest.param("0049 30 901820", id="de-with-00-prefix"),
+    pytest.param("+49 30 901820", id="de-international"),
+    pytest.param("+1 555 123 4567", id="international-shape-not-in-numbering-plan"),
+]
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phone_numbers_are_redacted_in_a_sentence(phone: str) -> None:
+    assert redact(f"Call me on {phone}, any time.") == "Call me on [phone], any time."
+
+
+CARDS = [
+    pytest.param("4111 1111 1111 1111", id="visa-spaces"),
+    pytest.param("4111111111111111", id="visa-bare"),
+    pytest.param("5555-5555-5555-4444", id="mastercard-dashes"),
+    pytest.param("3782 822463 10005", id="amex-4-6-5"),
+    pytest.param("378282246310005", id="amex-bare"),
+]
+
+
+@pytest.mark.parametrize("card", CARDS)
+def test_luhn_valid_card_numbers_are_redacted(card: str) -> None:
+    assert redact(f"I paid with {card} yesterday") == "I paid with [card] yesterday"
+
+
+@pytest.mark.parametrize(
+    "digits",
+    ["4111 1111 1111 1112", "5555-5555-5555-4445", "1234567812345678"],
+)
+def test_sixteen_digits_failing_luhn_are_not_cards(digits: str) -> None:
+    assert redact(f"reference {digits}") == f"reference {digits}"
+
+
+def test_card_followed_by_more_digits_is_still_found() -> None:
+    text = "card 4111 1111 1111 1111 2024 and 070-123 45 67"
+    assert redact(text) == "card [card] 2024 and [phone]"
+
+
+@pytest.mark.parametrize(
+    "ssn",
+    [pytest.param("123-45-6789", id="dashes"), pytest.param("123 45 6789", id="spaces")],
+)
+def test_us_ssn_is_redacted(ssn: str) -> None:
+    assert redact(f"my SSN is {ssn}.") == "my SSN is [ssn]."
+
+
+@pytest.mark.parametrize(
+    "not_ssn",
+    [
+        pytest.param("000-12-3456", id="area-000"),
+        pytest.param("666-12-3456", id="area-666"),
+        pytest.param("900-12-3456", id="area-9xx"),
+        pytest.param("123-00-4567", id="group-00"),
+        pytest.param("123-45-0000", id="serial-0000"),
+        pytest.param("123-45 6789", id="mixed-separators"),
+    ],
+)
+def test_numbers_the_ssa_never_issues_are_not_ssns(not_ssn: str) -> None:
+    assert "[ssn]" not in redact(f"number {not_ssn}")
+
+
+PERSONNUMMER = [
+    pytest.param("811228-9874", id="yymmdd-dash"),
+    pytest.param("19811228-9874", id="yyyymmdd-dash"),
+    pytest.param("8112289874", id="ten-digits"),
+    pytest.param("198112289874", id="twelve-digits"),
+    pytest.param("811228+9874", id="plus-over-100"),
+    pytest.param("811288-0003", id="samordningsnummer"),
+    pytest.param("19811288-0003", id="samordningsnummer-long"),
+]
+
+
+@pytest.mark.parametrize("pnr", PERSONNUMMER)
+def test_swedish_personnummer_is_redacted(pnr: str) -> None:
+    assert redact(f"Mitt personnummer är {pnr}.") == "Mitt personnummer är [personnummer]."
+
+
+@pytest.mark.parametrize(
+    "not_pnr",
+    [
+        pytest.param("811228-9875", id="bad-check-digit"),
+        pytest.param("811328-9874", id="month-13"),
+        pytest.param("810230-1234", id="30-february"),
+        pytest.param("811292-0003", id="samordning-day-32"),
+    ],
+)
+def test_personnummer_shapes_failing_checks_are_kept(not_pnr: str) -> None:
+    assert "[personnummer]" not in redact(f"nummer {not_pnr}")
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["anna@example.com", "anna.s+therapy@mail.example.co.uk", "åsa.ek@exempel.se", "A_B-9@x-y.io"],
+)
+def test_emails_are_redacted(email: str) -> None:
+    assert redact(f"write to {email}.") == "write to [email]."
+
+
+@pytest.mark.parametrize("text", ["x@y", "user@localhost", "@channel", "5 @ 10 kr"])
+def test_at_signs_without_an_address_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+ORDINARY = [
+    "I was charged $90 twice",
+    "It cost 90 kr, then 1 299 kr",
+    "Refund of $1,299.00 please",
+    "on 2024-03-15 at 14:30",
+    "on 15/03/2024 and 03/15/2024",
+    "between 10:00-11:30 or at 14.30",
+    "2026-11-21T16:21:47Z",
+    "session 3 did not start",
+    "my therapist missed 2 sessions",
+    "case C-7K3Q is still open",
+    "since 2019, and again in 2024",
+    "order #123456",
+    "order 9876543",
+    "I'm 34 and paid 450 SEK",
+    "version 8.13.0",
+    "+5 stars",
+    "room 1204, floor 12",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_numbers_are_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, I'm Anna", "Hi, I'm [name]"),
+        ("ANNA here", "[name] here"),
+        ("anna svensson wrote", "[name] wrote"),
+        ("Anna  Svensson wrote", "[name] wrote"),
+        ("Svensson's account", "[name]'s account"),
+        ("my friend Annabelle", "my friend Annabelle"),
+        ("Hannah and Joanna", "Hannah and Joanna"),
+        ("Anna-Karin", "[name]-Karin"),
+    ],
+)
+def test_known_names_are_whole_words_any_case(text: str, expected: str) -> None:
+    assert redact(text, known_names=["Anna Svensson"]) == expected
+
+
+def test_names_with_regex_characters_and_non_ascii_letters() -> None:
+    names = ["Åsa Öberg", "J. (Jo) Smith", "  "]
+    text = "åsa ÖBERG and Jo Smith and J. wrote; Jonas too"
+    assert redact(text, known_names=names) == "[name] and [name] [name] and J. wrote; Jonas too"
+
+
+def test_several_kinds_in_one_message() -> None:
+    text = (
+        "I'm Anna Svensson (811228-9874), card 4111 1111 1111 1111 was charged $90 on "
+        "2024-03-15; call +46 70 123 45 67 or anna@example.com about case C-7K3Q."
+    )
+    assert redact(text, known_names=["Anna Svensson"]) == (
+        "I'm [name] ([personnummer]), card [card] was charged $90 on "
+        "2024-03-15; call [phone] or [email] about case C-7K3Q."
+    )
+
+
+def test_regions_limit_national_formats_but_not_international_ones() -> None:
+    assert redact("020 7946 0958", regions=("US",)) == "020 7946 0958"
+    assert redact("+44 20 7946 0958", regions=("US",)) == "[phone]"
+
+
+def test_empty_text() -> None:
+    assert redact("") == ""
+
+
+@pytest.mark.parametrize(
+    ("digits", "valid"),
+    [("4111111111111111", True), ("79927398713", True), ("79927398710", False), ("", False)],
+)
+def test_luhn(digits: str, valid: bool) -> None:
+    assert luhn_valid(digits) is valid
