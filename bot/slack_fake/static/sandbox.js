@@ -1,0 +1,261 @@
+// The Slack sandbox page: polls the control API about once a second and renders
+// channels, messages, Block Kit cards and threads. Every piece of message text goes
+// through textContent, never innerHTML: the text comes from people and must stay text.
+"use strict";
+
+(function () {
+  const POLL_MS = 1000;
+  const state = {
+    channel: null,       // {id, name}
+    users: [],           // human users
+    names: {},           // user id -> name
+    threadTs: null,      // where the composer posts; null = the channel
+    lastRendered: "",
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function api(path, body) {
+    const options = body === undefined ? {} : {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    };
+    const response = await fetch("api/" + path, options);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = data && data.error ? data.error.message : response.statusText;
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  function setStatus(message) { $("status").textContent = message; }
+
+  // Slack's wire text escapes & < > and marks mentions as <@U…>, <!subteam^…>, <url|label>.
+  // Shown the way the Slack client shows them; the result is still only ever text.
+  function displayText(raw) {
+    const text = String(raw || "").replace(/<([^<>]+)>/g, (whole, inner) => {
+      const [target, label] = inner.split("|", 2);
+      if (target.startsWith("@")) return "@" + (state.names[target.slice(1)] || target.slice(1));
+      if (target.startsWith("#")) return "#" + (label || target.slice(1));
+      if (target.startsWith("!subteam^")) return "@" + (label || target.slice(9));
+      if (target.startsWith("!")) return "@" + target.slice(1);
+      return label || target;
+    });
+    return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
+  function textOf(obj) { return obj && typeof obj === "object" ? displayText(obj.text) : ""; }
+
+  function actingUser() { return $("as-user").value; }
+
+  function button(element, message) {
+    const node = el("button", element.style || "", textOf(element.text));
+    node.type = "button";
+    node.addEventListener("click", async () => {
+      setStatus("Clicking " + textOf(element.text) + "…");
+      try {
+        const answer = await api("click", {
+          user: actingUser(), channel: state.channel.id, ts: message.ts,
+          action_id: element.action_id, value: element.value,
+        });
+        setStatus("The app answered HTTP " + answer.status);
+      } catch (error) { setStatus("Click failed: " + error.message); }
+      refresh();
+    });
+    return node;
+  }
+
+  function renderBlock(block, message) {
+    switch (block.type) {
+      case "header": return el("div", "block-header", textOf(block.text));
+      case "divider": return el("hr");
+      case "section": {
+        const node = el("div", "block-section");
+        if (block.text) node.appendChild(el("div", "text", textOf(block.text)));
+        if (Array.isArray(block.fields)) {
+          const fields = el("div", "block-fields");
+          block.fields.forEach((f) => fields.appendChild(el("div", "text", textOf(f))));
+          node.appendChild(fields);
+        }
+        if (block.accessory && block.accessory.type === "button") {
+          const acc = button(block.accessory, message);
+          acc.classList.add("accessory");
+          node.appendChild(acc);
+        }
+        return node;
+      }
+      case "context": {
+        const node = el("div", "block-context");
+        (block.elements || []).forEach((e) => {
+          node.appendChild(el("span", "", e.type === "image" ? "[" + (e.alt_text || "image") + "] " : textOf(e) + " "));
+        });
+        return node;
+      }
+      case "actions": {
+        const node = el("div", "block-actions");
+        (block.elements || []).forEach((e) => {
+          if (e.type === "button") node.appendChild(button(e, message));
+          else node.appendChild(el("span", "block-context", "[" + e.type + "]"));
+        });
+        return node;
+      }
+      case "markdown": return el("div", "text", displayText(block.text));
+      default: return el("div", "block-context", "[" + block.type + " block]");
+    }
+  }
+
+  function renderMessage(message, isReply) {
+    const item = el("li", "message" + (message.ephemeral_to ? " ephemeral" : ""));
+    const meta = el("div", "meta");
+    const author = message.bot_id ? "supportbot" : (state.names[message.user] || message.user);
+    meta.appendChild(el("span", "author", author));
+    if (message.bot_id) meta.appendChild(el("span", "app-badge", "APP"));
+    meta.appendChild(el("time", "", new Date(parseFloat(message.ts) * 1000).toLocaleTimeString()));
+    if (message.ephemeral_to) meta.appendChild(el("span", "", "Only visible to you"));
+    item.appendChild(meta);
+    if (Array.isArray(message.blocks) && message.blocks.length) {
+      message.blocks.forEach((b) => item.appendChild(renderBlock(b, message)));
+    } else {
+      item.appendChild(el("div", "text", displayText(message.text)));
+    }
+    if (!isReply && !message.ephemeral_to) {
+      const reply = el("button", "reply-link", "Reply in thread");
+      reply.type = "button";
+      reply.addEventListener("click", () => setThread(message));
+      item.appendChild(reply);
+    }
+    return item;
+  }
+
+  function setThread(message) {
+    state.threadTs = message ? message.ts : null;
+    $("thread-target").hidden = !message;
+    $("thread-label").textContent = message ? "on “" + displayText(message.text).slice(0, 60) + "”" : "";
+    if (message) $("post-text").focus();
+  }
+
+  function visible(message) {
+    return !message.ephemeral_to || message.ephemeral_to === actingUser();
+  }
+
+  function renderMessages(messages) {
+    const list = $("messages");
+    list.replaceChildren();
+    const replies = {};
+    messages.filter((m) => m.thread_ts && m.thread_ts !== m.ts && visible(m)).forEach((m) => {
+      (replies[m.thread_ts] = replies[m.thread_ts] || []).push(m);
+    });
+    messages.filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && visible(m)).forEach((m) => {
+      const item = renderMessage(m, false);
+      const thread = replies[m.ts];
+      if (thread) {
+        const ol = el("ol", "thread");
+        thread.forEach((r) => ol.appendChild(renderMessage(r, true)));
+        item.appendChild(ol);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  async function refresh() {
+    if (!state.channel) return;
+    try {
+      const data = await api("messages?channel=" + encodeURIComponent(state.channel.id));
+      const key = actingUser() + JSON.stringify(data.messages);
+      if (key !== state.lastRendered) {
+        state.lastRendered = key;
+        renderMessages(data.messages);
+      }
+    } catch (error) { setStatus("Cannot load messages: " + error.message); }
+  }
+
+  function selectChannel(channel) {
+    state.channel = channel;
+    state.lastRendered = "";
+    setThread(null);
+    $("channel-name").textContent = "#" + channel.name;
+    document.querySelectorAll("#channels button").forEach((b) => {
+      b.setAttribute("aria-current", String(b.dataset.id === channel.id));
+    });
+    refresh();
+  }
+
+  async function loadChannels() {
+    const data = await api("channels");
+    const list = $("channels");
+    list.replaceChildren();
+    data.channels.forEach((channel) => {
+      const item = el("li");
+      const b = el("button", "", "#" + channel.name);
+      b.type = "button";
+      b.dataset.id = channel.id;
+      b.addEventListener("click", () => selectChannel(channel));
+      item.appendChild(b);
+      list.appendChild(item);
+    });
+    if (!state.channel && data.channels.length) selectChannel(data.channels[0]);
+  }
+
+  async function loadUsers() {
+    const data = await api("users");
+    state.users = data.users;
+    const select = $("as-user");
+    select.replaceChildren();
+    data.users.forEach((u) => {
+      state.names[u.id] = u.name;
+      const option = el("option", "", u.real_name + " (@" + u.name + ")");
+      option.value = u.id;
+      select.appendChild(option);
+    });
+  }
+
+  async function onPost(event) {
+    event.preventDefault();
+    const text = $("post-text").value;
+    if (!text.trim() || !state.channel) return;
+    try {
+      const answer = await api("post", {
+        user: actingUser(), channel: state.channel.id, text, thread_ts: state.threadTs,
+      });
+      $("post-text").value = "";
+      setStatus("Sent; the app answered HTTP " + answer.status);
+    } catch (error) { setStatus("Not sent: " + error.message); }
+    refresh();
+  }
+
+  async function onCommand(event) {
+    event.preventDefault();
+    if (!state.channel) return;
+    try {
+      const answer = await api("command", {
+        user: actingUser(), channel: state.channel.id,
+        command: $("command-name").value, text: $("command-text").value,
+      });
+      setStatus("The app answered HTTP " + answer.status);
+    } catch (error) { setStatus("Command failed: " + error.message); }
+    refresh();
+  }
+
+  async function start() {
+    $("post-form").addEventListener("submit", onPost);
+    $("command-form").addEventListener("submit", onCommand);
+    $("thread-cancel").addEventListener("click", () => setThread(null));
+    $("as-user").addEventListener("change", () => { state.lastRendered = ""; refresh(); });
+    try {
+      await loadUsers();
+      await loadChannels();
+    } catch (error) { setStatus("Cannot reach the sandbox API: " + error.message); }
+    setInterval(refresh, POLL_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
