@@ -1,0 +1,136 @@
+"""The app factory: `create_app(settings)` builds everything; nothing happens at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot import keys
+from bot.bus import Bus
+from bot.chat import ChatService
+from bot.clock import Clock, system_clock
+from bot.conversation.engine import Engine
+from bot.desk import Desk
+from bot.outbox import OutboxWorker
+from bot.ratelimit import RateLimiter
+from bot.routing import load_routing
+from bot.settings import DEV_BOT_TOKEN, Settings
+from bot.slack import build_bolt_app, build_client
+from bot.store.db import Database
+from bot.store.migrate import ensure_migrated
+
+log = logging.getLogger(__name__)
+
+# Requests larger than this are refused before they are read (a chat message is at most
+# 4,000 characters; Slack's payloads are far smaller than this too).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    """Build the web app: chat, REST API, Slack endpoint, sandbox, health.
+
+    Args:
+        settings: the typed configuration.
+        clock: where "now" comes from (tests pass a fake one).
+    """
+    from handlers import register
+    from handlers.middleware import middlewares
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares())
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock
+    db = Database(settings.database_url)
+    routing = load_routing(settings.data_dir)
+    engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)
+    bus = Bus()
+    client = build_client(settings)
+    outbox = OutboxWorker(
+        db=db, client=client, routing=routing, clock=clock, poll_s=settings.outbox_poll_s
+    )
+    app[keys.DB] = db
+    app[keys.ROUTING] = routing
+    app[keys.ENGINE] = engine
+    app[keys.BUS] = bus
+    app[keys.SLACK_CLIENT] = client
+    app[keys.OUTBOX] = outbox
+    app[keys.CHAT] = ChatService(
+        db=db,
+        engine=engine,
+        routing=routing,
+        bus=bus,
+        clock=clock,
+        token_secret=settings.token_secret,
+        token_ttl_s=settings.token_ttl_s,
+        max_chars=settings.max_message_chars,
+        default_region=settings.default_region,
+        on_outbox=outbox.nudge,
+    )
+    app[keys.DESK] = Desk(db=db, engine=engine, bus=bus, clock=clock, on_outbox=outbox.nudge)
+    app[keys.IP_LIMITER] = RateLimiter(rate_per_s=5, burst=30)
+    app[keys.CONVERSATION_LIMITER] = RateLimiter(rate_per_s=1, burst=10)
+    bolt = build_bolt_app(settings, client)
+    app[keys.BOLT] = bolt
+
+    app.cleanup_ctx.append(database_context)
+    if settings.sandbox and not settings.slack_api_url:
+        from bot.slack_fake import SlackFake
+
+        fake = SlackFake(
+            signing_secret=settings.slack_signing_secret,
+            bot_token=DEV_BOT_TOKEN,
+            events_url=f"http://127.0.0.1:{settings.port}/slack/events",
+            channels=routing.channels(),
+        )
+        app[keys.SLACK_FAKE] = fake
+        app.add_subapp("/sandbox", fake.sandbox_app())
+        app.cleanup_ctx.append(sandbox_context)
+    app.cleanup_ctx.append(outbox_context)
+    app.cleanup_ctx.append(housekeeping_context)
+    register(bolt, app)
+    return app
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    db = app[keys.DB]
+    settings = app[keys.SETTINGS]
+    await ensure_migrated(db, auto=settings.should_auto_migrate)
+    yield
+    await db.close()
+
+
+async def sandbox_context(app: web.Application) -> AsyncIterator[None]:
+    fake = app[keys.SLACK_FAKE]
+    app[keys.SLACK_CLIENT].base_url = await fake.start()
+    log.info("Slack sandbox running: open /sandbox to see the cards")
+    yield
+    await fake.stop()
+
+
+async def outbox_context(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[keys.OUTBOX].run(), name="outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def housekeeping_context(app: web.Application) -> AsyncIterator[None]:
+    desk = app[keys.DESK]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await desk.forget_old_keys()
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(600)
+
+    task = asyncio.create_task(loop(), name="housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

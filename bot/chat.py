@@ -1,0 +1,237 @@
+"""The person's side of a conversation: start it, take a message, answer, hand off.
+
+A message is stored before it is acknowledged, and the bot's reply, any hand-off and the
+Slack side effects are written in the same transaction as the message itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.bus import Bus
+from bot.clock import Clock
+from bot.conversation.engine import Engine
+from bot.conversation.types import ConversationState, Decision
+from bot.errors import Forbidden, Invalid, NotFound, TooLarge, Unauthorized
+from bot.handoff import copy_to_thread, escalate_to_crisis, open_handoff
+from bot.privacy.redact import redact
+from bot.routing import Routing
+from bot.store import cases as case_store
+from bot.store import messages as message_store
+from bot.store.db import Database
+from bot.store.models import Case, Message
+from bot.tokens import TokenError, issue_token, verify_token
+
+SUPPORTED_LOCALES = ("en", "sv")
+DEFAULT_REGION_FOR_LOCALE = {"sv": "SE"}
+CLIENT_ID_MAX = 64
+
+
+@dataclass(frozen=True)
+class Started:
+    case: Case
+    token: str
+    messages: list[Message]
+
+
+@dataclass(frozen=True)
+class Posted:
+    case: Case
+    messages: list[Message]  # new bot/system messages for the person
+    user_message: Message
+    decision: Decision | None  # None when the message was a re-send already handled
+
+
+def parse_locale(tag: str | None) -> tuple[str | None, str | None]:
+    """"sv-SE" → ("sv", "SE"); None or unsupported language → (None, region or None)."""
+    if not tag:
+        return None, None
+    parts = tag.replace("_", "-").split("-")
+    language = parts[0].lower()
+    region = parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else None
+    if language not in SUPPORTED_LOCALES:
+        raise Invalid("locale_unsupported", f"Supported locales: {', '.join(SUPPORTED_LOCALES)}.")
+    return language, region
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        engine: Engine,
+        routing: Routing,
+        bus: Bus,
+        clock: Clock,
+        token_secret: str,
+        token_ttl_s: int,
+        max_chars: int,
+        default_region: str,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.routing = routing
+        self.bus = bus
+        self.clock = clock
+        self.token_secret = token_secret
+        self.token_ttl_s = token_ttl_s
+        self.max_chars = max_chars
+        self.default_region = default_region
+        self.on_outbox = on_outbox
+
+    # -- access --------------------------------------------------------------------------
+
+    def authorize(self, case_id: str, token: str | None) -> None:
+        if not token:
+            raise Unauthorized("token_missing", "Send the conversation token as a Bearer token.")
+        try:
+            verify_token(token, case_id, secret=self.token_secret, now=self.clock().timestamp())
+        except TokenError as exc:
+            if exc.code == "token_wrong_conversation":
+                raise Forbidden("forbidden", "This token belongs to another conversation.") from exc
+            raise Unauthorized(exc.code, "The conversation token is invalid or expired.") from exc
+
+    def validate_text(self, text: object) -> str:
+        if not isinstance(text, str):
+            raise Invalid("text_required", "`text` must be a string.")
+        if not text.strip():
+            raise Invalid("text_empty", "The message is empty.")
+        if len(text) > self.max_chars:
+            raise TooLarge(
+                "text_too_long", f"A message can be at most {self.max_chars} characters."
+            )
+        return text.strip()
+
+    # -- the conversation ----------------------------------------------------------------
+
+    async def start(self, *, locale: str | None = None, person_ref: str | None = None) -> Started:
+        language, region = parse_locale(locale)
+        now = self.clock()
+        state = ConversationState(
+            locale=language,
+            region=region or DEFAULT_REGION_FOR_LOCALE.get(language or "", self.default_region),
+        )
+        async with self.db.transaction() as session:
+            case = await case_store.create_case(
+                session,
+                now=now,
+                locale=language or "en",
+                region=state.region,
+                person_ref=person_ref,
+            )
+            # The forced locale (if any) sticks; otherwise it is detected per message.
+            case.engine_state = {**state.to_dict(), "extra": {"forced_locale": language}}
+            session.add(case)
+            greeting = await message_store.add_message(
+                session,
+                case_id=case.id,
+                sender="bot",
+                text=self.engine.system_text("greeting", locale=language or "en"),
+                now=now,
+            )
+            await case_store.add_event(
+                session, case_id=case.id, kind="conversation_started", actor="person", now=now
+            )
+        token = issue_token(case.id, secret=self.token_secret, ttl_s=self.token_ttl_s, now=now.timestamp())
+        return Started(case=case, token=token, messages=[greeting])
+
+    async def post(self, *, case_id: str, text: object, client_id: str | None = None) -> Posted:
+        clean = self.validate_text(text)
+        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX):
+            raise Invalid("client_id_invalid", f"`client_id` must be a string of at most {CLIENT_ID_MAX} characters.")
+        now = self.clock()
+        handed_off_now = False
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id, for_update=True)
+            if case is None:
+                raise NotFound("conversation_not_found", "No such conversation.")
+            if client_id:
+                earlier = await message_store.find_by_client_id(
+                    session, case_id=case_id, client_id=client_id
+                )
+                if earlier is not None:
+                    answered = await self._answers_to(session, case_id=case_id, after=earlier.seq)
+                    return Posted(case=case, messages=answered, user_message=earlier, decision=None)
+            user_message = await message_store.add_message(
+                session, case_id=case_id, sender="user", text=clean, now=now, client_id=client_id
+            )
+            phase = {"queued": "queued", "agent": "agent"}.get(case.status, "bot")
+            state = ConversationState.from_dict(case.engine_state)
+            forced = state.extra.get("forced_locale")
+            decision = self.engine.respond(
+                clean,
+                state,
+                phase=phase,  # type: ignore[arg-type]
+                locale=forced if isinstance(forced, str) else None,
+                now=now.timestamp(),
+            )
+            understanding = decision.understanding
+            if case.status == "resolved":
+                case.status = "bot"
+                await case_store.add_event(
+                    session, case_id=case_id, kind="reopened", actor="person", now=now
+                )
+            case.engine_state = decision.state.to_dict()
+            case.locale = understanding.locale
+            if understanding.topic != "other" or case.topic is None:
+                case.topic = understanding.topic
+            case.updated_at = now
+            session.add(case)
+            new_messages = [
+                await message_store.add_message(
+                    session, case_id=case_id, sender="bot", text=reply, now=now
+                )
+                for reply in decision.replies
+            ]
+            if decision.handoff is not None and case.status == "bot":
+                case.summary = redact(decision.summary)
+                await open_handoff(
+                    session, case=case, decision=decision.handoff, routing=self.routing, now=now
+                )
+                handed_off_now = True
+            elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
+                case.summary = redact(decision.summary)
+                await escalate_to_crisis(session, case=case, routing=self.routing, now=now)
+                handed_off_now = True
+            if understanding.safety == "urgent":
+                await case_store.add_event(
+                    session,
+                    case_id=case_id,
+                    kind="safety_urgent",
+                    actor="bot",
+                    now=now,
+                    data={"kind": understanding.safety_kind},
+                )
+            if case.status == "agent" and not handed_off_now:
+                handoff = await case_store.open_handoff(session, case_id=case_id)
+                if handoff is not None:
+                    await copy_to_thread(
+                        session, case=case, handoff=handoff, message=user_message, now=now
+                    )
+                    handed_off_now = True  # the outbox has work
+        await self.bus.publish(case_id)
+        if handed_off_now:
+            self.on_outbox()
+        return Posted(case=case, messages=new_messages, user_message=user_message, decision=decision)
+
+    @staticmethod
+    async def _answers_to(session: AsyncSession, *, case_id: str, after: int) -> list[Message]:
+        """The bot's answers to an earlier message, for a client that re-sends it."""
+        answered = []
+        for message in await message_store.messages_after(session, case_id=case_id, after=after):
+            if message.sender == "user":
+                break
+            answered.append(message)
+        return answered
+
+    async def history(self, *, case_id: str, after: int = 0) -> tuple[Case, list[Message]]:
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id)
+            if case is None:
+                raise NotFound("conversation_not_found", "No such conversation.")
+            messages = await message_store.messages_after(session, case_id=case_id, after=after)
+        return case, messages

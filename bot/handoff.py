@@ -1,0 +1,243 @@
+"""Hand-offs: open one, claim it (first click wins), resolve it, move it to the crisis lane.
+
+Each function runs inside the caller's transaction and writes the state change, its audit
+event, the person-facing system message and the Slack side effects (outbox items)
+together, so either all of it happens or none of it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.types import ConversationState, HandoffDecision
+from bot.errors import Conflict, NotFound
+from bot.routing import Routing
+from bot.store import cases as case_store
+from bot.store import messages as message_store
+from bot.store import outbox as outbox_store
+from bot.store.models import Case, HandOff, Message
+
+SEVERITY_ORDER = {"low": 0, "normal": 1, "high": 2, "critical": 3}
+
+
+def priority_for(severity: str) -> int:
+    if severity == "critical":
+        return outbox_store.CRISIS_PRIORITY
+    return SEVERITY_ORDER.get(severity, 1)
+
+
+async def open_handoff(
+    session: AsyncSession,
+    *,
+    case: Case,
+    decision: HandoffDecision,
+    routing: Routing,
+    now: datetime,
+) -> HandOff:
+    """Queue the case and post its card: the HandOff row and the outbox item, together."""
+    queue = routing.queue(decision.queue)
+    handoff = HandOff(
+        case_id=case.id,
+        queue=queue.name,
+        reason=decision.reason,
+        severity=decision.severity,
+        created_at=now,
+    )
+    session.add(handoff)
+    await session.flush()
+    case.status = "queued"
+    case.queue = queue.name
+    case.severity = decision.severity
+    case.assignee = None
+    case.assignee_name = None
+    case.updated_at = now
+    if decision.severity == "critical":
+        case.urgent = True
+    session.add(case)
+    await case_store.add_event(
+        session,
+        case_id=case.id,
+        handoff_id=handoff.id,
+        kind="handoff_created",
+        actor="bot",
+        now=now,
+        data={"queue": queue.name, "reason": decision.reason, "severity": decision.severity},
+    )
+    await outbox_store.enqueue(
+        session,
+        kind="post_card",
+        now=now,
+        channel=queue.channel,
+        ordering_key=f"case:{case.id}",
+        priority=priority_for(decision.severity),
+        payload={"case_id": case.id, "handoff_id": handoff.id},
+    )
+    return handoff
+
+
+async def escalate_to_crisis(
+    session: AsyncSession, *, case: Case, routing: Routing, now: datetime
+) -> HandOff:
+    """An open hand-off turned urgent: close the old card and put the case in the crisis lane."""
+    current = await case_store.open_handoff(session, case_id=case.id)
+    if current is not None:
+        if current.queue == "crisis":
+            return current
+        current.status = "transferred"
+        session.add(current)
+        await outbox_store.enqueue(
+            session,
+            kind="update_card",
+            now=now,
+            channel=current.slack_channel,
+            ordering_key=f"case:{case.id}",
+            priority=outbox_store.CRISIS_PRIORITY,
+            payload={"case_id": case.id, "handoff_id": current.id},
+        )
+    await case_store.add_event(
+        session, case_id=case.id, kind="escalated", actor="bot", now=now, data={"to": "crisis"}
+    )
+    return await open_handoff(
+        session,
+        case=case,
+        decision=HandoffDecision("crisis", "urgent_safety", "critical"),
+        routing=routing,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    won: bool
+    holder: str | None  # who has the case now
+    case: Case
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    agent_id: str,
+    agent_name: str | None,
+    now: datetime,
+    joined_text: str,
+) -> ClaimResult:
+    """First click wins: a compare-and-set on the case status decides, on any database."""
+    won = await case_store.transition_status(
+        session,
+        case_id=case_id,
+        from_statuses=("queued",),
+        now=now,
+        status="agent",
+        assignee=agent_id,
+        assignee_name=agent_name,
+    )
+    case = await case_store.get_case(session, case_id=case_id)
+    if case is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    await session.refresh(case)
+    if not won:
+        return ClaimResult(won=False, holder=case.assignee, case=case)
+    handoff = await case_store.open_handoff(session, case_id=case_id)
+    if handoff is None:
+        raise Conflict("no_open_handoff", "This case has no open hand-off.")
+    handoff.status, handoff.claimed_by, handoff.claimed_at = "claimed", agent_id, now
+    session.add(handoff)
+    await case_store.add_event(
+        session, case_id=case_id, handoff_id=handoff.id, kind="claimed", actor=agent_id, now=now
+    )
+    await message_store.add_message(
+        session, case_id=case_id, sender="system", text=joined_text, now=now
+    )
+    key = f"case:{case_id}"
+    await outbox_store.enqueue(
+        session,
+        kind="update_card",
+        now=now,
+        channel=handoff.slack_channel,
+        ordering_key=key,
+        priority=priority_for(handoff.severity),
+        payload={"case_id": case_id, "handoff_id": handoff.id},
+    )
+    # What the person wrote while waiting goes to the thread, so nobody asks them again.
+    for waiting in await message_store.user_messages_since(
+        session, case_id=case_id, since=handoff.created_at
+    ):
+        await copy_to_thread(session, case=case, handoff=handoff, message=waiting, now=now)
+    return ClaimResult(won=True, holder=agent_id, case=case)
+
+
+async def copy_to_thread(
+    session: AsyncSession, *, case: Case, handoff: HandOff, message: Message, now: datetime
+) -> None:
+    await outbox_store.enqueue(
+        session,
+        kind="thread_message",
+        now=now,
+        channel=handoff.slack_channel or None,
+        ordering_key=f"case:{case.id}",
+        priority=priority_for(handoff.severity),
+        payload={"case_id": case.id, "handoff_id": handoff.id, "message_id": message.id},
+    )
+
+
+async def resolve(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    agent_id: str,
+    now: datetime,
+    resolved_text: str,
+    root_cause: str | None = None,
+) -> Case | None:
+    """Close the case: tell the person, update the card. None if it was already resolved."""
+    moved = await case_store.transition_status(
+        session,
+        case_id=case_id,
+        from_statuses=("queued", "agent"),
+        now=now,
+        status="resolved",
+        resolved_at=now,
+        urgent=False,
+    )
+    case = await case_store.get_case(session, case_id=case_id)
+    if case is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    await session.refresh(case)
+    if not moved:
+        return None
+    handoff = await case_store.open_handoff(session, case_id=case_id)
+    if handoff is not None:
+        handoff.status, handoff.resolved_by, handoff.resolved_at = "resolved", agent_id, now
+        session.add(handoff)
+        await outbox_store.enqueue(
+            session,
+            kind="update_card",
+            now=now,
+            channel=handoff.slack_channel,
+            ordering_key=f"case:{case_id}",
+            priority=priority_for(handoff.severity),
+            payload={"case_id": case_id, "handoff_id": handoff.id},
+        )
+    # A human has closed it: the conversation starts afresh if the person writes again.
+    state = ConversationState.from_dict(case.engine_state)
+    state.handed_off = False
+    state.urgent = False
+    case.engine_state = state.to_dict()
+    session.add(case)
+    await case_store.add_event(
+        session,
+        case_id=case_id,
+        handoff_id=handoff.id if handoff else None,
+        kind="resolved",
+        actor=agent_id,
+        now=now,
+        data={"root_cause": root_cause} if root_cause else {},
+    )
+    await message_store.add_message(
+        session, case_id=case_id, sender="system", text=resolved_text, now=now
+    )
+    return case

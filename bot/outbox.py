@@ -1,0 +1,332 @@
+"""Delivers outbox items to Slack: crisis first, paced per channel, retried, never lost.
+
+Each item was written in the same transaction as the change that caused it; this worker
+only turns rows into Slack calls. A 429 cools the channel for `Retry-After` seconds, a
+5xx or a timeout backs off and retries, and an error no retry can fix (a missing channel,
+a revoked token) parks the item and says so in the audit trail and the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards import CardView, build_card, card_text
+from bot.clock import Clock
+from bot.privacy.redact import safe_for_slack
+from bot.ratelimit import RateLimiter
+from bot.routing import Routing
+from bot.store import cases as case_store
+from bot.store import outbox as outbox_store
+from bot.store.db import Database
+from bot.store.models import Case, HandOff, Message, OutboxItem
+
+log = logging.getLogger(__name__)
+
+# Slack allows about one message per second per channel, with short bursts
+# (docs: "Rate limits", chat.postMessage "special rate limits").
+CHANNEL_RATE_PER_S = 1.0
+CHANNEL_BURST = 3
+# Errors that no retry can fix: park the item and tell a human.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "account_inactive",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "message_not_found",
+        "cant_update_message",
+        "missing_scope",
+    }
+)
+MAX_ATTEMPTS = 12
+MAX_BACKOFF_S = 300.0
+LEASE_S = 60.0
+BATCH = 64
+
+Delivery = Callable[[OutboxItem], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+class OutboxWorker:
+    """Drains the outbox. Several may run (one per instance); a lease keeps them apart."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: AsyncWebClient,
+        routing: Routing,
+        clock: Clock,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.routing = routing
+        self.clock = clock
+        self.poll_s = poll_s
+        self.wake = asyncio.Event()
+        self._pacer = RateLimiter(rate_per_s=CHANNEL_RATE_PER_S, burst=CHANNEL_BURST)
+        self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
+        self._kinds: dict[str, Delivery] = {
+            "post_card": self._post_card,
+            "update_card": self._update_card,
+            "thread_message": self._thread_message,
+            "thread_notice": self._thread_notice,
+        }
+
+    def register(self, kind: str, delivery: Delivery) -> None:
+        self._kinds[kind] = delivery
+
+    def nudge(self) -> None:
+        self.wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                delivered = await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox pass failed")
+                delivered = 0
+            if delivered:
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self._idle_wait())
+            except TimeoutError:
+                pass
+
+    def _idle_wait(self) -> float:
+        now = time.monotonic()
+        cooling = [t - now for t in self._cooling.values() if t > now]
+        return max(0.05, min([self.poll_s, *cooling]))
+
+    async def drain_once(self) -> int:
+        """One pass: lease the head item of each free channel and deliver them together."""
+        now_mono = time.monotonic()
+        self._cooling = {c: t for c, t in self._cooling.items() if t > now_mono}
+        now = self.clock()
+        async with self.db.transaction() as session:
+            items = await outbox_store.candidates(
+                session, now=now, limit=BATCH, skip_channels=self._cooling
+            )
+        chosen: list[OutboxItem] = []
+        busy: set[str] = set()
+        for item in items:
+            lane = item.channel or f"item:{item.id}"
+            if lane in busy:
+                continue
+            busy.add(lane)
+            if item.channel and self._posts(item) and not self._pacer.allow(item.channel):
+                self._cooling[item.channel] = now_mono + self._pacer.retry_after(item.channel)
+                continue
+            chosen.append(item)
+        leased: list[OutboxItem] = []
+        for item in chosen:
+            async with self.db.transaction() as session:
+                assert item.id is not None
+                if await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S):
+                    leased.append(item)
+        await asyncio.gather(*(self._deliver(item) for item in leased))
+        return len(leased)
+
+    @staticmethod
+    def _posts(item: OutboxItem) -> bool:
+        return item.kind != "update_card"
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        assert item.id is not None
+        delivery = self._kinds.get(item.kind)
+        try:
+            if delivery is None:
+                raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
+            await delivery(item)
+        except SlackApiError as exc:
+            await self._slack_failed(item, exc)
+        except PermanentFailure as exc:
+            await self._park(item, str(exc))
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            await self._backoff(item, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            log.exception("outbox item %s (%s) failed", item.id, item.kind)
+            await self._backoff(item, f"{type(exc).__name__}: {exc}")
+        else:
+            async with self.db.transaction() as session:
+                await outbox_store.complete(session, item_id=item.id, now=self.clock())
+
+    async def _slack_failed(self, item: OutboxItem, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        if status == 429:
+            retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+            if item.channel:
+                self._cooling[item.channel] = time.monotonic() + retry_after
+            assert item.id is not None
+            async with self.db.transaction() as session:
+                await outbox_store.retry_later(
+                    session,
+                    item_id=item.id,
+                    at=self.clock() + timedelta(seconds=retry_after),
+                    error="ratelimited",
+                    count_attempt=False,
+                )
+            return
+        if error in PERMANENT_ERRORS:
+            await self._park(item, error)
+        else:
+            await self._backoff(item, error)
+
+    async def _backoff(self, item: OutboxItem, error: str) -> None:
+        assert item.id is not None
+        if item.attempts + 1 >= MAX_ATTEMPTS:
+            await self._park(item, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+            return
+        delay = min(MAX_BACKOFF_S, 2.0**item.attempts) * (0.5 + random.random() / 2)
+        log.warning("outbox item %s (%s) will retry in %.1fs: %s", item.id, item.kind, delay, error)
+        async with self.db.transaction() as session:
+            await outbox_store.retry_later(
+                session, item_id=item.id, at=self.clock() + timedelta(seconds=delay), error=error
+            )
+
+    async def _park(self, item: OutboxItem, error: str) -> None:
+        assert item.id is not None
+        log.error("outbox item %s (%s) parked: %s", item.id, item.kind, error)
+        async with self.db.transaction() as session:
+            await outbox_store.park(session, item_id=item.id, error=error)
+            case_id = item.payload.get("case_id")
+            if case_id:
+                await case_store.add_event(
+                    session,
+                    case_id=case_id,
+                    kind="delivery_parked",
+                    actor="system",
+                    now=self.clock(),
+                    data={"outbox_id": item.id, "kind": item.kind, "error": error},
+                )
+
+    # -- deliveries --------------------------------------------------------------------
+
+    async def _load(self, item: OutboxItem) -> tuple[Case, HandOff, CardView]:
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=item.payload["case_id"])
+            handoff = await session.get(HandOff, item.payload["handoff_id"])
+            if case is None or handoff is None:
+                raise PermanentFailure("case or hand-off no longer exists")
+            earlier = await case_store.count_earlier_cases(
+                session, person_ref=case.person_ref, case_id=case.id
+            )
+        return case, handoff, self.card_view(case, handoff, earlier)
+
+    def card_view(self, case: Case, handoff: HandOff, earlier_cases: int) -> CardView:
+        queue = self.routing.queue(handoff.queue)
+        if handoff.status == "transferred":
+            status = "transferred"
+        elif handoff.status == "resolved":
+            status = "resolved"
+        elif handoff.status == "claimed":
+            status = "agent"
+        else:
+            status = "queued"
+        return CardView(
+            case_id=case.id,
+            ref=case.ref,
+            status=status,
+            queue=handoff.queue,
+            queue_label=queue.label("en"),
+            severity=handoff.severity,
+            topic=case.topic,
+            reason=handoff.reason,
+            locale=case.locale,
+            summary=case.summary or "",
+            created_at=handoff.created_at,
+            earlier_cases=earlier_cases,
+            preferred_contact=case.preferred_contact,
+            assignee=handoff.claimed_by,
+            resolved_by=handoff.resolved_by,
+            ping=queue.ping,
+        )
+
+    async def _post_card(self, item: OutboxItem) -> None:
+        case, handoff, view = await self._load(item)
+        channel = self.routing.queue(handoff.queue).channel
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=card_text(view),
+            blocks=build_card(view),
+            unfurl_links=False,
+            metadata={"event_type": "supportbot_card", "event_payload": {"outbox_id": item.id}},
+        )
+        channel_id, ts = str(response["channel"]), str(response["ts"])
+        now = self.clock()
+        async with self.db.transaction() as session:
+            fresh = await session.get(HandOff, handoff.id)
+            assert fresh is not None
+            fresh.slack_channel, fresh.slack_ts, fresh.posted_at = channel_id, ts, now
+            session.add(fresh)
+            fresh_case = await case_store.get_case(session, case_id=case.id)
+            assert fresh_case is not None
+            fresh_case.slack_channel, fresh_case.slack_ts = channel_id, ts
+            session.add(fresh_case)
+            await case_store.add_event(
+                session,
+                case_id=case.id,
+                handoff_id=handoff.id,
+                kind="card_posted",
+                actor="bot",
+                now=now,
+                data={"channel": channel_id, "ts": ts},
+            )
+
+    async def _update_card(self, item: OutboxItem) -> None:
+        _case, handoff, view = await self._load(item)
+        if not handoff.slack_ts or not handoff.slack_channel:
+            return  # the card never made it to Slack; nothing to update
+        await self.client.chat_update(
+            channel=handoff.slack_channel,
+            ts=handoff.slack_ts,
+            text=card_text(view),
+            blocks=build_card(view),
+        )
+
+    async def _thread_message(self, item: OutboxItem) -> None:
+        _case, handoff, _view = await self._load(item)
+        async with self.db.transaction() as session:
+            message = await session.get(Message, item.payload["message_id"])
+        if message is None:
+            return  # purged or erased since; nothing to copy
+        await self._post_in_thread(handoff, f"*Person:* {safe_for_slack(message.text)}")
+
+    async def _thread_notice(self, item: OutboxItem) -> None:
+        _case, handoff, _view = await self._load(item)
+        await self._post_in_thread(handoff, str(item.payload["text"]))
+
+    async def _post_in_thread(self, handoff: HandOff, text: str, **extra: Any) -> None:
+        if not handoff.slack_ts or not handoff.slack_channel:
+            raise PermanentFailure("the hand-off card was never posted")
+        await self.client.chat_postMessage(
+            channel=handoff.slack_channel,
+            thread_ts=handoff.slack_ts,
+            text=text,
+            unfurl_links=False,
+            **extra,
+        )

@@ -1,0 +1,132 @@
+"""The outbox: side effects stored with the change that caused them, delivered later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import OutboxItem
+
+CRISIS_PRIORITY = 100
+NORMAL_PRIORITY = 0
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any],
+    channel: str | None = None,
+    ordering_key: str | None = None,
+    priority: int = NORMAL_PRIORITY,
+    not_before: datetime | None = None,
+) -> OutboxItem:
+    item = OutboxItem(
+        kind=kind,
+        channel=channel,
+        ordering_key=ordering_key,
+        priority=priority,
+        payload=payload,
+        next_attempt_at=not_before or now,
+        created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def candidates(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_channels: Iterable[str] = (),
+) -> list[OutboxItem]:
+    """Due items, crisis first then oldest, each the head of its ordering key."""
+    earlier = aliased(OutboxItem)
+    blocked_by_earlier = exists().where(
+        and_(
+            earlier.ordering_key == OutboxItem.ordering_key,
+            earlier.status == "pending",
+            col(earlier.id) < col(OutboxItem.id),
+        )
+    )
+    query = (
+        select(OutboxItem)
+        .where(
+            OutboxItem.status == "pending",
+            col(OutboxItem.next_attempt_at) <= now,
+            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
+            ~blocked_by_earlier,
+        )
+        .order_by(col(OutboxItem.priority).desc(), col(OutboxItem.id))
+        .limit(limit)
+    )
+    skip = list(skip_channels)
+    if skip:
+        query = query.where(or_(col(OutboxItem.channel).is_(None), col(OutboxItem.channel).not_in(skip)))
+    return list((await session.exec(query)).all())
+
+
+async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: float) -> bool:
+    """Take an item for delivery; exactly one instance wins a given item."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.id) == item_id,
+            col(OutboxItem.status) == "pending",
+            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
+        )
+        .values(locked_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def complete(session: AsyncSession, *, item_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id)
+        .values(status="done", done_at=now, locked_until=None, attempts=OutboxItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def retry_later(
+    session: AsyncSession, *, item_id: int, at: datetime, error: str, count_attempt: bool = True
+) -> None:
+    values: dict[str, Any] = {"next_attempt_at": at, "locked_until": None, "last_error": error[:255]}
+    if count_attempt:
+        values["attempts"] = OutboxItem.attempts + 1
+    await session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def park(session: AsyncSession, *, item_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id)
+        .values(status="parked", locked_until=None, last_error=error[:255], attempts=OutboxItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.exec(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    query = select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.status == "pending")
+    return (await session.exec(query)).one()

@@ -1,0 +1,170 @@
+"""The person's live chat over WebSocket (/chat/ws).
+
+Protocol (JSON text frames):
+  → {"type": "hello", "conversation_id", "token", "after": SEQ}   first frame, always
+  ← {"type": "ready", "state", "case_ref"}, then every message after SEQ
+  → {"type": "message", "text", "client_id"}     ← {"type": "ack", "client_id", "seq"}
+  ← {"type": "message", "message": {"seq", "sender", "text", "at", "author"?}}
+  ← {"type": "state", "state"}                    ← {"type": "error", "error": {code, message}}
+Messages reach the socket from the store by `seq`, so a reconnecting client that says
+which `seq` it has seen gets exactly what it missed, once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from bot import keys
+from bot.errors import DomainError
+from handlers.chat_api import message_json
+
+# A message is at most 4,000 characters; a frame carrying one (as UTF-8 JSON, with its
+# escapes) stays far below this.
+MAX_FRAME_BYTES = 32 * 1024
+HELLO_TIMEOUT_S = 10
+HEARTBEAT_S = 30
+
+
+def origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser (a platform backend, a test client)
+    allowed = {f"{request.scheme}://{request.host}"}
+    public_url = request.app[keys.SETTINGS].public_url
+    if public_url:
+        parts = urlsplit(public_url)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in allowed
+
+
+async def chat_socket(request: web.Request) -> web.WebSocketResponse:
+    if not origin_allowed(request):
+        raise web.HTTPForbidden(reason="This origin may not open the chat.")
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    session = ChatSocket(request, ws)
+    await session.run()
+    return ws
+
+
+class ChatSocket:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+        self.app = request.app
+        self.chat = request.app[keys.CHAT]
+        self.bus = request.app[keys.BUS]
+        self.limiter = request.app[keys.CONVERSATION_LIMITER]
+        self.ws = ws
+        self.case_id = ""
+        self.last_seq = 0
+        self.last_state: str | None = None
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self.send_lock:
+            if not self.ws.closed:
+                await self.ws.send_str(json.dumps(frame))
+
+    async def error(self, code: str, message: str) -> None:
+        await self.send({"type": "error", "error": {"code": code, "message": message}})
+
+    async def run(self) -> None:
+        if not await self.hello():
+            return
+        notifications = self.bus.subscribe(self.case_id)
+        pump = asyncio.create_task(self.pump(notifications))
+        try:
+            await self.flush()
+            async for frame in self.ws:
+                if frame.type != WSMsgType.TEXT:
+                    if frame.type == WSMsgType.BINARY:
+                        await self.error("bad_frame", "Send JSON text frames.")
+                    continue
+                await self.handle(frame.data)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            self.bus.unsubscribe(self.case_id, notifications)
+
+    async def hello(self) -> bool:
+        try:
+            frame = await self.ws.receive(timeout=HELLO_TIMEOUT_S)
+        except TimeoutError:
+            await self.ws.close(code=1008, message=b"hello expected")
+            return False
+        data = parse(frame.data) if frame.type == WSMsgType.TEXT else None
+        if not data or data.get("type") != "hello" or not isinstance(data.get("conversation_id"), str):
+            await self.error("hello_expected", "Start with {\"type\": \"hello\", ...}.")
+            await self.ws.close(code=1008, message=b"hello expected")
+            return False
+        try:
+            self.chat.authorize(data["conversation_id"], data.get("token"))
+            after = data.get("after", 0)
+            if not isinstance(after, int) or after < 0:
+                raise DomainError("after_invalid", "`after` must be a non-negative integer.")
+            case, _ = await self.chat.history(case_id=data["conversation_id"], after=10**9)
+        except DomainError as exc:
+            await self.error(exc.code, exc.message)
+            await self.ws.close(code=1008, message=exc.code.encode())
+            return False
+        self.case_id, self.last_seq = case.id, after
+        self.last_state = case.status
+        await self.send({"type": "ready", "state": case.status, "case_ref": case.ref})
+        return True
+
+    async def handle(self, raw: str) -> None:
+        data = parse(raw)
+        if data is None:
+            await self.error("invalid_json", "Frames must be JSON objects.")
+            return
+        kind = data.get("type")
+        if kind == "ping":
+            await self.send({"type": "pong"})
+            return
+        if kind != "message":
+            await self.error("unknown_type", "Send {\"type\": \"message\", \"text\": ...}.")
+            return
+        if not self.limiter.allow(self.case_id):
+            await self.error("rate_limited", "You are sending messages too quickly.")
+            await self.ws.close(code=1008, message=b"rate limited")
+            return
+        client_id = data.get("client_id")
+        try:
+            posted = await self.chat.post(case_id=self.case_id, text=data.get("text"), client_id=client_id)
+        except DomainError as exc:
+            await self.send({"type": "error", "client_id": client_id, "error": {"code": exc.code, "message": exc.message}})
+            return
+        await self.send({"type": "ack", "client_id": client_id, "seq": posted.user_message.seq})
+        await self.flush()
+
+    async def pump(self, notifications: asyncio.Queue[str]) -> None:
+        while True:
+            await notifications.get()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Send whatever the store has after the last message this socket sent."""
+        async with self.send_lock:
+            case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)
+            for message in messages:
+                if self.ws.closed:
+                    return
+                await self.ws.send_str(json.dumps({"type": "message", "message": message_json(message)}))
+                self.last_seq = message.seq
+            if case.status != self.last_state and not self.ws.closed:
+                self.last_state = case.status
+                await self.ws.send_str(json.dumps({"type": "state", "state": case.status, "case_ref": case.ref}))
+
+
+def parse(raw: object) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

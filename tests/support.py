@@ -1,0 +1,89 @@
+"""Helpers the tests share: a person talking over REST, waiting on the Slack fake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+
+async def reset_postgres(url: str) -> bool:
+    """Empty the test database's public schema. False if PostgreSQL is not there."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    return True
+
+
+class Person:
+    """Someone chatting with the bot through the REST API."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.conversation_id = ""
+        self.token = ""
+        self.seen = 0
+
+    async def start(self, **body: Any) -> dict[str, Any]:
+        response = await self.client.post("/api/v1/conversations", json=body)
+        assert response.status == 201, await response.text()
+        data: dict[str, Any] = await response.json()
+        self.conversation_id, self.token = data["conversation_id"], data["token"]
+        return data
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def say(self, text: str, **extra: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            f"/api/v1/conversations/{self.conversation_id}/messages",
+            json={"text": text, **extra},
+            headers=self.auth,
+        )
+        assert response.status == 200, await response.text()
+        data: dict[str, Any] = await response.json()
+        return data
+
+    async def inbox(self, after: int = 0) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/v1/conversations/{self.conversation_id}/messages",
+            params={"after": str(after)},
+            headers=self.auth,
+        )
+        assert response.status == 200, await response.text()
+        data: dict[str, Any] = await response.json()
+        return data
+
+
+def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    for message in messages:
+        if message.get("bot_id") and ref in (message.get("text") or "") and not message.get("thread_ts"):
+            return message
+    return None
+
+
+def blocks_text(message: dict[str, Any]) -> str:
+    """Every piece of text in a message's blocks, joined, for assertions."""
+    parts: list[str] = [message.get("text") or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    parts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks") or [])
+    return "\n".join(parts)
