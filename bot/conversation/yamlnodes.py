@@ -22,6 +22,8 @@ class Node:
 
     raw: yaml.Node
     path: Path
+    # The mapping key this node is the value of, so a bad key is reported on its own line.
+    key_raw: yaml.Node | None = None
 
     @property
     def line(self) -> int:
@@ -29,6 +31,10 @@ class Node:
 
     def error(self, message: str) -> DataFileError:
         return DataFileError(f"{self.path}:{self.line}: {message}")
+
+    def key_error(self, message: str) -> DataFileError:
+        line = self.line if self.key_raw is None else int(self.key_raw.start_mark.line) + 1
+        return DataFileError(f"{self.path}:{line}: {message}")
 
     def is_mapping(self) -> bool:
         return isinstance(self.raw, yaml.MappingNode)
@@ -42,7 +48,7 @@ class Node:
             if key in seen:
                 raise Node(key_raw, self.path).error(f"duplicate key {key!r}")
             seen.add(key)
-            yield key, Node(value_raw, self.path)
+            yield key, Node(value_raw, self.path, key_raw)
 
     def get(self, key: str) -> Node | None:
         for name, value in self.items():

@@ -1,0 +1,63 @@
+"""Which feelings a message carries, and how strongly, from the lexicons' emotion cues.
+
+Every locale's cues are used for every message: people mix languages, and the cue lists
+hardly overlap. The result is ordered strongest first; an empty tuple means neutral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.conversation.lexicons import Lexicon, PhraseMatcher, words_of
+from bot.conversation.types import EMOTIONS, Emotion
+
+# Intensity: a first cue says "some feeling"; more cues, intensifiers, "!!!" and capitals
+# say more. The weights keep a plain "I'm annoyed" near 0.4 and a shouted, sworn,
+# repeated complaint near 1.
+BASE_INTENSITY = 0.35
+PER_EXTRA_CUE = 0.12
+PER_INTENSIFIER = 0.1
+PER_EXCLAMATION = 0.08
+SHOUTING_BONUS = 0.2
+MAX_EXCLAMATIONS = 3
+
+
+@dataclass(frozen=True)
+class EmotionReading:
+    emotions: tuple[Emotion, ...]
+    intensity: float
+    cue_count: int
+
+
+class EmotionReader:
+    def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+        cues: list[tuple[str, str]] = []
+        negations: set[str] = set()
+        intensifiers: set[str] = set()
+        for lexicon in lexicons.values():
+            for emotion, items in lexicon.emotions.items():
+                cues += [(item, emotion) for item in items]
+            negations.update(n for n in lexicon.negations if " " not in n)
+            intensifiers.update(lexicon.intensifiers)
+        self._matcher = PhraseMatcher(cues, negations)
+        self._intensifiers = PhraseMatcher((i, "x") for i in intensifiers)
+
+    def read(self, text: str, *, shouting: bool = False) -> EmotionReading:
+        words = words_of(text)
+        raw = text.lower()
+        scores: dict[str, float] = {}
+        for hit in self._matcher.find(words, raw):
+            if not hit.negated:
+                scores[hit.label] = scores.get(hit.label, 0.0) + 1.0
+        if not scores:
+            return EmotionReading((), 0.0, 0)
+        ranked = sorted(scores, key=lambda e: (-scores[e], EMOTIONS.index(e)))  # type: ignore[arg-type]
+        emotions: tuple[Emotion, ...] = tuple(e for e in ranked)  # type: ignore[misc]
+        cue_count = int(sum(scores.values()))
+        intensity = BASE_INTENSITY + PER_EXTRA_CUE * (cue_count - 1)
+        intensity += PER_INTENSIFIER * len(self._intensifiers.find(words))
+        intensity += PER_EXCLAMATION * min(MAX_EXCLAMATIONS, text.count("!"))
+        if shouting:
+            intensity += SHOUTING_BONUS
+        return EmotionReading(emotions, round(min(1.0, intensity), 2), cue_count)
