@@ -13,6 +13,7 @@ of digits, so a later pass never re-reads what an earlier one replaced.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -23,6 +24,7 @@ PHONE = "[phone]"
 CARD = "[card]"
 SSN = "[ssn]"
 PERSONNUMMER = "[personnummer]"
+IBAN = "[iban]"
 NAME = "[name]"
 
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "SE", "IE")
@@ -60,7 +62,30 @@ _INTERNATIONAL_RE = re.compile(r"(?<![\w+])\+\d[\d ().-]{5,20}\d(?![\w])")
 _E164_MIN_DIGITS = 8
 _E164_MAX_DIGITS = 15
 
+# Digit groups as people write phone numbers: "+46 70-123 45 67", "(415) 555-2671",
+# "415.555.2671". A run of them may hold several numbers, or a number and a year.
+_PHONE_GROUP_RE = re.compile(r"\+?\(?\d+\)?")
+_PHONE_RUN_RE = re.compile(r"(?<![\w+/.-])\+?\(?\d+\)?(?:(?: ?[-.\u2013] ?| )?\(?\d+\)?)*(?![\w/])")
+_PHONE_MIN_DIGITS = 7  # Irish and Swedish area numbers can be 5-6 digits after the code
+_PHONE_MAX_GROUPS = 7
+# d.m.yyyy, dd/mm/yy, yyyy-mm-dd: a date is never a phone number, whatever it parses as.
+_DATE_RE = re.compile(r"(?<!\d)\d{1,4}([./-])\d{1,2}\1\d{1,4}(?!\d)")
+_GLUED_BEFORE_RE = re.compile(r"(?:\w|[^\W\d_][-/#])$")
+_GLUED_AFTER_RE = re.compile(r"^(?:\w|[-/][^\W\d_])")
 _EDGE_PUNCTUATION_RE = re.compile(r"^\W+|\W+$")
+
+# Nine bare digits are redacted as an SSN only when the words around them say so.
+_SSN_BARE_RE = re.compile(
+    r"(?P<lead>\b(?:ssn|social\s+security(?:\s+number)?|socsec)\b\W{0,3}(?:\w+\W{1,3}){0,3}?)"
+    r"(?P<area>\d{3})(?P<group>\d{2})(?P<serial>\d{4})(?!\w)",
+    re.IGNORECASE,
+)
+
+# IBAN (ISO 13616): country letters, two check digits, 11-30 more letters or digits,
+# usually printed in groups of four; valid when the mod-97 of the rearranged number is 1.
+_IBAN_START_RE = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}")
+_IBAN_MIN_CHARS = 15
+_IBAN_MAX_CHARS = 34
 
 
 def redact(
@@ -72,9 +97,12 @@ def redact(
     """Replace personal data in `text` with placeholders.
 
     Emails become "[email]", Swedish personnummer and samordningsnummer "[personnummer]",
-    US SSNs "[ssn]", Luhn-valid card numbers "[card]", phone numbers valid in any of
-    `regions` (or written with a "+" country code) "[phone]", and each of `known_names`
-    (whole name and its parts, case-insensitive, whole words only) "[name]".
+    US SSNs "[ssn]", Luhn-valid card numbers "[card]", IBANs "[iban]", phone numbers valid
+    in any of `regions` (or written with a "+" country code) "[phone]", and each of
+    `known_names` (whole name and its parts, any case, whole words only) "[name]".
+
+    Pure CPU work: about 0.5-3 ms for a typical message, up to ~0.25 s for 4 KB of
+    nothing but digit groups; callers with large untrusted text should cap its size.
 
     Args:
         text: free text, e.g. a message or the bot's reflected summary.
@@ -84,13 +112,17 @@ def redact(
     """
     if not text:
         return text
-    text = _EMAIL_RE.sub(EMAIL, text)
-    text = _PERSONNUMMER_RE.sub(_personnummer_or_keep, text)
-    text = _SSN_RE.sub(_ssn_or_keep, text)
-    text = _DIGIT_GROUPS_RE.sub(_redact_cards_in_run, text)
-    text = _redact_phones(text, regions)
-    text = _redact_names(text, known_names)
-    return text
+    if "@" in text:
+        text = _EMAIL_RE.sub(EMAIL, text)
+    # Every other pass needs a digit; most log lines and many messages have none.
+    if any(char.isdigit() for char in text):
+        text = _redact_ibans(text)
+        text = _PERSONNUMMER_RE.sub(_personnummer_or_keep, text)
+        text = _SSN_RE.sub(_ssn_or_keep, text)
+        text = _SSN_BARE_RE.sub(_bare_ssn_or_keep, text)
+        text = _DIGIT_GROUPS_RE.sub(_redact_cards_in_run, text)
+        text = _redact_phones(text, regions)
+    return _redact_names(text, known_names)
 
 
 def escape_slack(text: str) -> str:
@@ -153,6 +185,46 @@ def _ssn_or_keep(match: re.Match[str]) -> str:
     return SSN
 
 
+def _bare_ssn_or_keep(match: re.Match[str]) -> str:
+    if _ssn_or_keep(match) == SSN:
+        return match["lead"] + SSN
+    return match[0]
+
+
+def _redact_ibans(text: str) -> str:
+    spans = []
+    for start_match in _IBAN_START_RE.finditer(text):
+        end = _longest_iban_end(text, start_match.start())
+        if end is not None:
+            spans.append((start_match.start(), end))
+    return _replace_spans(text, spans, IBAN)
+
+
+def _longest_iban_end(text: str, start: int) -> int | None:
+    """End of the longest valid IBAN at `start`, allowing single spaces between groups."""
+    chars: list[str] = []
+    best: int | None = None
+    index = start
+    while index < len(text) and len(chars) < _IBAN_MAX_CHARS:
+        char = text[index]
+        if char.isascii() and char.isalnum():
+            chars.append(char.upper())
+            index += 1
+            at_boundary = index == len(text) or not text[index].isalnum()
+            if at_boundary and len(chars) >= _IBAN_MIN_CHARS and _iban_valid("".join(chars)):
+                best = index
+        elif char == " " and index + 1 < len(text) and text[index + 1].isalnum():
+            index += 1
+        else:
+            break
+    return best
+
+
+def _iban_valid(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
 def _redact_cards_in_run(match: re.Match[str]) -> str:
     run = match[0]
     groups = list(re.finditer(r"\d+", run))
@@ -190,15 +262,87 @@ def _longest_card_window(groups: list[re.Match[str]], start: int) -> int | None:
 def _redact_phones(text: str, regions: Sequence[str]) -> str:
     spans: list[tuple[int, int]] = []
     for region in regions:
-        # Leniency.VALID (the default) keeps dates, times, amounts and short references
-        # out: the digits must form a number that the region's numbering plan allows.
+        # Leniency.VALID (the default) keeps most dates, times, amounts and short
+        # references out: the digits must form a number the region's plan allows.
         for found in phonenumbers.PhoneNumberMatcher(text, region):
-            spans.append((found.start, found.end))
+            if not _glued_to_a_word(text, found.start, found.end) and not _DATE_RE.search(
+                found.raw_string
+            ):
+                spans.append((found.start, found.end))
+    spans.extend(_phones_in_digit_runs(text, tuple(regions), found=spans))
     for found in _INTERNATIONAL_RE.finditer(text):
         digit_count = sum(char.isdigit() for char in found[0])
         if _E164_MIN_DIGITS <= digit_count <= _E164_MAX_DIGITS:
             spans.append(found.span())
     return _replace_spans(text, spans, PHONE)
+
+
+def _phones_in_digit_runs(
+    text: str, regions: tuple[str, ...], *, found: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Phone numbers that touch other digits ("070-123 45 67 070-123 45 67").
+
+    PhoneNumberMatcher reads such a run as one over-long candidate and gives up, which
+    would leak both numbers. Here each run is cut at group boundaries, and every window
+    the matcher accepts whole, on its own and in its region's grouping, is a number.
+    """
+    spans: list[tuple[int, int]] = []
+    for run in _PHONE_RUN_RE.finditer(text):
+        if any(start <= run.start() and run.end() <= end for start, end in found):
+            continue  # the whole run is one number the matcher already found
+        groups = list(_PHONE_GROUP_RE.finditer(run[0]))
+        if len(groups) < 2 or sum(char.isdigit() for char in run[0]) < _PHONE_MIN_DIGITS:
+            continue  # a lone group was seen whole by the matcher; too few digits for a phone
+        start = 0
+        while start < len(groups):
+            end = _longest_phone_window(run[0], groups, start, regions)
+            if end is None:
+                start += 1
+                continue
+            spans.append((run.start() + groups[start].start(), run.start() + groups[end - 1].end()))
+            start = end
+    return spans
+
+
+def _longest_phone_window(
+    run: str, groups: list[re.Match[str]], start: int, regions: tuple[str, ...]
+) -> int | None:
+    best: int | None = None
+    digits = 0
+    last = min(len(groups), start + _PHONE_MAX_GROUPS)
+    for end in range(start, last):
+        group_digits = sum(char.isdigit() for char in groups[end][0])
+        if end > start and group_digits < 2:
+            break  # "1 2 3 4 5 6 7" is a list; phone numbers only start with a 1-digit group
+        digits += group_digits
+        if digits > _E164_MAX_DIGITS:
+            break
+        if digits < _PHONE_MIN_DIGITS:
+            continue
+        window = run[groups[start].start() : groups[end].end()]
+        if not _DATE_RE.search(window) and _is_whole_phone(window, regions):
+            best = end + 1
+    return best
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_whole_phone(window: str, regions: tuple[str, ...]) -> bool:
+    # A window is cut out of a longer run, so it must also be grouped the way the region
+    # writes its numbers: "070-123 45 67" is a number, "90 070-123 45" is not.
+    return any(
+        found.start == 0 and found.end == len(window)
+        for region in regions
+        for found in phonenumbers.PhoneNumberMatcher(
+            window, region, leniency=phonenumbers.Leniency.STRICT_GROUPING
+        )
+    )
+
+
+def _glued_to_a_word(text: str, start: int, end: int) -> bool:
+    """True for digits that are the tail or head of a reference like "INV-2024-000123"."""
+    before = text[start - 2 : start]
+    after = text[end : end + 2]
+    return bool(_GLUED_BEFORE_RE.search(before) or _GLUED_AFTER_RE.match(after))
 
 
 def _replace_spans(text: str, spans: list[tuple[int, int]], placeholder: str) -> str:

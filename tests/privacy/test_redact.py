@@ -197,3 +197,59 @@ def test_empty_text() -> None:
 )
 def test_luhn(digits: str, valid: bool) -> None:
     assert luhn_valid(digits) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("070-123 45 67 070-123 45 67", "[phone] [phone]"),
+        ("415 555 2671 415 555 2671", "[phone] [phone]"),
+        ("(415) 555-2671 2 times", "[phone] 2 times"),
+        ("020 7946 0958 2", "[phone] 2"),
+        ("$90 070-123 45 67", "$90 [phone]"),
+        ("+46 70 123 45 67 +46 70 123 45 67", "[phone] [phone]"),
+    ],
+)
+def test_phone_numbers_touching_other_digits_are_still_found(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["invoice INV-2024-000123", "ref#4155552671", "on 02.01.2000 and 2 02.01.2000 3"],
+)
+def test_digits_inside_references_and_dotted_dates_are_not_phones(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("IBAN SE45 5000 0000 0583 9825 7466 thanks", "IBAN [iban] thanks"),
+        ("iban se4550000000058398257466.", "iban [iban]."),
+        ("GB82 WEST 1234 5698 7654 32", "[iban]"),
+        ("IE29 AIBK 9311 5212 3456 78", "[iban]"),
+        ("GB82 WEST 1234 5698 7654 33", "GB82 WEST 1234 5698 7654 33"),  # mod-97 fails
+    ],
+)
+def test_ibans_with_a_valid_checksum_are_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my SSN is 123456789", "my SSN is [ssn]"),
+        ("ssn: 123456789", "ssn: [ssn]"),
+        ("social security number is 078051120", "social security number is [ssn]"),
+        ("order 123456789", "order 123456789"),
+        ("SSN 666123456", "SSN 666123456"),
+    ],
+)
+def test_nine_bare_digits_are_an_ssn_only_when_called_one(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_crisis_line_numbers_in_bot_replies_are_kept() -> None:
+    text = "Call 988, Samaritans on 116 123, Självmordslinjen 90101, or 911/999/112."
+    assert redact(text) == text
