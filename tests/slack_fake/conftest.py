@@ -53,6 +53,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     rejected: int = 0
     status: int = 200
+    statuses: list[int] = field(default_factory=list)  # scripted answers, then `status`
     answer: Any = None  # JSON body to answer with (None: empty 200)
     delay_s: float = 0.0
     no_retry: bool = False
@@ -90,9 +91,10 @@ async def receiver(aiohttp_server: Any) -> Receiver:
         if state.delay_s:
             await asyncio.sleep(state.delay_s)
         headers = {"X-Slack-No-Retry": "1"} if state.no_retry else {}
+        status = state.statuses.pop(0) if state.statuses else state.status
         if state.answer is None:
-            return web.Response(status=state.status, headers=headers)
-        return web.json_response(state.answer, status=state.status, headers=headers)
+            return web.Response(status=status, headers=headers)
+        return web.json_response(state.answer, status=status, headers=headers)
 
     app = web.Application()
     app.router.add_post("/slack/events", handle)
