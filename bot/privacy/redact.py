@@ -15,7 +15,8 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 
 import phonenumbers
 
@@ -365,11 +366,11 @@ def _replace_spans(text: str, spans: list[tuple[int, int]], placeholder: str) ->
 
 
 def _redact_names(text: str, known_names: Iterable[str]) -> str:
-    pattern = _name_pattern(known_names)
-    return pattern(text) if pattern else text
+    regex = _name_regex(tuple(known_names))
+    return regex.sub(NAME, text) if regex else text
 
 
-def _name_pattern(known_names: Iterable[str]) -> Callable[[str], str] | None:
+def _name_regex(known_names: tuple[str, ...]) -> re.Pattern[str] | None:
     variants: set[str] = set()
     for name in known_names:
         words = name.split()
@@ -379,10 +380,17 @@ def _name_pattern(known_names: Iterable[str]) -> Callable[[str], str] | None:
         parts = (_EDGE_PUNCTUATION_RE.sub("", word) for word in words)
         # A single letter ("J.") is too often an ordinary word or initial to redact alone.
         variants.update(part for part in parts if len(part) >= 2)
+    # People often type "Asa Oberg" for "Åsa Öberg" on a keyboard without the letters.
+    variants |= {_fold_accents(variant) for variant in variants}
     if not variants:
         return None
     # Longest first, so "Anna Svensson" goes as one placeholder rather than two.
     alternatives = sorted(variants, key=len, reverse=True)
     body = "|".join(r"\s+".join(re.escape(part) for part in v.split(" ")) for v in alternatives)
-    regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
-    return lambda text: regex.sub(NAME, text)
+    # The optional "s" is the Swedish genitive, written without an apostrophe ("Annas konto").
+    return re.compile(rf"(?<!\w)(?:{body})(?:s)?(?!\w)", re.IGNORECASE)
+
+
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -159,6 +159,9 @@ def test_ordinary_numbers_are_left_alone(text: str) -> None:
         ("my friend Annabelle", "my friend Annabelle"),
         ("Hannah and Joanna", "Hannah and Joanna"),
         ("Anna-Karin", "[name]-Karin"),
+        ("Annas konto", "[name] konto"),
+        ("Svenssons faktura", "[name] faktura"),
+        ("Annika and Annastasia", "Annika and Annastasia"),
     ],
 )
 def test_known_names_are_whole_words_any_case(text: str, expected: str) -> None:
@@ -169,6 +172,11 @@ def test_names_with_regex_characters_and_non_ascii_letters() -> None:
     names = ["Åsa Öberg", "J. (Jo) Smith", "  "]
     text = "åsa ÖBERG and Jo Smith and J. wrote; Jonas too"
     assert redact(text, known_names=names) == "[name] and [name] [name] and J. wrote; Jonas too"
+
+
+def test_names_typed_without_their_accents_are_redacted() -> None:
+    text = "Asa Oberg, also written ÅSA, and Oberg"
+    assert redact(text, known_names=["Åsa Öberg"]) == "[name], also written [name], and [name]"
 
 
 def test_several_kinds_in_one_message() -> None:
