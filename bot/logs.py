@@ -14,6 +14,7 @@ import contextvars
 import json
 import logging
 import math
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -30,7 +31,15 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # are. Dropped even if a caller passes them by mistake.
 FORBIDDEN_FIELDS = frozenset(
     {"text", "message_text", "body", "transcript", "email", "phone", "name"}
+    | {"token", "secret", "password", "authorization", "user_hash"}
 )
+
+# Credentials that reach a log line inside a URL or header dump (the WebSocket may carry
+# its token in the query string, and aiohttp's access log prints the request line).
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)\b(token|access_token|user_hash|signature|secret|password)=[^&\s\"']+"
+)
+_BEARER_RE = re.compile(r"(?i)\bBearer\s+[\w.~+/=-]+")
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRS = frozenset(
@@ -44,7 +53,8 @@ class SafeJsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, request_id, then `extra` fields.
 
     Extra fields named in FORBIDDEN_FIELDS are dropped; `msg`, string extras and
-    tracebacks are passed through `redact`.
+    tracebacks are passed through `redact`, and credentials in URLs ("?token=…") or
+    "Bearer …" headers are replaced by "[secret]".
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -52,7 +62,7 @@ class SafeJsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": _clean(record.getMessage()),
             "request_id": getattr(record, "request_id", None) or request_id_var.get(),
         }
         for key, value in vars(record).items():
@@ -61,7 +71,7 @@ class SafeJsonFormatter(logging.Formatter):
             entry[key] = _scrub(value)
         if record.exc_info:
             # Exception messages often quote their input; the traceback is redacted too.
-            entry["exc"] = redact(self.formatException(record.exc_info))
+            entry["exc"] = _clean(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = record.stack_info
         return json.dumps(entry, ensure_ascii=False, default=_fallback)
@@ -107,9 +117,14 @@ def request_context(request_id: str | None = None) -> Iterator[str]:
         request_id_var.reset(token)
 
 
+def _clean(text: str) -> str:
+    text = _SECRET_PARAM_RE.sub(r"\1=[secret]", text)
+    return redact(_BEARER_RE.sub("Bearer [secret]", text))
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return _clean(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # JSON has no NaN or Infinity
     if isinstance(value, bool | int | float) or value is None:
@@ -120,8 +135,8 @@ def _scrub(value: Any) -> Any:
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v) for v in value]
-    return redact(str(value))
+    return _clean(str(value))
 
 
 def _fallback(value: object) -> str:
-    return redact(str(value))
+    return _clean(str(value))

@@ -133,3 +133,17 @@ def test_odd_extra_values_still_give_valid_json() -> None:
     line = json.loads(SafeJsonFormatter().format(record))
     assert line["ratio"] == "nan" and line["items"] == ["a", 1]
     assert line["when"].startswith("<object object")
+
+
+def test_credentials_in_urls_and_headers_are_masked(log_stream: io.StringIO) -> None:
+    logging.getLogger("aiohttp.access").info(
+        '127.0.0.1 "GET /chat/ws?conversation=c1&token=eyJ2IjoxfQ.c2ln HTTP/1.1" 101',
+        extra={"headers": {"Authorization": "Bearer eyJ2IjoxfQ.c2ln", "Accept": "*/*"}},
+    )
+    logging.getLogger("bot.api").info("auth header was %s", "Bearer eyJ2IjoxfQ.c2ln")
+    output = log_stream.getvalue()
+    assert "eyJ2IjoxfQ" not in output
+    first, second = _lines(log_stream)
+    assert "conversation=c1&token=[secret] HTTP/1.1" in first["msg"]
+    assert first["headers"] == {"Accept": "*/*"}
+    assert second["msg"] == "auth header was Bearer [secret]"
