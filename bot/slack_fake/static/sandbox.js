@@ -1,6 +1,6 @@
 // The Slack sandbox page: polls the control API about once a second and renders
 // channels, messages, Block Kit cards and threads. Every piece of message text goes
-// through textContent, never innerHTML: the text comes from people and must stay text.
+// through textContent, never parsed as HTML: it comes from people and must stay text.
 "use strict";
 
 (function () {
