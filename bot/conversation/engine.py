@@ -1,0 +1,450 @@
+"""The conversation engine: text and state in, a decision out (DESIGN.md "The flow").
+
+understand (topic, feelings, safety, intents) -> decide (answer, or hand off and why) ->
+reflect (the person's words said back) -> the reply from the template library.
+
+`Engine.respond` is pure: no I/O, no clock unless `now` is omitted; the input state is
+never mutated. The chat service, the REST API, `analyze` and the tests all call it.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, Protocol
+
+from bot.conversation.decide import (
+    EXTRA_ASKED,
+    EXTRA_FRUSTRATED_TURNS,
+    FRUSTRATION,
+    Plan,
+    plan_turn,
+)
+from bot.conversation.queues import QueueRouting
+from bot.conversation.templates import (
+    FAMILY_OF,
+    LocaleLibrary,
+    Template,
+    TemplateLibrary,
+    render,
+    sentence,
+)
+from bot.conversation.types import (
+    ConversationState,
+    Decision,
+    HandoffDecision,
+    Turn,
+    Understanding,
+)
+
+Phase = Literal["bot", "queued", "agent"]
+
+# Turns kept in the state: enough for signals (repeats, bursts) and topic carry-over,
+# small enough that the state stays a few kilobytes.
+MAX_TURNS = 20
+# Template ids remembered so nothing repeats within a conversation.
+MAX_USED_TEMPLATES = 60
+# Crisis numbers follow the person's region; with none known, the locale's country.
+LOCALE_REGION: dict[str, str] = {"sv": "SE"}
+
+# state.extra keys
+EXTRA_QUEUE = "queue"  # the open hand-off's queue
+EXTRA_SUMMARY = "summary"  # the reflected issue, for the agent's card
+EXTRA_CRISIS_SENT = "crisis_sent"  # crisis replies so far (picks the next variant)
+EXTRA_QUEUED_MESSAGES = "queued_messages"  # messages while waiting (for waiting lines)
+# Dialogue acts: a message made only of these says nothing new about the issue.
+DIALOGUE_INTENTS: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny"})
+
+
+class Understands(Protocol):
+    def understand(
+        self,
+        text: str,
+        *,
+        history: Sequence[Turn] = (),
+        locale: str | None = None,
+        now: float | None = None,
+    ) -> Understanding: ...
+
+
+class CrisisTexts(Protocol):
+    def reply(self, *, locale: str, region: str | None, variant: int = 0) -> tuple[str, str]: ...
+
+    def check_in(self, *, locale: str, variant: int = 0) -> tuple[str, str]: ...
+
+    def waiting_message(self, *, locale: str, n: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Reply:
+    parts: tuple[str, ...]
+    used: tuple[str, ...]
+    asked: str | None = None  # which question the reply ends with
+
+
+class Engine:
+    """The bot's side of a conversation."""
+
+    def __init__(
+        self,
+        *,
+        understander: Understands,
+        templates: TemplateLibrary,
+        routing: QueueRouting,
+        crisis: CrisisTexts,
+        default_region: str = "US",
+    ) -> None:
+        self.understander = understander
+        self.templates = templates
+        self.routing = routing
+        self.crisis = crisis
+        self.default_region = default_region
+
+    @classmethod
+    def load(cls, *, data_dir: Path | None = None, default_region: str = "US") -> Engine:
+        """Read every data file the engine needs (templates, queues, lexicons, crisis).
+
+        Args:
+            data_dir: an ops folder whose files replace the shipped ones of the same path.
+            default_region: crisis numbers for people whose region is unknown.
+
+        Raises:
+            DataFileError: a data file is missing or malformed (names file and line).
+        """
+        from bot.conversation.understand import Understander
+
+        return cls(
+            understander=Understander.load(data_dir=data_dir),
+            templates=TemplateLibrary.load(data_dir=data_dir),
+            routing=QueueRouting.load(data_dir=data_dir),
+            crisis=_load_crisis(data_dir),
+            default_region=default_region,
+        )
+
+    # -- the person-facing lines around a conversation -----------------------------------
+
+    def system_text(self, key: str, *, locale: str, **values: str) -> str:
+        """A system line ("greeting", "agent_joined", "resolved", "released", ...).
+
+        Args:
+            key: the line's name under `system:` in the template file.
+            locale: the person's language.
+            values: slots: name (agent's first name), label/who (queue label), wait.
+        """
+        slots = dict(values)
+        if "label" in slots and "who" not in slots:
+            slots["who"] = slots["label"]
+        slots.setdefault("who", self.queue_label("general", locale=locale))
+        slots.setdefault("wait", str(self.queue_wait_minutes("general")))
+        slots.setdefault("name", "")
+        options = self.templates.for_locale(locale).group(f"system.{key}")
+        # The first line that can be filled with what the caller gave us.
+        for template in options:
+            try:
+                return render(template.text, **slots)
+            except KeyError:
+                continue
+        return render(options[0].text, **slots)
+
+    def queue_label(self, queue: str, *, locale: str) -> str:
+        return self.routing.label(queue, locale=locale)
+
+    def queue_wait_minutes(self, queue: str) -> int:
+        return self.routing.wait_minutes(queue)
+
+    # -- one message ---------------------------------------------------------------------
+
+    def respond(
+        self,
+        text: str,
+        state: ConversationState | None = None,
+        *,
+        phase: Phase = "bot",
+        locale: str | None = None,
+        now: float | None = None,
+    ) -> Decision:
+        """Answer one message from the person.
+
+        Args:
+            text: the person's message.
+            state: the conversation so far (not modified); None starts a new one.
+            phase: who has the conversation: the bot, a queue (waiting), or an agent.
+            locale: a forced locale; detected from the text when None.
+            now: the message's time (seconds since the epoch); the clock when None.
+        """
+        now = time.time() if now is None else now
+        before = state or ConversationState()
+        u = self.understander.understand(
+            text, history=tuple(before.turns), locale=locale or None, now=now
+        )
+        lang = u.locale
+        after = replace(
+            before,
+            locale=lang,
+            turns=[*before.turns, Turn("user", text, now)],
+            used_templates=list(before.used_templates),
+            selfserve_given=list(before.selfserve_given),
+            extra=dict(before.extra),
+        )
+        if FRUSTRATION & set(u.signals):
+            after.extra[EXTRA_FRUSTRATED_TURNS] = _int(before.extra, EXTRA_FRUSTRATED_TURNS) + 1
+        issue = self._reflect_issue(text, u)
+        summary = self._update_summary(after, u, issue)
+
+        handoff: HandoffDecision | None = None
+        escalate = False
+        if u.safety == "urgent" or (before.urgent and phase == "bot" and not before.handed_off):
+            reply = self._crisis(after, u, lang)
+            after.urgent = True
+            if before.handed_off:
+                escalate = True
+            else:
+                handoff = HandoffDecision("crisis", "urgent_safety", "critical")
+                after.handed_off = True
+            after.extra[EXTRA_QUEUE] = "crisis"
+            after.awaiting_confirmation = False
+        elif phase == "agent":
+            reply = _Reply((), ())
+        elif phase == "queued" or before.handed_off:
+            reply = self._queued_ack(after, lang)
+        else:
+            plan = plan_turn(u, before, self.routing)
+            reply = self._compose(plan, u, before, after, issue)
+            if plan.handoff is not None:
+                handoff = plan.handoff
+                after.handed_off = True
+                after.extra[EXTRA_QUEUE] = plan.handoff.queue
+            self._advance(after, plan, reply)
+
+        after.used_templates = [*after.used_templates, *reply.used][-MAX_USED_TEMPLATES:]
+        after.turns = [*after.turns, *(Turn("bot", r, now) for r in reply.parts)][-MAX_TURNS:]
+        return Decision(
+            understanding=u,
+            replies=reply.parts,
+            handoff=handoff,
+            state=after,
+            summary=summary,
+            escalate=escalate,
+        )
+
+    # -- composing replies ---------------------------------------------------------------
+
+    def _reflect_issue(self, text: str, u: Understanding) -> str:
+        """The person's issue in their own words, reflected; "" when there is none."""
+        lib = self.templates.for_locale(u.locale)
+        if u.intents and set(u.intents) <= DIALOGUE_INTENTS:
+            return ""
+        reflection = lib.reflector.reflect_issue(text, topic_words=lib.topic_words[u.topic])
+        if reflection.text:
+            return reflection.text
+        howto = next((i for i in u.intents if i in lib.wants), None)
+        if howto is not None:
+            return lib.wants[howto]
+        if reflection.is_question:
+            said = lib.group("line.question_about")[0].text
+            return render(said, issue=lib.issues[u.topic])
+        return ""
+
+    def _update_summary(self, after: ConversationState, u: Understanding, issue: str) -> str:
+        if issue and u.safety != "urgent":
+            after.extra[EXTRA_SUMMARY] = sentence(issue)
+        current = after.extra.get(EXTRA_SUMMARY)
+        return str(current) if current else ""
+
+    def _compose(
+        self,
+        plan: Plan,
+        u: Understanding,
+        before: ConversationState,
+        after: ConversationState,
+        issue: str,
+    ) -> _Reply:
+        lib = self.templates.for_locale(u.locale)
+        picker = _Picker(self.templates, lib, after.used_templates, salt=_salt(before, u))
+        family = FAMILY_OF.get(u.emotions[0], "neutral") if u.emotions else "neutral"
+        topic = u.topic
+        queue = plan.handoff.queue if plan.handoff else self.routing.for_topic(topic)
+        slots = {
+            "reflection": issue,
+            "issue": lib.issues[topic],
+            "who": self.queue_label(queue, locale=lib.locale),
+            "wait": str(self.queue_wait_minutes(queue)),
+        }
+        asked: str | None = None
+        parts: list[str] = []
+
+        def reflect() -> None:
+            if issue:
+                parts.append(picker.say(f"{topic}.reflect.{family}", slots))
+
+        if plan.action == "handoff" and plan.handoff is not None:
+            reason = plan.handoff.reason
+            if reason == "wants_human":
+                parts.append(picker.say("line.wants_human", slots))
+                if issue and topic != "other":
+                    reflect()
+            elif reason in ("frustration", "no_progress", "still_stuck", "confirmed"):
+                if reason == "frustration":
+                    reflect()
+                parts.append(picker.say(f"line.{reason}", slots))
+            else:  # clinical, privacy, money: reflect and own it
+                reflect()
+                parts.append(picker.say(f"{topic}.own.{family}", slots))
+            parts.append(picker.say(f"{topic}.next", slots))
+        elif plan.action == "selfserve" and plan.selfserve is not None:
+            if issue:
+                parts.append(sentence(issue))
+            parts.append(picker.say(f"selfserve.{plan.selfserve}", slots))
+            parts.append(picker.say("selfserve.fallback", slots))
+            parts.append(picker.say("question.worked", slots))
+            asked = "worked"
+        elif plan.action == "repair":
+            parts.append(picker.say("line.repair", slots))
+            parts.append(picker.say("question.repair", slots))
+            asked = "repair"
+        elif plan.action == "thanks":
+            parts.append(picker.say("line.thanks", slots))
+        elif plan.action == "greeting":
+            parts.append(picker.say("line.greeting_only", slots))
+            parts.append(picker.say("question.open", slots))
+            asked = "open"
+        elif plan.action == "check_in":
+            reflect()
+            if topic != "other":
+                parts.append(picker.say(f"{topic}.own.{family}", slots))
+                parts.append(picker.say(f"{topic}.offer", slots))
+            variant = _int(after.extra, "check_ins")
+            tid, question = self.crisis.check_in(locale=lib.locale, variant=variant)
+            after.extra["check_ins"] = variant + 1
+            picker.used.append(tid)
+            parts.append(question)
+            asked = "check_in"
+        else:  # offer
+            if issue:
+                reflect()
+                parts.append(picker.say(f"{topic}.own.{family}", slots))
+                parts.append(picker.say(f"{topic}.offer", slots))
+                parts.append(picker.say("question.confirm", slots))
+                asked = "confirm"
+            else:
+                parts.append(picker.say("question.open", slots))
+                asked = "open"
+        # One message: the parts are one reply, read top to bottom.
+        return _Reply((" ".join(parts),), tuple(picker.used), asked)
+
+    def _advance(self, after: ConversationState, plan: Plan, reply: _Reply) -> None:
+        after.awaiting_confirmation = reply.asked in ("confirm", "worked", "repair")
+        after.extra[EXTRA_ASKED] = reply.asked
+        if plan.action == "selfserve" and plan.selfserve is not None:
+            after.selfserve_given = [*after.selfserve_given, plan.selfserve]
+        if plan.action == "repair":
+            after.bot_turns_without_progress += 1
+        elif plan.action in ("handoff", "thanks"):
+            after.bot_turns_without_progress = 0
+
+    def _crisis(self, after: ConversationState, u: Understanding, lang: str) -> _Reply:
+        sent = _int(after.extra, EXTRA_CRISIS_SENT)
+        region = after.region or LOCALE_REGION.get(lang) or self.default_region
+        if sent and not u.safety == "urgent":
+            # Already answered with resources: keep them company until a human joins.
+            text = self.crisis.waiting_message(locale=lang, n=sent)
+            after.extra[EXTRA_CRISIS_SENT] = sent + 1
+            return _Reply((text,), ())
+        tid, text = self.crisis.reply(locale=lang, region=region, variant=sent)
+        after.extra[EXTRA_CRISIS_SENT] = sent + 1
+        return _Reply((text,), (tid,))
+
+    def _queued_ack(self, after: ConversationState, lang: str) -> _Reply:
+        n = _int(after.extra, EXTRA_QUEUED_MESSAGES)
+        after.extra[EXTRA_QUEUED_MESSAGES] = n + 1
+        if after.urgent:
+            return _Reply((self.crisis.waiting_message(locale=lang, n=n),), ())
+        queue = str(after.extra.get(EXTRA_QUEUE) or "general")
+        lib = self.templates.for_locale(lang)
+        picker = _Picker(self.templates, lib, after.used_templates, salt=n)
+        slots = {"who": self.queue_label(queue, locale=lib.locale)}
+        return _Reply((picker.say("line.queued_ack", slots),), tuple(picker.used))
+
+
+class _Picker:
+    """Picks unused templates for one reply and remembers what it picked."""
+
+    def __init__(
+        self, library: TemplateLibrary, lib: LocaleLibrary, used: Sequence[str], salt: int
+    ) -> None:
+        self.library = library
+        self.lib = lib
+        self.seen = list(used)
+        self.used: list[str] = []
+        self.salt = salt
+
+    def template(self, group: str) -> Template:
+        t = self.library.pick(self.lib.locale, group, self.seen, self.salt)
+        self.seen.append(t.id)
+        self.used.append(t.id)
+        return t
+
+    def say(self, group: str, slots: dict[str, str]) -> str:
+        return render(self.template(group).text, **slots)
+
+
+def _salt(state: ConversationState, u: Understanding) -> int:
+    # Stable per conversation (its first message), different between conversations.
+    first = next((t.text for t in state.turns if t.sender == "user"), "")
+    return zlib.crc32(first.encode("utf-8"))
+
+
+def _int(extra: dict[str, object], key: str) -> int:
+    value = extra.get(key, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _load_crisis(data_dir: Path | None) -> CrisisTexts:
+    try:
+        from bot.conversation.crisis import CrisisResources
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.conversation.crisis":
+            raise
+        return _InterimCrisis()
+    return CrisisResources.load(data_dir=data_dir)  # type: ignore[no-any-return]
+
+
+class _InterimCrisis:
+    """Stand-in until bot/conversation/crisis.py lands (English and Swedish, US/GB/SE)."""
+
+    _NUMBERS = {
+        "US": "call or text 988 (Suicide & Crisis Lifeline), or 911 in an emergency",
+        "GB": "call Samaritans on 116 123, or 999 in an emergency",
+        "IE": "call Samaritans on 116 123, or 112 in an emergency",
+        "SE": "call Mind Självmordslinjen on 90101, or 112 in an emergency",
+    }
+    _SV_NUMBERS = {"SE": "ring Mind Självmordslinjen på 90101, eller 112 vid akut fara"}
+
+    def reply(self, *, locale: str, region: str | None, variant: int = 0) -> tuple[str, str]:
+        if locale == "sv":
+            number = self._SV_NUMBERS.get(region or "SE", self._SV_NUMBERS["SE"])
+            return (
+                "interim:crisis.sv",
+                "Det du skriver är viktigt, och någon i vårt kristeam kommer hit nu. "
+                f"Om du är i fara just nu, {number}. Tänker du på att ta ditt liv?",
+            )
+        number = self._NUMBERS.get(region or "US", self._NUMBERS["US"])
+        return (
+            "interim:crisis.en",
+            "What you've written matters, and a member of our crisis team is joining you "
+            f"here now. If you're in danger right now, {number}. "
+            "Are you thinking about ending your life?",
+        )
+
+    def check_in(self, *, locale: str, variant: int = 0) -> tuple[str, str]:
+        if locale == "sv":
+            return "interim:check_in.sv", "Hur mår du just nu, på riktigt?"
+        return "interim:check_in.en", "How are you doing right now, really?"
+
+    def waiting_message(self, *, locale: str, n: int) -> str:
+        if locale == "sv":
+            return "Jag är kvar här med dig, och någon från kristeamet är på väg."
+        return "I'm still here with you, and someone from our crisis team is on the way."

@@ -1,0 +1,433 @@
+"""Pronoun reflection, ELIZA style, and picking the clause worth reflecting.
+
+"I was charged twice" becomes "you were charged twice"; "you charged me" becomes "we charged
+you" (the person's "you" is the company) while "talking with you" becomes "talking with me"
+(the bot). The word tables live in each locale's template file under `reflection:`, so a
+language is added with data; the mechanics here are shared.
+
+Weizenbaum's DOCTOR script swaps words one by one and so says "you wasn't"; we fix the verb
+next to a swapped subject ("I wasn't" -> "you weren't", "am I" -> "are you").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.datafiles import DataFileError
+
+# A word (letters, inner apostrophes), a number, whitespace, or any other single character.
+_TOKEN_RE = re.compile(r"\s+|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|.", re.UNICODE)
+_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_CLAUSE_SPLIT_RE = re.compile(r"\s*(?:[;:]|\s[-–—]\s)\s*|,\s+")
+
+# Never echo a wall of text: a reflection longer than this is cut at a clause boundary.
+MAX_REFLECTION_WORDS = 18
+
+
+@dataclass(frozen=True)
+class Restatement:
+    """A question or request said back as a statement: matched on the reflected clause."""
+
+    pattern: re.Pattern[str]
+    say: str  # {0} is the whole reflected clause; named groups fill {name}
+    only_questions: bool = False  # applies only when the clause ends with "?"
+
+
+@dataclass(frozen=True)
+class ReflectionRules:
+    """One locale's word tables (see the `reflection:` section of a template file)."""
+
+    locale: str
+    swaps: dict[str, str]  # unambiguous: my -> your
+    you_forms: frozenset[str]  # the ambiguous second-person pronoun ("you", "u")
+    you_subject: dict[str, str]  # mode (bot/company) -> "I" / "we"
+    you_object: dict[str, str]  # mode -> "me" / "us"
+    second_person: dict[str, dict[str, str]]  # "your" -> {bot: my, company: our}
+    possessive_or_object: dict[str, dict[str, str]]  # sv "er" -> {possessive, object}
+    not_nouns: frozenset[str]  # words that cannot follow a possessive
+    agreement: dict[str, dict[str, str]]  # new subject -> {verb as written: verb to write}
+    clause_starts: frozenset[str]  # after these, "you" begins a clause (is a subject)
+    skip_before_verb: frozenset[str]  # auxiliaries/adverbs between a subject and its verb
+    company_verbs: tuple[str, ...]  # stems: "you charged me" is about the company
+    chat_verbs: tuple[str, ...]  # stems: "talking with you" is about the bot
+    greetings: tuple[re.Pattern[str], ...]
+    fillers: tuple[re.Pattern[str], ...]  # clauses that are never the issue
+    feeling_words: frozenset[str]  # clauses made only of feeling are a poor issue
+    first_person: frozenset[str]
+    subjects: frozenset[str]  # first-person subject pronouns whose verb may need fixing
+    questions: tuple[Restatement, ...]
+    trim: tuple[re.Pattern[str], ...]  # politeness cut from a clause ("..., please")
+
+    @classmethod
+    def from_data(cls, locale: str, data: Any, *, source: Path | str) -> ReflectionRules:
+        if not isinstance(data, dict):
+            raise DataFileError(f"{source}: `reflection:` must be a mapping")
+
+        def words(key: str) -> list[str]:
+            value = data.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                raise DataFileError(f"{source}: reflection.{key} must be a list of strings")
+            return [_norm(w) for w in value]
+
+        def mapping(key: str) -> dict[str, Any]:
+            value = data.get(key, {})
+            if not isinstance(value, dict):
+                raise DataFileError(f"{source}: reflection.{key} must be a mapping")
+            return {_norm(str(k)): v for k, v in value.items()}
+
+        def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+            out = []
+            for raw in words(key):
+                try:
+                    out.append(re.compile(raw, re.IGNORECASE))
+                except re.error as exc:
+                    raise DataFileError(f"{source}: reflection.{key}: {raw!r}: {exc}") from exc
+            return tuple(out)
+
+        questions = []
+        for item in data.get("questions", []) or []:
+            if not (isinstance(item, dict) and "match" in item and "say" in item):
+                raise DataFileError(f"{source}: reflection.questions items need match and say")
+            try:
+                questions.append(
+                    Restatement(
+                        re.compile(str(item["match"]), re.IGNORECASE),
+                        str(item["say"]),
+                        bool(item.get("only_questions", False)),
+                    )
+                )
+            except re.error as exc:
+                raise DataFileError(f"{source}: reflection.questions: {exc}") from exc
+        you = data.get("you") or {}
+        return cls(
+            locale=locale,
+            swaps={k: str(v) for k, v in mapping("swaps").items()},
+            you_forms=frozenset(_norm(w) for w in you.get("forms", [])),
+            you_subject={str(k): str(v) for k, v in (you.get("subject") or {}).items()},
+            you_object={str(k): str(v) for k, v in (you.get("object") or {}).items()},
+            second_person={
+                k: {str(m): str(w) for m, w in v.items()}
+                for k, v in mapping("second_person").items()
+            },
+            possessive_or_object={
+                k: {str(m): str(w) for m, w in v.items()}
+                for k, v in mapping("possessive_or_object").items()
+            },
+            not_nouns=frozenset(words("not_nouns")),
+            agreement={
+                str(k): {_norm(a): str(b) for a, b in (v or {}).items()}
+                for k, v in (data.get("agreement") or {}).items()
+            },
+            clause_starts=frozenset(words("clause_starts")),
+            skip_before_verb=frozenset(words("skip_before_verb")),
+            company_verbs=tuple(words("company_verbs")),
+            chat_verbs=tuple(words("chat_verbs")),
+            greetings=patterns("greetings"),
+            fillers=patterns("fillers"),
+            feeling_words=frozenset(words("feeling_words")),
+            first_person=frozenset(words("first_person")),
+            subjects=frozenset(words("subjects")),
+            questions=tuple(questions),
+            trim=patterns("trim"),
+        )
+
+
+@dataclass(frozen=True)
+class Reflection:
+    """The clause picked from a message and its reflection."""
+
+    source: str  # the person's words, as picked
+    text: str  # reflected, lower-case start, no final punctuation ("you were charged twice")
+    is_question: bool
+
+
+def _norm(word: str) -> str:
+    return word.lower().replace("’", "'")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text)
+
+
+def _is_word(token: str) -> bool:
+    return token[:1].isalpha()
+
+
+class Reflector:
+    """Reflects a person's words back for one locale."""
+
+    def __init__(self, rules: ReflectionRules) -> None:
+        self.rules = rules
+
+    # -- word-level reflection ---------------------------------------------------------
+
+    def reflect(self, text: str) -> str:
+        """Swap persons in `text`, word by word, fixing verbs beside a swapped subject.
+
+        Args:
+            text: the person's words (one clause is best).
+        """
+        r = self.rules
+        tokens = _tokens(text)
+        words = [i for i, t in enumerate(tokens) if _is_word(t)]
+        lowered = {i: _norm(tokens[i]) for i in words}
+        out = list(tokens)
+        # Index (in `words`) -> the subject it follows, for verb agreement.
+        subject_after: dict[int, str] = {}
+        for n, i in enumerate(words):
+            word = lowered[i]
+            prev = lowered[words[n - 1]] if n > 0 else None
+            nxt = lowered[words[n + 1]] if n + 1 < len(words) else None
+            # A clause boundary (comma, full stop) between two words breaks adjacency.
+            prev_adjacent = n > 0 and _only_space_between(tokens, words[n - 1], i)
+            next_adjacent = n + 1 < len(words) and _only_space_between(tokens, i, words[n + 1])
+            new: str | None = None
+            subject: str | None = None
+            if word in r.you_forms:
+                mode = self._mode(words, lowered, n)
+                if self._is_subject(prev if prev_adjacent else None, nxt, tokens, words, n):
+                    new = r.you_subject.get(mode, word)
+                    subject = new
+                else:
+                    new = r.you_object.get(mode, word)
+            elif word in r.second_person:
+                new = r.second_person[word].get(self._mode(words, lowered, n), word)
+            elif word in r.possessive_or_object:
+                forms = r.possessive_or_object[word]
+                takes_noun = next_adjacent and nxt is not None and nxt not in r.not_nouns
+                new = forms["possessive"] if takes_noun else forms["object"]
+            elif word in r.swaps:
+                new = r.swaps[word]
+                if word in r.subjects:
+                    subject = new
+            if new is None:
+                continue
+            out[i] = new
+            if subject is not None:
+                if next_adjacent:
+                    subject_after[n + 1] = subject
+                # Inverted order: "am I" -> "are you", "were you" -> "was I".
+                if prev_adjacent and prev is not None:
+                    fixed = r.agreement.get(subject, {}).get(prev)
+                    if fixed is not None:
+                        out[words[n - 1]] = _match_case(tokens[words[n - 1]], fixed)
+        for n, subject in subject_after.items():
+            i = words[n]
+            fixed = r.agreement.get(subject, {}).get(lowered[i])
+            if fixed is not None and out[i] == tokens[i]:
+                out[i] = _match_case(tokens[i], fixed)
+        return "".join(out).replace("’", "'")
+
+    def _mode(self, words: list[int], lowered: dict[int, str], n: int) -> str:
+        """'company' when the person's "you" did something a company does, else 'bot'."""
+        r = self.rules
+        window = [lowered[i] for i in words[max(0, n - 3) : n + 5]]
+        for w in window:
+            if any(w.startswith(stem) for stem in r.chat_verbs):
+                return "bot"
+        for w in window:
+            if any(w.startswith(stem) for stem in r.company_verbs):
+                return "company"
+        return "bot" if self._bot_context(words, lowered, n) else "company"
+
+    def _bot_context(self, words: list[int], lowered: dict[int, str], n: int) -> bool:
+        # "you are ..." / "you don't argue": said to the bot itself (ELIZA's own cases).
+        nxt = lowered[words[n + 1]] if n + 1 < len(words) else None
+        return nxt is not None and nxt in self.rules.skip_before_verb
+
+    def _is_subject(
+        self,
+        prev: str | None,
+        nxt: str | None,
+        tokens: list[str],
+        words: list[int],
+        n: int,
+    ) -> bool:
+        r = self.rules
+        if prev is None or prev in r.clause_starts:
+            return nxt is not None
+        if prev in r.skip_before_verb:
+            return True  # "do you sell", "why can't you": an auxiliary before its subject
+        if nxt is None:
+            return False
+        # "you charged", "you never", "you are": a verb or an adverb follows a subject.
+        return nxt in r.skip_before_verb or nxt.endswith("ed") and prev not in r.chat_verbs
+
+    # -- choosing what to reflect ------------------------------------------------------
+
+    def strip_greeting(self, text: str) -> str:
+        stripped = text.strip()
+        changed = True
+        while changed and stripped:
+            changed = False
+            for pattern in self.rules.greetings:
+                m = pattern.match(stripped)
+                if m and m.end() > 0:
+                    stripped = stripped[m.end() :].lstrip(" ,.!-–—:;\n")
+                    changed = True
+        return stripped
+
+    def candidates(self, text: str) -> list[str]:
+        """Sentences, and the clauses of each, with greetings and fillers dropped."""
+        body = self.strip_greeting(text)
+        out: list[str] = []
+        for m in _SENTENCE_RE.finditer(body):
+            sentence = self.strip_greeting(m.group(0).strip())
+            if not sentence:
+                continue
+            out.append(sentence)
+            parts = [p for p in _CLAUSE_SPLIT_RE.split(sentence) if p and p.strip()]
+            if len(parts) > 1:
+                out.extend(self.strip_greeting(p.strip()) for p in parts)
+        return [c for c in out if c and not self._is_filler(c)]
+
+    def _is_filler(self, clause: str) -> bool:
+        bare = clause.strip(" .!?,")
+        return not bare or any(p.fullmatch(bare) for p in self.rules.fillers)
+
+    def _score(self, clause: str, order: int, topic_words: frozenset[str]) -> float:
+        words = [_norm(t) for t in _tokens(clause) if _is_word(t)]
+        if not words:
+            return -100.0
+        score = 0.0
+        if any(w in self.rules.first_person for w in words):
+            score += 3
+        score += 2 * min(2, sum(1 for w in words if any(w.startswith(t) for t in topic_words)))
+        content = [w for w in words if w not in self.rules.first_person]
+        if content and all(
+            w in self.rules.feeling_words or w in self.rules.skip_before_verb for w in content
+        ):
+            score -= 2  # "I'm so upset": the template carries the feeling; find the issue
+        if len(words) < 2:
+            score -= 1
+        if len(words) > MAX_REFLECTION_WORDS:
+            score -= 2
+        score += min(len(words), 8) / 16  # a little more said is a little better
+        return score - order * 0.25  # people tend to lead with the issue
+
+    def ranked(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> list[str]:
+        """The clauses of `text`, best statement of the issue first, in the person's words."""
+        candidates = self.candidates(text)
+        order = sorted(
+            range(len(candidates)), key=lambda k: -self._score(candidates[k], k, topic_words)
+        )
+        return [_shorten(candidates[k]) for k in order]
+
+    def pick(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> str:
+        ranked = self.ranked(text, topic_words=topic_words)
+        return ranked[0] if ranked else ""
+
+    def reflect_issue(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> Reflection:
+        """Pick the clause worth reflecting and say it back as a statement.
+
+        A question or a request is restated ("how do I reset my password?" -> "you'd like to
+        know how to reset your password"); a question we cannot restate gives way to the
+        next-best clause, and if none is left the text is empty (name it by topic instead).
+
+        Args:
+            text: the person's whole message.
+            topic_words: word stems that mark the issue (from the topic), preferred.
+        """
+        ranked = self.ranked(text, topic_words=topic_words)
+        for clause in ranked:
+            said = self._restate(clause)
+            if said is not None:
+                return Reflection(clause, said, clause.rstrip().endswith("?"))
+        first = ranked[0] if ranked else ""
+        return Reflection(first, "", first.rstrip().endswith("?"))
+
+    def _restate(self, clause: str) -> str | None:
+        is_question = clause.rstrip().endswith("?")
+        body = clause.rstrip(" .!?,;:")
+        for pattern in self.rules.trim:
+            body = pattern.sub("", body).strip()
+        if _mostly_upper(body):
+            body = body.lower()
+        if not body:
+            return None
+        reflected = self.reflect(body).strip()
+        # Matched on the reflected words, so the patterns see "how do you reset your
+        # password" and say it back as "you'd like to know how to reset your password".
+        for restatement in self.rules.questions:
+            if restatement.only_questions and not is_question:
+                continue
+            m = restatement.pattern.fullmatch(reflected)
+            if m:
+                parts = {k: _question_part(k, v) for k, v in m.groupdict().items()}
+                said = restatement.say.format(_lower_first(m.group(0)), **parts)
+                return _lower_first(" ".join(said.split()))
+        return None if is_question else _lower_first(reflected)
+
+
+def _question_part(name: str, value: str | None) -> str:
+    """A captured piece of a question: auxiliaries lower-cased, `v3` given its -s."""
+    text = (value or "").strip()
+    if name in ("aux", "verb", "v3", "q"):
+        text = text.lower()
+    if name == "v3":
+        text = _third_person(text)
+    return text
+
+
+def _third_person(verb: str) -> str:
+    # English "does it renew" -> "it renews"; other locales do not name a group v3.
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if len(verb) > 1 and verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _only_space_between(tokens: list[str], a: int, b: int) -> bool:
+    return all(t.isspace() for t in tokens[a + 1 : b])
+
+
+def _match_case(original: str, new: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return new.upper()
+    if original[:1].isupper() and new[:1].islower():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+def _mostly_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 6 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+
+
+def _lower_first(text: str) -> str:
+    tokens = _tokens(text)
+    for k, token in enumerate(tokens):
+        if _is_word(token):
+            keep = token in ("I", "I'm", "I've", "I'd", "I'll") or (
+                len(token) > 1 and token.isupper()
+            )
+            if not keep:
+                tokens[k] = token[:1].lower() + token[1:]
+            break
+    return "".join(tokens)
+
+
+def _shorten(clause: str) -> str:
+    words = [t for t in _tokens(clause) if _is_word(t)]
+    if len(words) <= MAX_REFLECTION_WORDS:
+        return clause
+    # Cut at the last conjunction or comma that keeps it short: never a wall of text.
+    tokens = _tokens(clause)
+    count = 0
+    cut = None
+    for k, token in enumerate(tokens):
+        if _is_word(token):
+            count += 1
+            if count > MAX_REFLECTION_WORDS:
+                break
+            if _norm(token) in ("and", "but", "because", "och", "men", "eftersom") and count > 5:
+                cut = k
+        elif token == "," and count > 5:
+            cut = k
+    if cut is None:
+        cut = k
+    return "".join(tokens[:cut]).rstrip(" ,")
