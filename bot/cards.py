@@ -64,7 +64,9 @@ def status_line(view: CardView) -> str:
 def card_text(view: CardView) -> str:
     """The notification text (what a phone shows); a crisis card pings its on-call group."""
     prefix = f"{view.ping} " if view.ping and view.status == "queued" else ""
-    return f"{prefix}{view.severity.upper()} hand-off {view.ref} ({view.queue}): {status_line(view)}"
+    return (
+        f"{prefix}{view.severity.upper()} hand-off {view.ref} ({view.queue}): {status_line(view)}"
+    )
 
 
 def build_card(view: CardView) -> list[dict[str, Any]]:

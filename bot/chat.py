@@ -46,7 +46,7 @@ class Posted:
 
 
 def parse_locale(tag: str | None) -> tuple[str | None, str | None]:
-    """"sv-SE" → ("sv", "SE"); None or unsupported language → (None, region or None)."""
+    """ "sv-SE" → ("sv", "SE"); None or unsupported language → (None, region or None)."""
     if not tag:
         return None, None
     parts = tag.replace("_", "-").split("-")
@@ -136,13 +136,20 @@ class ChatService:
             await case_store.add_event(
                 session, case_id=case.id, kind="conversation_started", actor="person", now=now
             )
-        token = issue_token(case.id, secret=self.token_secret, ttl_s=self.token_ttl_s, now=now.timestamp())
+        token = issue_token(
+            case.id, secret=self.token_secret, ttl_s=self.token_ttl_s, now=now.timestamp()
+        )
         return Started(case=case, token=token, messages=[greeting])
 
     async def post(self, *, case_id: str, text: object, client_id: str | None = None) -> Posted:
         clean = self.validate_text(text)
-        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX):
-            raise Invalid("client_id_invalid", f"`client_id` must be a string of at most {CLIENT_ID_MAX} characters.")
+        if client_id is not None and (
+            not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX
+        ):
+            raise Invalid(
+                "client_id_invalid",
+                f"`client_id` must be a string of at most {CLIENT_ID_MAX} characters.",
+            )
         now = self.clock()
         handed_off_now = False
         async with self.db.transaction() as session:
@@ -193,7 +200,9 @@ class ChatService:
                     session, case=case, decision=decision.handoff, routing=self.routing, now=now
                 )
                 handed_off_now = True
-            elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
+            elif decision.escalate or (
+                decision.handoff and decision.handoff.severity == "critical"
+            ):
                 case.summary = redact(decision.summary)
                 await escalate_to_crisis(session, case=case, routing=self.routing, now=now)
                 handed_off_now = True
@@ -216,7 +225,9 @@ class ChatService:
         await self.bus.publish(case_id)
         if handed_off_now:
             self.on_outbox()
-        return Posted(case=case, messages=new_messages, user_message=user_message, decision=decision)
+        return Posted(
+            case=case, messages=new_messages, user_message=user_message, decision=decision
+        )
 
     @staticmethod
     async def _answers_to(session: AsyncSession, *, case_id: str, after: int) -> list[Message]:

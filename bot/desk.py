@@ -87,7 +87,9 @@ class Desk:
             self.on_outbox()
         return result
 
-    async def resolve(self, *, case_id: str, agent_id: str, root_cause: str | None = None) -> Case | None:
+    async def resolve(
+        self, *, case_id: str, agent_id: str, root_cause: str | None = None
+    ) -> Case | None:
         now = self.clock()
         async with self.db.transaction() as session:
             case = await case_store.get_case(session, case_id=case_id)

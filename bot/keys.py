@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.store.db import Database
 
 if TYPE_CHECKING:
-    from bot.slack_fake import SlackFake
+    pass
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Any)

@@ -13,7 +13,8 @@ SLACK_MAX_SKEW_S = 5 * 60
 class SlackGuard:
     def __init__(self, *, signing_secret: str, clock: Clock) -> None:
         self._verifier = SignatureVerifier(
-            signing_secret, clock=_VerifierClock(clock)  # type: ignore[arg-type]
+            signing_secret,
+            clock=_VerifierClock(clock),  # type: ignore[arg-type]
         )
 
     def signature_ok(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:

@@ -29,8 +29,12 @@ def register(bolt_app: AsyncApp, web_app: web.Application) -> None:
     )
     web_app.router.add_get("/healthz", health.healthz)
     web_app.router.add_post("/api/v1/conversations", chat_api.create_conversation)
-    web_app.router.add_post("/api/v1/conversations/{conversation_id}/messages", chat_api.post_message)
-    web_app.router.add_get("/api/v1/conversations/{conversation_id}/messages", chat_api.list_messages)
+    web_app.router.add_post(
+        "/api/v1/conversations/{conversation_id}/messages", chat_api.post_message
+    )
+    web_app.router.add_get(
+        "/api/v1/conversations/{conversation_id}/messages", chat_api.list_messages
+    )
     web_app.router.add_get("/chat/ws", chat_ws.chat_socket)
     chat_page.add_routes(web_app)
     web_app.router.add_post("/slack/events", slack_events.slack_events)

@@ -52,7 +52,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     locale = body.get("locale")
     user_id = body.get("user_id")
     if locale is not None and not isinstance(locale, str):
-        raise Invalid("locale_invalid", "`locale` must be a string such as \"en\" or \"sv-SE\".")
+        raise Invalid("locale_invalid", '`locale` must be a string such as "en" or "sv-SE".')
     if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 255):
         raise Invalid("user_id_invalid", "`user_id` must be a non-empty string.")
     started = await request.app[keys.CHAT].start(locale=locale, person_ref=user_id)
@@ -73,7 +73,9 @@ async def post_message(request: web.Request) -> web.Response:
     case_id = request.match_info["conversation_id"]
     chat.authorize(case_id, bearer_token(request))
     body = await read_json(request)
-    posted = await chat.post(case_id=case_id, text=body.get("text"), client_id=body.get("client_id"))
+    posted = await chat.post(
+        case_id=case_id, text=body.get("text"), client_id=body.get("client_id")
+    )
     return web.json_response(
         {
             "messages": [message_json(m) for m in posted.messages],

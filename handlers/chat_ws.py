@@ -99,8 +99,12 @@ class ChatSocket:
             await self.ws.close(code=1008, message=b"hello expected")
             return False
         data = parse(frame.data) if frame.type == WSMsgType.TEXT else None
-        if not data or data.get("type") != "hello" or not isinstance(data.get("conversation_id"), str):
-            await self.error("hello_expected", "Start with {\"type\": \"hello\", ...}.")
+        if (
+            not data
+            or data.get("type") != "hello"
+            or not isinstance(data.get("conversation_id"), str)
+        ):
+            await self.error("hello_expected", 'Start with {"type": "hello", ...}.')
             await self.ws.close(code=1008, message=b"hello expected")
             return False
         try:
@@ -128,7 +132,7 @@ class ChatSocket:
             await self.send({"type": "pong"})
             return
         if kind != "message":
-            await self.error("unknown_type", "Send {\"type\": \"message\", \"text\": ...}.")
+            await self.error("unknown_type", 'Send {"type": "message", "text": ...}.')
             return
         if not self.limiter.allow(self.case_id):
             await self.error("rate_limited", "You are sending messages too quickly.")
@@ -136,9 +140,17 @@ class ChatSocket:
             return
         client_id = data.get("client_id")
         try:
-            posted = await self.chat.post(case_id=self.case_id, text=data.get("text"), client_id=client_id)
+            posted = await self.chat.post(
+                case_id=self.case_id, text=data.get("text"), client_id=client_id
+            )
         except DomainError as exc:
-            await self.send({"type": "error", "client_id": client_id, "error": {"code": exc.code, "message": exc.message}})
+            await self.send(
+                {
+                    "type": "error",
+                    "client_id": client_id,
+                    "error": {"code": exc.code, "message": exc.message},
+                }
+            )
             return
         await self.send({"type": "ack", "client_id": client_id, "seq": posted.user_message.seq})
         await self.flush()
@@ -155,11 +167,15 @@ class ChatSocket:
             for message in messages:
                 if self.ws.closed:
                     return
-                await self.ws.send_str(json.dumps({"type": "message", "message": message_json(message)}))
+                await self.ws.send_str(
+                    json.dumps({"type": "message", "message": message_json(message)})
+                )
                 self.last_seq = message.seq
             if case.status != self.last_state and not self.ws.closed:
                 self.last_state = case.status
-                await self.ws.send_str(json.dumps({"type": "state", "state": case.status, "case_ref": case.ref}))
+                await self.ws.send_str(
+                    json.dumps({"type": "state", "state": case.status, "case_ref": case.ref})
+                )
 
 
 def parse(raw: object) -> dict[str, Any] | None:

@@ -8,6 +8,9 @@ async def healthz(request: web.Request) -> web.Response:
     if await request.app[keys.DB].ping():
         return web.json_response({"status": "ok"})
     return web.json_response(
-        {"status": "unavailable", "error": {"code": "database_down", "message": "The database is not answering."}},
+        {
+            "status": "unavailable",
+            "error": {"code": "database_down", "message": "The database is not answering."},
+        },
         status=503,
     )

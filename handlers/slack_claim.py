@@ -12,7 +12,9 @@ from bot.errors import DomainError
 from handlers.slack_common import agent_first_name, desk_of, tell
 
 
-async def claim(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def claim(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     await ack()
     agent = body["user"]["id"]
     channel = body["channel"]["id"]
@@ -30,7 +32,15 @@ async def claim(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, con
         await tell(client, channel=channel, user=agent, text=f"You already have {result.case.ref}.")
     elif result.holder:
         await tell(
-            client, channel=channel, user=agent, text=f"{result.case.ref} is already claimed by <@{result.holder}>."
+            client,
+            channel=channel,
+            user=agent,
+            text=f"{result.case.ref} is already claimed by <@{result.holder}>.",
         )
     else:
-        await tell(client, channel=channel, user=agent, text=f"{result.case.ref} is {result.case.status}; nothing to claim.")
+        await tell(
+            client,
+            channel=channel,
+            user=agent,
+            text=f"{result.case.ref} is {result.case.status}; nothing to claim.",
+        )

@@ -17,7 +17,9 @@ async def slack_events(request: web.Request) -> web.Response:
     body = await request.read()
     signature = request.headers.get("X-Slack-Signature")
     if not guard.signature_ok(body, request.headers.get("X-Slack-Request-Timestamp"), signature):
-        return error_response(401, "invalid_signature", "The Slack signature is missing, wrong or stale.")
+        return error_response(
+            401, "invalid_signature", "The Slack signature is missing, wrong or stale."
+        )
     # A signed request seen before is a replay, unless Slack marks it as its own retry
     # (a retried event is then dropped by its event_id instead).
     retrying = "X-Slack-Retry-Num" in request.headers

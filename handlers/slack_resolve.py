@@ -12,12 +12,16 @@ from bot.errors import DomainError
 from handlers.slack_common import desk_of, tell
 
 
-async def resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def resolve(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     await ack()
     agent = body["user"]["id"]
     channel = body["channel"]["id"]
     try:
-        case = await desk_of(context).resolve(case_id=body["actions"][0].get("value", ""), agent_id=agent)
+        case = await desk_of(context).resolve(
+            case_id=body["actions"][0].get("value", ""), agent_id=agent
+        )
     except DomainError as exc:
         await tell(client, channel=channel, user=agent, text=exc.message)
         return

@@ -13,7 +13,9 @@ from handlers.slack_common import agent_first_name, desk_of, tell
 IGNORED_SUBTYPES = frozenset({"message_changed", "message_deleted", "channel_join", "bot_message"})
 
 
-async def thread_reply(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def thread_reply(
+    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
         return  # our own posts and other bots' never reach a person
     thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")

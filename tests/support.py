@@ -65,7 +65,11 @@ class Person:
 
 def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
     for message in messages:
-        if message.get("bot_id") and ref in (message.get("text") or "") and not message.get("thread_ts"):
+        if (
+            message.get("bot_id")
+            and ref in (message.get("text") or "")
+            and not message.get("thread_ts")
+        ):
             return message
     return None
 

@@ -33,10 +33,13 @@ def run_show(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(dossier, indent=2, ensure_ascii=False) + "\n")
         return 0
     case = dossier["case"]
-    sys.stdout.write(f"{case['ref']}  {case['status']}  queue={case['queue']}  severity={case['severity']}\n")
+    sys.stdout.write(
+        f"{case['ref']}  {case['status']}  queue={case['queue']}  severity={case['severity']}\n"
+    )
     for handoff in dossier["handoffs"]:
         sys.stdout.write(
-            f"  hand-off #{handoff['id']} {handoff['queue']} {handoff['reason']} {handoff['status']}"
+            f"  hand-off #{handoff['id']} {handoff['queue']} {handoff['reason']}"
+            f" {handoff['status']}"
             f" created={handoff['created_at']} claimed={handoff['claimed_at']}"
             f" resolved={handoff['resolved_at']}\n"
         )

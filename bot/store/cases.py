@@ -59,7 +59,9 @@ async def get_case_by_card(session: AsyncSession, *, channel: str, ts: str) -> C
     return (await session.exec(query)).first()
 
 
-async def count_earlier_cases(session: AsyncSession, *, person_ref: str | None, case_id: str) -> int:
+async def count_earlier_cases(
+    session: AsyncSession, *, person_ref: str | None, case_id: str
+) -> int:
     if not person_ref:
         return 0
     query = (

@@ -68,7 +68,9 @@ async def find_by_slack_ts(session: AsyncSession, *, case_id: str, slack_ts: str
     return (await session.exec(query)).first()
 
 
-async def user_messages_since(session: AsyncSession, *, case_id: str, since: datetime) -> list[Message]:
+async def user_messages_since(
+    session: AsyncSession, *, case_id: str, since: datetime
+) -> list[Message]:
     query = (
         select(Message)
         .where(

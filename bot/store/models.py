@@ -26,9 +26,7 @@ class CaseBase(SQLModel):
 
 
 class Case(CaseBase, table=True):
-    __table_args__ = (
-        UniqueConstraint("slack_channel", "slack_ts", name="uq_case_slack_card"),
-    )
+    __table_args__ = (UniqueConstraint("slack_channel", "slack_ts", name="uq_case_slack_card"),)
     id: str = Field(primary_key=True, max_length=32)
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)

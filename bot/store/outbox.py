@@ -71,7 +71,9 @@ async def candidates(
     )
     skip = list(skip_channels)
     if skip:
-        query = query.where(or_(col(OutboxItem.channel).is_(None), col(OutboxItem.channel).not_in(skip)))
+        query = query.where(
+            or_(col(OutboxItem.channel).is_(None), col(OutboxItem.channel).not_in(skip))
+        )
     return list((await session.exec(query)).all())
 
 
@@ -102,7 +104,11 @@ async def complete(session: AsyncSession, *, item_id: int, now: datetime) -> Non
 async def retry_later(
     session: AsyncSession, *, item_id: int, at: datetime, error: str, count_attempt: bool = True
 ) -> None:
-    values: dict[str, Any] = {"next_attempt_at": at, "locked_until": None, "last_error": error[:255]}
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "locked_until": None,
+        "last_error": error[:255],
+    }
     if count_attempt:
         values["attempts"] = OutboxItem.attempts + 1
     await session.execute(
@@ -117,7 +123,12 @@ async def park(session: AsyncSession, *, item_id: int, error: str) -> None:
     await session.execute(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id)
-        .values(status="parked", locked_until=None, last_error=error[:255], attempts=OutboxItem.attempts + 1)
+        .values(
+            status="parked",
+            locked_until=None,
+            last_error=error[:255],
+            attempts=OutboxItem.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
 

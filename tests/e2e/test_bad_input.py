@@ -19,7 +19,11 @@ from tests.support import Person, card_for
 
 async def stored_messages(client: TestClient, conversation_id: str) -> int:
     async with client.app[keys.DB].transaction() as session:
-        return len(await message_store.messages_after(session, case_id=conversation_id, include_internal=True))
+        return len(
+            await message_store.messages_after(
+                session, case_id=conversation_id, include_internal=True
+            )
+        )
 
 
 @pytest.mark.parametrize(
@@ -73,7 +77,9 @@ async def test_another_conversations_token_gets_403(client: TestClient) -> None:
     )
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "forbidden"
-    read = await client.get(f"/api/v1/conversations/{alice.conversation_id}/messages", headers=bob.auth)
+    read = await client.get(
+        f"/api/v1/conversations/{alice.conversation_id}/messages", headers=bob.auth
+    )
     assert read.status == 403
     assert await stored_messages(client, alice.conversation_id) == 1  # just the greeting
 
@@ -83,7 +89,9 @@ async def test_missing_or_garbage_token_gets_401(client: TestClient) -> None:
     await person.start()
     url = f"/api/v1/conversations/{person.conversation_id}/messages"
     assert (await client.post(url, json={"text": "hi"})).status == 401
-    garbage = await client.post(url, json={"text": "hi"}, headers={"Authorization": "Bearer abc.def"})
+    garbage = await client.post(
+        url, json={"text": "hi"}, headers={"Authorization": "Bearer abc.def"}
+    )
     assert garbage.status == 401
     assert (await garbage.json())["error"]["code"].startswith("token_")
 
@@ -128,12 +136,25 @@ def claim_payload(slack: SlackFake, card: dict, user: str = "U0AGENT1") -> str: 
         "user": {"id": user, "username": "alex", "name": "alex", "team_id": "T0SANDBOX"},
         "api_app_id": "A0SANDBOX",
         "token": "legacy",
-        "container": {"type": "message", "message_ts": card["ts"], "channel_id": slack.channel_id("support-general"), "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": card["ts"],
+            "channel_id": slack.channel_id("support-general"),
+            "is_ephemeral": False,
+        },
         "trigger_id": "1.2.3",
         "team": {"id": "T0SANDBOX", "domain": "sandbox"},
         "channel": {"id": slack.channel_id("support-general"), "name": "support-general"},
         "message": card,
-        "actions": [{"action_id": "claim", "block_id": "case_actions", "value": button["value"], "type": "button", "action_ts": "1"}],
+        "actions": [
+            {
+                "action_id": "claim",
+                "block_id": "case_actions",
+                "value": button["value"],
+                "type": "button",
+                "action_ts": "1",
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -145,7 +166,10 @@ async def case_status(client: TestClient, case_id: str) -> str:
 
 @pytest.mark.parametrize(
     ("secret", "age_s", "code"),
-    [("not-the-secret", 0, "invalid_signature"), (TEST_SIGNING_SECRET, 6 * 60, "invalid_signature")],
+    [
+        ("not-the-secret", 0, "invalid_signature"),
+        (TEST_SIGNING_SECRET, 6 * 60, "invalid_signature"),
+    ],
     ids=["forged", "stale"],
 )
 async def test_forged_or_stale_slack_request_gets_401_and_changes_nothing(
@@ -153,7 +177,9 @@ async def test_forged_or_stale_slack_request_gets_401_and_changes_nothing(
 ) -> None:
     case_id, card = await queued_card(client, slack)
     body = claim_payload(slack, card)
-    response = await client.post("/slack/events", data=body, headers=signed(body, secret=secret, age_s=age_s))
+    response = await client.post(
+        "/slack/events", data=body, headers=signed(body, secret=secret, age_s=age_s)
+    )
     assert response.status == 401
     assert (await response.json())["error"]["code"] == code
     assert await case_status(client, case_id) == "queued"

@@ -75,9 +75,14 @@ async def test_the_core_loop(client: TestClient, slack: SlackFake, settings: Set
 
     # The agent's thread reply reaches the person; a note does not.
     seen = inbox["messages"][-1]["seq"]
-    await slack.post(user=winner, channel=channel, thread_ts=card["ts"], text="note: refund looks right")
     await slack.post(
-        user=winner, channel=channel, thread_ts=card["ts"], text="I've refunded the second charge <3"
+        user=winner, channel=channel, thread_ts=card["ts"], text="note: refund looks right"
+    )
+    await slack.post(
+        user=winner,
+        channel=channel,
+        thread_ts=card["ts"],
+        text="I've refunded the second charge <3",
     )
     for _ in range(100):
         later = await person.inbox(after=seen)
@@ -93,7 +98,9 @@ async def test_the_core_loop(client: TestClient, slack: SlackFake, settings: Set
     done = await person.inbox(after=seen)
     assert done["state"] == "resolved"
     assert done["messages"][-1]["sender"] == "system"
-    await slack.wait_for(lambda: "Resolved" in blocks_text(card_for(slack.messages(channel), ref) or {}))
+    await slack.wait_for(
+        lambda: "Resolved" in blocks_text(card_for(slack.messages(channel), ref) or {})
+    )
 
     # `cases show` lists the hand-off with its timestamps and the audit events.
     result = await asyncio.to_thread(
@@ -112,6 +119,13 @@ async def test_the_core_loop(client: TestClient, slack: SlackFake, settings: Set
     for stamp in ("created_at", "posted_at", "claimed_at", "first_agent_reply_at", "resolved_at"):
         assert handoff[stamp], stamp
     kinds = [e["kind"] for e in dossier["events"]]
-    for kind in ("handoff_created", "card_posted", "claimed", "agent_note", "agent_reply", "resolved"):
+    for kind in (
+        "handoff_created",
+        "card_posted",
+        "claimed",
+        "agent_note",
+        "agent_reply",
+        "resolved",
+    ):
         assert kind in kinds
     assert dossier["case"]["status"] == "resolved"
