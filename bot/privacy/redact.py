@@ -30,6 +30,13 @@ NAME = "[name]"
 
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "SE", "IE")
 
+_UNICODE_SPACES = {code: " " for code in (0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH_NEAR_DIGIT_RE = re.compile(
+    rf"(?<=[\d \-.])[{_ZERO_WIDTH}]+|[{_ZERO_WIDTH}]+(?=[\d \-.])"
+)
+_NON_ASCII_DIGIT_RE = re.compile(r"(?![0-9])\d")  # \d is every Unicode decimal digit
+
 # Deliberately looser than RFC 5322: anything shaped like local@domain.tld goes.
 _EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 
@@ -52,7 +59,7 @@ _SSN_RE = re.compile(
 # Payment card numbers are 13-19 digits (ISO/IEC 7812) with a Luhn check digit, usually
 # written in groups separated by spaces or dashes. A run of digit groups is matched whole,
 # then searched for a Luhn-valid window, so a card followed by another number still goes.
-_DIGIT_GROUPS_RE = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+_DIGIT_GROUPS_RE = re.compile(r"(?<![\w-])\d+(?:(?: {1,2}| ?[-.] ?)\d+)*(?![\w])")
 _CARD_MIN_DIGITS = 13
 _CARD_MAX_DIGITS = 19
 
@@ -113,6 +120,7 @@ def redact(
     """
     if not text:
         return text
+    text = _normalise(text)
     if "@" in text:
         text = _EMAIL_RE.sub(EMAIL, text)
     # Every other pass needs a digit; most log lines and many messages have none.
@@ -124,6 +132,21 @@ def redact(
         text = _DIGIT_GROUPS_RE.sub(_redact_cards_in_run, text)
         text = _redact_phones(text, regions)
     return _redact_names(text, known_names)
+
+
+def _normalise(text: str) -> str:
+    """Undo the ways pasted text hides digits from the patterns below.
+
+    Numbers copied from banking apps and PDFs arrive with no-break or thin spaces, with
+    zero-width characters between digits, or in fullwidth digits.
+    """
+    if text.isascii():
+        return text
+    text = text.translate(_UNICODE_SPACES)
+    text = _ZERO_WIDTH_NEAR_DIGIT_RE.sub("", text)
+    if _NON_ASCII_DIGIT_RE.search(text):
+        text = _NON_ASCII_DIGIT_RE.sub(lambda m: str(unicodedata.decimal(m[0])), text)
+    return text
 
 
 def escape_slack(text: str) -> str:

@@ -261,3 +261,27 @@ def test_nine_bare_digits_are_an_ssn_only_when_called_one(text: str, expected: s
 def test_crisis_line_numbers_in_bot_replies_are_kept() -> None:
     text = "Call 988, Samaritans on 116 123, Självmordslinjen 90101, or 911/999/112."
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("4111\u00a01111\u00a01111\u00a01111", "[card]", id="card-nbsp"),
+        pytest.param("4111\u200b1111\u200b1111\u200b1111", "[card]", id="card-zero-width"),
+        pytest.param("４１１１ １１１１ １１１１ １１１１", "[card]", id="card-fullwidth"),
+        pytest.param("4111 - 1111 - 1111 - 1111", "[card]", id="card-spaced-dashes"),
+        pytest.param("4111.1111.1111.1111", "[card]", id="card-dots"),
+        pytest.param("4111  1111  1111  1111", "[card]", id="card-double-spaces"),
+        pytest.param("811228\u00a09874", "[personnummer]", id="pnr-nbsp"),
+        pytest.param("123\u00a045\u00a06789", "[ssn]", id="ssn-nbsp"),
+        pytest.param("+46\u202f70\u202f123\u202f45\u202f67", "[phone]", id="phone-narrow-nbsp"),
+        pytest.param("０７０-１２３ ４５ ６７", "[phone]", id="phone-fullwidth"),
+    ],
+)
+def test_numbers_pasted_with_unicode_spacing_or_digits(text: str, expected: str) -> None:
+    assert redact(f"nr {text} ok") == f"nr {expected} ok"
+
+
+def test_zero_width_joiners_in_emoji_are_kept() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert redact(f"my {family} and I") == f"my {family} and I"

@@ -117,3 +117,10 @@ def test_redaction_only_ever_removes_the_personal_parts(words: list[str]) -> Non
     redacted = redact(" ".join(words))
     assert "123 45 67" not in redacted and "anna@" not in redacted
     assert redacted.count("$90") == words.count("$90")
+
+
+@PROPERTY_SETTINGS
+@given(st.text(alphabet="0123456789 -+().@ab\u00a0", max_size=120))
+def test_redact_is_idempotent_on_digit_heavy_text(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
