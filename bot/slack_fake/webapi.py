@@ -56,6 +56,10 @@ class ApiError(Exception):
         self.messages = messages
 
 
+class Dropped(Exception):
+    """The request gets no HTTP answer at all (a timeout fault)."""
+
+
 class Handled(Exception):
     """A finished HTTP answer that is not Slack's usual 200 (429, 5xx, timeout)."""
 
@@ -146,6 +150,12 @@ class WebApi:
             record["status"] = exc.response.status
             record["error"] = exc.error
             return exc.response
+        except Dropped:
+            record["status"] = 0
+            record["error"] = "timeout"
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable() from None  # never reaches the closed socket
         return web.json_response({"ok": True, **body})
 
     async def _read(self, request: web.Request) -> tuple[Params, str | None]:
@@ -192,10 +202,11 @@ class WebApi:
         if kind == "500":
             response = web.json_response({"ok": False, "error": "fatal_error"}, status=500)
             raise Handled(response, "fatal_error")
-        # A hung request: nothing is done, and the answer comes too late to matter.
+        # A hung request: nothing is done, and no answer ever comes; the connection is
+        # dropped after the hang, so the client fails with a timeout (when its own
+        # timeout is shorter) or a disconnect, never with a Slack answer.
         await asyncio.sleep(self.fake.fault_timeout_s)
-        response = web.json_response({"ok": False, "error": "request_timeout"}, status=504)
-        raise Handled(response, "timeout")
+        raise Dropped()
 
     # -- helpers ------------------------------------------------------------------
     def _channel(self, params: Params, key: str = "channel") -> Channel:

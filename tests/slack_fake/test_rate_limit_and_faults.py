@@ -113,23 +113,40 @@ async def test_injected_fault_hits_the_next_calls_only(
     assert [c["status"] for c in fake.calls] == [status, status, 200]
 
 
-async def test_timeout_fault_stores_nothing(fake: SlackFake) -> None:
+async def test_timeout_fault_times_the_client_out_and_stores_nothing(fake: SlackFake) -> None:
     fake.fault_timeout_s = 0.3
     fake.inject_fault("chat.postMessage", "timeout")
     client = AsyncWebClient(token=TOKEN, base_url=fake.base_url, timeout=0.1)  # type: ignore[arg-type]
-    with pytest.raises((TimeoutError, aiohttp.ServerTimeoutError)):
+    with pytest.raises(TimeoutError):
         await post(client)
     await fake.wait_for(lambda: fake.calls[-1].get("error") == "timeout", timeout=1.0)
     assert fake.messages("support-billing") == []
 
 
-async def test_fail_rate_hits_writes_not_reads(client: AsyncWebClient, fake: SlackFake) -> None:
+async def test_timeout_fault_drops_the_connection_without_an_answer(fake: SlackFake) -> None:
+    fake.fault_timeout_s = 0.01
+    fake.inject_fault("chat.postMessage", "timeout")
+    # No retry handlers: slack-sdk's default one would retry a dropped connection after
+    # a backoff of about half a second.
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[])
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await post(client)
+    assert [(c["status"], c["error"]) for c in fake.calls] == [(0, "timeout")]
+    await post(client)  # the faults are used up
+    assert len(fake.messages("support-billing")) == 1
+
+
+async def test_fail_rate_hits_writes_not_reads(fake: SlackFake) -> None:
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[])
     fake.fail_rate = 1.0
     fake.fault_timeout_s = 0.0
     for _ in range(5):
-        with pytest.raises(SlackApiError) as err:
+        with pytest.raises((SlackApiError, aiohttp.ServerDisconnectedError)) as err:
             await post(client)
-        assert err.value.response.status_code in (429, 500, 504)
+        if isinstance(err.value, SlackApiError):
+            assert err.value.response.status_code in (429, 500)
+    kinds = {c.get("error") for c in fake.calls if c["method"] == "chat.postMessage"}
+    assert kinds <= {"ratelimited", "fatal_error", "timeout"} and len(kinds) >= 2
     assert (await client.conversations_list())["ok"] is True
     assert fake.messages("support-billing") == []
 
