@@ -41,7 +41,8 @@ _SECRET_PARAM_RE = re.compile(
 )
 _BEARER_RE = re.compile(r"(?i)\bBearer\s+[\w.~+/=-]+")
 
-# Attributes every LogRecord has; anything else on a record came from `extra=`.
+# Attributes every LogRecord has; anything else on a record came from `extra=`. Read off a
+# real record rather than listed, because Python versions add some (taskName in 3.12).
 _RECORD_ATTRS = frozenset(
     vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
 ) | {"message", "asctime", "request_id"}
