@@ -16,6 +16,11 @@ from bot.conversation.types import EMOTIONS, Emotion
 # say more. The weights keep a plain "I'm annoyed" near 0.4 and a shouted, sworn,
 # repeated complaint near 1.
 BASE_INTENSITY = 0.35
+# A strong cue ("furious") shows a feeling on its own; a weak one ("?", "again") counts
+# half, so a plain question is not confusion but "why ... ?" is.
+STRONG_WEIGHT = 1.0
+WEAK_WEIGHT = 0.5
+PRESENT_AT = 1.0
 PER_EXTRA_CUE = 0.12
 PER_INTENSIFIER = 0.1
 PER_EXCLAMATION = 0.08
@@ -38,6 +43,8 @@ class EmotionReader:
         for lexicon in lexicons.values():
             for emotion, items in lexicon.emotions.items():
                 cues += [(item, emotion) for item in items]
+            for emotion, items in lexicon.weak_emotions.items():
+                cues += [(item, f"~{emotion}") for item in items]
             negations.update(n for n in lexicon.negations if " " not in n)
             intensifiers.update(lexicon.intensifiers)
         self._matcher = PhraseMatcher(cues, negations)
@@ -48,13 +55,17 @@ class EmotionReader:
         raw = text.lower()
         scores: dict[str, float] = {}
         for hit in self._matcher.find(words, raw):
-            if not hit.negated:
-                scores[hit.label] = scores.get(hit.label, 0.0) + 1.0
-        if not scores:
+            if hit.negated:
+                continue
+            weak = hit.label.startswith("~")
+            emotion = hit.label.lstrip("~")
+            scores[emotion] = scores.get(emotion, 0.0) + (WEAK_WEIGHT if weak else STRONG_WEIGHT)
+        present = [e for e, score in scores.items() if score >= PRESENT_AT]
+        if not present:
             return EmotionReading((), 0.0, 0)
-        ranked = sorted(scores, key=lambda e: (-scores[e], EMOTIONS.index(e)))  # type: ignore[arg-type]
-        emotions: tuple[Emotion, ...] = tuple(e for e in ranked)  # type: ignore[misc]
-        cue_count = int(sum(scores.values()))
+        ranked = sorted(present, key=lambda e: (-scores[e], EMOTIONS.index(e)))  # type: ignore[arg-type]
+        emotions: tuple[Emotion, ...] = tuple(ranked)  # type: ignore[arg-type]
+        cue_count = int(sum(scores[e] for e in present))
         intensity = BASE_INTENSITY + PER_EXTRA_CUE * (cue_count - 1)
         intensity += PER_INTENSIFIER * len(self._intensifiers.find(words))
         intensity += PER_EXCLAMATION * min(MAX_EXCLAMATIONS, text.count("!"))

@@ -104,6 +104,8 @@ class Lexicon:
     language_words: frozenset[str] = frozenset()
     negations: tuple[str, ...] = ()
     emotions: dict[str, list[str]] = field(default_factory=dict)
+    # Cues that hint at a feeling without showing it (a "?", "again"): two are needed.
+    weak_emotions: dict[str, list[str]] = field(default_factory=dict)
     intensifiers: tuple[str, ...] = ()
     signals: dict[str, list[str]] = field(default_factory=dict)
 
@@ -124,7 +126,15 @@ def load_lexicons(data_dir: Path | None = None) -> dict[str, Lexicon]:
 def _read_lexicon(path: Path, locale: str) -> Lexicon:
     root = compose_file(path)
     lexicon = Lexicon(locale=locale)
-    known = ("locale", "language", "negations", "emotions", "intensifiers", "signals")
+    known = (
+        "locale",
+        "language",
+        "negations",
+        "emotions",
+        "weak_emotions",
+        "intensifiers",
+        "signals",
+    )
     for key, node in root.items():
         if key == "locale":
             if node.text() != locale:
@@ -137,6 +147,8 @@ def _read_lexicon(path: Path, locale: str) -> Lexicon:
             lexicon.intensifiers = tuple(w.lower() for w in node.texts())
         elif key == "emotions":
             lexicon.emotions = _read_lists(node, EMOTIONS, "emotion")
+        elif key == "weak_emotions":
+            lexicon.weak_emotions = _read_lists(node, EMOTIONS, "emotion")
         elif key == "signals":
             lexicon.signals = _read_lists(node, SIGNAL_LISTS, "signal list")
         else:

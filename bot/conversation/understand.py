@@ -67,13 +67,21 @@ class Understander:
         Raises:
             DataFileError: a data file is missing or malformed (names file and line).
         """
+        return cls.from_data(data_dir, safety=_load_safety(data_dir))
+
+    @classmethod
+    def from_data(cls, data_dir: Path | None, *, safety: SafetyReader | None) -> Understander:
+        """Like `load`, with the safety model given (or None: every message rates "none").
+
+        For tests and tools that exercise understanding apart from safety.
+        """
         lexicons = load_lexicons(data_dir)
         return cls(
             model=train(load_nlu(data_dir)),
             locales=LocaleDetector(lexicons),
             emotions=EmotionReader(lexicons),
             signals=SignalDetector(lexicons),
-            safety=_load_safety(data_dir),
+            safety=safety,
         )
 
     @property
