@@ -22,6 +22,7 @@ from bot.slack_fake import payloads
 from bot.slack_fake.delivery import Answer, Delivery
 from bot.slack_fake.ratelimit import ChannelRateLimiter
 from bot.slack_fake.webapi import WebApi
+from bot.slack_fake.wire_text import as_sent_by_slack
 from bot.slack_fake.workspace import (
     API_APP_ID,
     BOT_ID,
@@ -260,7 +261,11 @@ class SlackFake:
     async def post(
         self, *, user: str, channel: str, text: str, thread_ts: str | None = None
     ) -> Answer:
-        """A person posts in a channel (or a thread); the app gets the message event."""
+        """A person posts in a channel (or a thread); the app gets the message event.
+
+        `text` is what the person types: it is stored and delivered the way Slack sends
+        it (& < > escaped, "@alex" / "@channel" as <@U…> / <!channel>).
+        """
         url = self._require_events_url()
         person = self._user(user)
         target = self._channel(channel)
@@ -270,7 +275,9 @@ class SlackFake:
             if parent is None or parent.get("ephemeral_to"):
                 raise ValueError(f"no message {thread_ts} in {channel}")
             root = parent.get("thread_ts") or parent["ts"]
-        message = self.workspace.new_message(user=person.id, text=text, thread_ts=root)
+        names = {u.name: u.id for u in self.workspace.users.values()}
+        wire_text = as_sent_by_slack(text, names)
+        message = self.workspace.new_message(user=person.id, text=wire_text, thread_ts=root)
         self.workspace.store(target.id, message)
         envelope = self._envelope(payloads.message_event(message, target))
         return await self.delivery.event_with_retries(url, envelope)

@@ -13,7 +13,7 @@ from tests.slack_fake.conftest import ManualClock, Receiver
 async def test_a_person_s_post_arrives_as_a_signed_event_callback(
     fake: SlackFake, receiver: Receiver, clock: ManualClock
 ) -> None:
-    answer = await fake.post(user="U0AGENT1", channel="support-billing", text="hello <b>")
+    answer = await fake.post(user="U0AGENT1", channel="support-billing", text="hello <b> @sam")
     assert answer["status"] == 200
     assert receiver.rejected == 0
     (got,) = receiver.of_kind("event")
@@ -31,7 +31,7 @@ async def test_a_person_s_post_arrives_as_a_signed_event_callback(
         "channel": fake.channel_id("support-billing"),
         "channel_type": "channel",
         "user": "U0AGENT1",
-        "text": "hello <b>",
+        "text": "hello &lt;b&gt; <@U0AGENT2>",  # typed text, as Slack sends it
         "ts": stored["ts"],
         "event_ts": stored["ts"],
         "team": "T0SANDBOX",

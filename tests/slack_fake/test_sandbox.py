@@ -100,12 +100,16 @@ async def test_script_renders_text_with_textcontent_only(page: TestClient) -> No
 
 async def test_api_returns_message_text_verbatim(page: TestClient, fake: SlackFake) -> None:
     text = "<b>not bold</b> & <script>alert(1)</script>"
-    await fake.post(user="U0AGENT1", channel="support-billing", text=text)
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base_url)
+    await client.chat_postMessage(channel="support-billing", text=text)
+    await fake.post(user="U0AGENT1", channel="support-billing", text="a <b> & @channel")
     response = await page.get("/sandbox/api/messages", params={"channel": "support-billing"})
     assert response.status == 200
-    (message,) = (await response.json())["messages"]
-    assert message["text"] == text
-    assert message["user"] == "U0AGENT1" and message["bot_id"] is None
+    bot, person = (await response.json())["messages"]
+    assert bot["text"] == text and bot["bot_id"] == "BBOT0001"
+    # What a person types reaches the app (and the page) in Slack's escaped wire form.
+    assert person["text"] == "a &lt;b&gt; &amp; <!channel>"
+    assert person["user"] == "U0AGENT1" and person["bot_id"] is None
 
 
 async def test_channels_and_users(page: TestClient, fake: SlackFake) -> None:

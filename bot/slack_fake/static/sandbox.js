@@ -39,10 +39,13 @@
 
   function setStatus(message) { $("status").textContent = message; }
 
-  // Slack's wire text escapes & < > and marks mentions as <@U…>, <!subteam^…>, <url|label>.
-  // Shown the way the Slack client shows them; the result is still only ever text.
+  // Slack's wire text escapes & < > and marks mentions and links as <@U…>, <#C…|name>,
+  // <!subteam^…|handle>, <!here>, <url|label>. Shown the way the Slack client shows
+  // them; anything else between < and > is left as it is. The result is only ever text.
+  const CONTROL = /<([@#!][^<>]*|(?:https?|mailto|tel):[^<>]*)>/g;
+
   function displayText(raw) {
-    const text = String(raw || "").replace(/<([^<>]+)>/g, (whole, inner) => {
+    const text = String(raw || "").replace(CONTROL, (whole, inner) => {
       const [target, label] = inner.split("|", 2);
       if (target.startsWith("@")) return "@" + (state.names[target.slice(1)] || target.slice(1));
       if (target.startsWith("#")) return "#" + (label || target.slice(1));
