@@ -1,0 +1,937 @@
+/* The person's chat: /chat as a full page, and the same page inside the widget's iframe
+ * (/chat?embed=1). Plain JS, no framework, nothing loaded from anywhere else.
+ *
+ * Safety: every piece of text that came from the network is put in the page with
+ * textContent / createTextNode, never innerHTML. The page runs under
+ * `script-src 'self'; style-src 'self'`, so there are no inline scripts or style
+ * attributes; the accent colour is set through the CSSOM (a CSS custom property).
+ *
+ * Resilience: the conversation id and token live in sessionStorage, so a reload resumes
+ * the same conversation. Messages the person writes wait in an outbox (also in
+ * sessionStorage) until the server acknowledges them; each carries a client_id, so
+ * re-sending after a dropped connection is idempotent on the server. The socket resumes
+ * by `seq`: the hello frame says the last seq this page has, and the server replays
+ * exactly what came after it.
+ */
+(function () {
+  "use strict";
+
+  var STORAGE_KEY = "supportbot.chat.v1";
+  var RATING_KEY = "supportbot.csat.v1";
+  // Reconnect: start quickly (most drops are blips), double each time, cap so that a long
+  // outage is still retried twice a minute; jitter so many tabs do not return in lockstep.
+  var BACKOFF_FIRST_MS = 500;
+  var BACKOFF_MAX_MS = 30000;
+  // The server closes with 1008 "rate limited" (1 message/s, burst 10: bot/app.py); wait
+  // out a few tokens' worth before trying again.
+  var RATE_LIMITED_WAIT_MS = 5000;
+  // A socket on a dead network can look open for minutes; an unanswered ping says so.
+  var PING_EVERY_MS = 25000;
+  var PONG_WITHIN_MS = 10000;
+  var ACK_WITHIN_MS = 10000;
+  // The server acks a message and, concurrently, echoes it as a "message" frame; a frame
+  // that races ahead of its ack is held this long at most so it replaces the local bubble.
+  var HOLD_FOR_ACK_MS = 3000;
+  var TYPING_SHOWN_MS = 6000;
+  var BUSY_SETTLE_MS = 400;
+  // bot/settings.py max_message_chars.
+  var MAX_CHARS = 4000;
+  // No rating endpoint exists yet: the score stays in this tab. Set a path here to POST it.
+  var CSAT_ENDPOINT = null;
+  // hello refusals (bot/tokens.py, bot/chat.py) after which this conversation is gone for
+  // good; anything else with 1008 is retried slowly.
+  var CONVERSATION_GONE = {
+    token_missing: true,
+    token_invalid: true,
+    token_expired: true,
+    forbidden: true,
+    conversation_not_found: true,
+  };
+  var SUPPORTED = ["en", "sv"];
+  var ACCENT = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
+
+  var STRINGS = {
+    en: {
+      title: "Support chat",
+      close: "Close the chat",
+      log: "Conversation",
+      inputLabel: "Your message",
+      placeholder: "Write your message…",
+      send: "Send",
+      hint: "Enter sends, Shift + Enter starts a new line.",
+      connecting: "Connecting…",
+      starting: "Starting the chat…",
+      startFailed: "We couldn't reach support just now. Trying again…",
+      offline: "You're offline. Anything you write will be sent when you're back.",
+      reconnecting: "The connection dropped. Reconnecting…",
+      slowDown: "You're sending messages quickly; the rest will follow in a moment.",
+      stateBot: "You're talking with our support assistant.",
+      stateQueued: "Waiting for a support specialist to join.",
+      stateAgent: "You're talking with our support team.",
+      stateAgentNamed: "You're talking with {name} from our support team.",
+      stateResolved: "This case is resolved. You can write again any time.",
+      caseRef: "Case {ref}",
+      you: "You",
+      bot: "Support assistant",
+      agent: "Support team",
+      system: "Update",
+      sending: "Sending…",
+      waiting: "Will be sent when you're connected.",
+      typing: "{name} is typing…",
+      someoneTyping: "Support is typing…",
+      expired: "Your earlier conversation had expired, so this is a new one.",
+      notSent: "Not sent: {reason} Your text is back in the box below.",
+      tooLong: "Messages can be at most 4,000 characters.",
+      csatQuestion: "How did we do?",
+      csatLow: "Not good",
+      csatHigh: "Very good",
+      csatOption: "{n} out of 5",
+      csatThanks: "Thank you for telling us.",
+      csatAsk: "How did we do? You can rate this chat below.",
+    },
+    sv: {
+      title: "Supportchatt",
+      close: "Stäng chatten",
+      log: "Konversation",
+      inputLabel: "Ditt meddelande",
+      placeholder: "Skriv ditt meddelande…",
+      send: "Skicka",
+      hint: "Enter skickar, Skift + Enter ger en ny rad.",
+      connecting: "Ansluter…",
+      starting: "Startar chatten…",
+      startFailed: "Vi når inte supporten just nu. Vi försöker igen…",
+      offline: "Du är offline. Det du skriver skickas när du är tillbaka.",
+      reconnecting: "Anslutningen bröts. Ansluter igen…",
+      slowDown: "Du skickar många meddelanden tätt; resten skickas om en stund.",
+      stateBot: "Du pratar med vår supportassistent.",
+      stateQueued: "Väntar på att en supportspecialist ansluter.",
+      stateAgent: "Du pratar med vårt supportteam.",
+      stateAgentNamed: "Du pratar med {name} från vårt supportteam.",
+      stateResolved: "Ärendet är löst. Du kan skriva igen när som helst.",
+      caseRef: "Ärende {ref}",
+      you: "Du",
+      bot: "Supportassistent",
+      agent: "Supportteamet",
+      system: "Uppdatering",
+      sending: "Skickar…",
+      waiting: "Skickas när du är ansluten.",
+      typing: "{name} skriver…",
+      someoneTyping: "Supporten skriver…",
+      expired: "Din tidigare konversation hade gått ut, så det här är en ny.",
+      notSent: "Inte skickat: {reason} Din text finns kvar i rutan nedan.",
+      tooLong: "Ett meddelande kan vara högst 4 000 tecken.",
+      csatQuestion: "Hur gjorde vi?",
+      csatLow: "Inte bra",
+      csatHigh: "Mycket bra",
+      csatOption: "{n} av 5",
+      csatThanks: "Tack för att du berättar.",
+      csatAsk: "Hur gjorde vi? Du kan betygsätta chatten nedan.",
+    },
+  };
+
+  // -- small helpers ---------------------------------------------------------------------
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
+    });
+  }
+
+  function readJSON(storage, key) {
+    try {
+      var raw = storage.getItem(key);
+      return raw ? JSON.parse(raw) : null;
+    } catch (err) {
+      return null; // storage disabled or corrupted: behave like a first visit
+    }
+  }
+
+  function writeJSON(storage, key, value) {
+    try {
+      if (value === null) storage.removeItem(key);
+      else storage.setItem(key, JSON.stringify(value));
+    } catch (err) {
+      /* storage full or disabled: the chat still works, it just won't survive a reload */
+    }
+  }
+
+  function newClientId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      })
+      .join("");
+  }
+
+  function languageOf(tag) {
+    var language = String(tag || "")
+      .split(/[-_]/)[0]
+      .toLowerCase();
+    return SUPPORTED.indexOf(language) >= 0 ? language : null;
+  }
+
+  // WCAG relative luminance: pick dark or light text for the accent so contrast holds.
+  function textColourOn(hex) {
+    var digits = hex.slice(1);
+    if (digits.length === 3) digits = digits.replace(/./g, "$&$&");
+    var channels = [0, 2, 4].map(function (i) {
+      var c = parseInt(digits.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+    return luminance > 0.35 ? "#14181b" : "#ffffff";
+  }
+
+  // -- configuration from the URL --------------------------------------------------------
+
+  function readConfig() {
+    var query = new URLSearchParams(window.location.search);
+    // The widget passes identity in the fragment, which browsers never send to a server,
+    // so it stays out of access logs; it is removed from the address right away.
+    var fragment = new URLSearchParams(window.location.hash.slice(1));
+    if (window.location.hash) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    var requested = query.get("locale");
+    var accent = query.get("accent");
+    return {
+      embedded: query.get("embed") === "1",
+      // Only a supported locale is forced on the server; otherwise it detects per message.
+      serverLocale: languageOf(requested) ? requested : null,
+      uiLanguage: languageOf(requested) || languageOf(navigator.language) || "en",
+      accent: accent && ACCENT.test(accent) ? accent : null,
+      userId: fragment.get("user_id") || null,
+      userHash: fragment.get("user_hash") || null,
+    };
+  }
+
+  // -- the chat --------------------------------------------------------------------------
+
+  function Chat(config) {
+    this.config = config;
+    this.t = STRINGS[config.uiLanguage];
+    this.el = {
+      root: document.getElementById("chat"),
+      status: document.getElementById("status"),
+      notice: document.getElementById("notice"),
+      log: document.getElementById("messages"),
+      typing: document.getElementById("typing"),
+      csat: document.getElementById("csat"),
+      csatScale: document.getElementById("csat-scale"),
+      csatThanks: document.getElementById("csat-thanks"),
+      form: document.getElementById("composer"),
+      input: document.getElementById("input"),
+      close: document.getElementById("close"),
+    };
+    this.session = null; // {conversation_id, token, user_id}
+    this.outbox = []; // [{clientId, text, li, inFlight, seq}]
+    this.rendered = new Map(); // seq -> <li>
+    this.lastSeq = 0;
+    this.state = null;
+    this.caseRef = null;
+    this.agentName = null;
+    this.ws = null;
+    this.ready = false;
+    this.connection = "connecting"; // connecting | open | retrying | offline | failed
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.pongTimer = null;
+    this.ackTimer = null;
+    this.held = null; // frames held while an own message awaits its ack
+    this.holdTimer = null;
+    this.typingTimer = null;
+    this.busyTimer = null;
+    this.starting = false;
+  }
+
+  Chat.prototype.start = function () {
+    this.applyConfig();
+    this.bindEvents();
+    var stored = readJSON(window.sessionStorage, STORAGE_KEY);
+    var sameUser = stored && (stored.user_id || null) === (this.config.userId || null);
+    if (stored && stored.conversation_id && stored.token && sameUser) {
+      this.session = {
+        conversation_id: stored.conversation_id,
+        token: stored.token,
+        user_id: stored.user_id || null,
+      };
+      (stored.outbox || []).forEach(
+        function (item) {
+          if (item && typeof item.text === "string" && typeof item.client_id === "string") {
+            this.queue(item.text, item.client_id);
+          }
+        }.bind(this)
+      );
+      this.connect();
+    } else {
+      this.startConversation(null);
+    }
+    this.renderStatus();
+  };
+
+  Chat.prototype.applyConfig = function () {
+    var t = this.t;
+    document.documentElement.lang = this.config.uiLanguage;
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      node.textContent = t[node.getAttribute("data-i18n")];
+    });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (node) {
+      node.setAttribute("aria-label", t[node.getAttribute("data-i18n-label")]);
+    });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (node) {
+      node.setAttribute("placeholder", t[node.getAttribute("data-i18n-placeholder")]);
+    });
+    this.el.csatScale.querySelectorAll("button").forEach(function (button) {
+      button.setAttribute("aria-label", format(t.csatOption, { n: button.dataset.score }));
+    });
+    this.el.input.setAttribute("maxlength", String(MAX_CHARS));
+    if (this.config.accent) {
+      // CSSOM, not a style attribute: allowed under style-src 'self'.
+      var rootStyle = document.documentElement.style;
+      rootStyle.setProperty("--accent", this.config.accent);
+      rootStyle.setProperty("--on-accent", textColourOn(this.config.accent));
+    }
+    if (this.config.embedded) {
+      document.documentElement.classList.add("is-embedded");
+      this.el.close.hidden = false;
+    }
+  };
+
+  Chat.prototype.bindEvents = function () {
+    var self = this;
+    this.el.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.submit();
+    });
+    this.el.input.addEventListener("keydown", function (event) {
+      var plainEnter =
+        event.key === "Enter" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey;
+      // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…), not a send.
+      if (plainEnter && !event.isComposing) {
+        event.preventDefault();
+        self.submit();
+      }
+    });
+    this.el.input.addEventListener("input", function () {
+      self.fitInput();
+    });
+    this.el.csatScale.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-score]");
+      if (button) self.rate(Number(button.dataset.score));
+    });
+    this.el.close.addEventListener("click", function () {
+      self.askToClose();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && self.config.embedded) self.askToClose();
+    });
+    window.addEventListener("message", function (event) {
+      // Only the page that embeds us may ask for focus; the message carries no data.
+      if (event.source === window.parent && event.data && event.data.type === "supportbot:focus") {
+        self.el.input.focus();
+      }
+    });
+    window.addEventListener("offline", function () {
+      // The OS says the network is gone: stop trusting the socket now rather than after
+      // a ping timeout, so what the person writes waits visibly in the outbox.
+      if (self.ws) self.ws.close(4000, "offline");
+      self.renderStatus();
+    });
+    window.addEventListener("online", function () {
+      if (!self.session) {
+        if (!self.starting) self.startConversation(null);
+        return;
+      }
+      if (!self.ws) {
+        self.attempt = 0;
+        self.connect();
+      }
+    });
+  };
+
+  Chat.prototype.askToClose = function () {
+    if (!this.config.embedded || window.parent === window) return;
+    // Nothing private in the message, and the embedding page's origin is not knowable
+    // here (no referrer), so "*" is fine; the widget checks it came from our iframe.
+    window.parent.postMessage({ type: "supportbot:close" }, "*");
+  };
+
+  // -- starting a conversation -----------------------------------------------------------
+
+  Chat.prototype.startConversation = function (note) {
+    var self = this;
+    this.starting = true;
+    this.connection = "connecting";
+    this.renderStatus();
+    var body = {};
+    if (this.config.serverLocale) body.locale = this.config.serverLocale;
+    if (this.config.userId && this.config.userHash) {
+      body.user_id = this.config.userId;
+      body.user_hash = this.config.userHash;
+    }
+    fetch("/api/v1/conversations", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    })
+      .then(function (response) {
+        if (response.status !== 201) throw new Error("status " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        self.starting = false;
+        self.session = {
+          conversation_id: data.conversation_id,
+          token: data.token,
+          user_id: self.config.userId || null,
+        };
+        self.save();
+        self.setState(data.state, data.case_ref);
+        if (note) self.showNotice(note);
+        (data.messages || []).forEach(function (message) {
+          self.receive(message);
+        });
+        self.connect();
+      })
+      .catch(function () {
+        self.starting = false;
+        self.connection = "failed";
+        self.renderStatus();
+        self.retryLater(function () {
+          self.startConversation(note);
+        });
+      });
+  };
+
+  Chat.prototype.save = function () {
+    if (!this.session) return;
+    writeJSON(window.sessionStorage, STORAGE_KEY, {
+      conversation_id: this.session.conversation_id,
+      token: this.session.token,
+      user_id: this.session.user_id,
+      outbox: this.outbox.map(function (item) {
+        return { client_id: item.clientId, text: item.text };
+      }),
+    });
+  };
+
+  Chat.prototype.forgetConversation = function () {
+    this.session = null;
+    this.rendered.forEach(function (li) {
+      li.remove();
+    });
+    this.rendered.clear();
+    this.lastSeq = 0;
+    this.state = null;
+    this.caseRef = null;
+    this.agentName = null;
+    this.outbox.forEach(function (item) {
+      item.inFlight = false;
+      item.seq = null;
+    });
+    writeJSON(window.sessionStorage, STORAGE_KEY, null);
+  };
+
+  // -- the socket ------------------------------------------------------------------------
+
+  Chat.prototype.connect = function () {
+    var self = this;
+    if (this.ws || !this.session) return;
+    clearTimeout(this.retryTimer);
+    this.connection = "connecting";
+    this.renderStatus();
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(scheme + "//" + window.location.host + "/chat/ws");
+    this.ws = ws;
+    ws.addEventListener("open", function () {
+      ws.send(
+        JSON.stringify({
+          type: "hello",
+          conversation_id: self.session.conversation_id,
+          token: self.session.token,
+          after: self.lastSeq,
+        })
+      );
+    });
+    ws.addEventListener("message", function (event) {
+      if (self.ws !== ws) return;
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (frame && typeof frame === "object") self.handleFrame(frame);
+    });
+    ws.addEventListener("close", function (event) {
+      if (self.ws !== ws) return;
+      self.dropSocket();
+      self.afterClose(event.code, event.reason || "");
+    });
+  };
+
+  Chat.prototype.dropSocket = function () {
+    var ws = this.ws;
+    this.ws = null;
+    this.ready = false;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    clearTimeout(this.ackTimer);
+    this.outbox.forEach(function (item) {
+      item.inFlight = false;
+    });
+    this.releaseHeld();
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close();
+  };
+
+  Chat.prototype.afterClose = function (code, reason) {
+    var self = this;
+    if (code === 1008 && CONVERSATION_GONE[reason]) {
+      // The token will never work again: no reconnect loop, a fresh conversation instead.
+      // Anything still in the outbox goes to the new one rather than being lost.
+      this.forgetConversation();
+      this.startConversation(this.t.expired);
+      return;
+    }
+    if (code === 1008 && reason === "rate limited") {
+      this.showNotice(this.t.slowDown);
+      this.connection = "retrying";
+      this.renderStatus();
+      this.retryTimer = setTimeout(function () {
+        self.connect();
+      }, RATE_LIMITED_WAIT_MS);
+      return;
+    }
+    if (code === 1008) this.attempt = Math.max(this.attempt, 6); // our bug, not the network's
+    this.connection = navigator.onLine === false ? "offline" : "retrying";
+    this.renderStatus();
+    this.retryLater(function () {
+      self.connect();
+    });
+  };
+
+  Chat.prototype.retryLater = function (action) {
+    var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, this.attempt));
+    var delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(action, delay);
+  };
+
+  Chat.prototype.send = function (frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  };
+
+  Chat.prototype.handleFrame = function (frame) {
+    switch (frame.type) {
+      case "ready":
+        this.onReady(frame);
+        break;
+      case "message":
+        if (frame.message && typeof frame.message.seq === "number") this.onMessage(frame.message);
+        break;
+      case "ack":
+        this.onAck(frame.client_id, frame.seq);
+        break;
+      case "state":
+        this.setState(frame.state, frame.case_ref);
+        break;
+      case "typing":
+        this.showTyping(frame.author || frame.name || null);
+        break;
+      case "pong":
+        clearTimeout(this.pongTimer);
+        break;
+      case "error":
+        this.onError(frame);
+        break;
+      default:
+      // Unknown frames are ignored, so the server can add types without breaking us.
+    }
+  };
+
+  Chat.prototype.onReady = function (frame) {
+    var self = this;
+    this.ready = true;
+    this.attempt = 0;
+    this.connection = "open";
+    this.hideNotice();
+    this.setState(frame.state, frame.case_ref);
+    this.settleBusy();
+    this.pingTimer = setInterval(function () {
+      if (!self.send({ type: "ping" })) return;
+      clearTimeout(self.pongTimer);
+      self.pongTimer = setTimeout(function () {
+        if (self.ws) self.ws.close(4001, "no pong");
+      }, PONG_WITHIN_MS);
+    }, PING_EVERY_MS);
+    this.flushOutbox();
+  };
+
+  // -- messages in -----------------------------------------------------------------------
+
+  Chat.prototype.onMessage = function (message) {
+    if (this.held) {
+      this.held.push(message);
+      return;
+    }
+    var unknownOwn = message.sender === "user" && !this.rendered.has(message.seq);
+    var awaitingAck = this.outbox.some(function (item) {
+      return item.inFlight;
+    });
+    if (unknownOwn && awaitingAck) {
+      // Probably our own message echoed before its ack: wait for the ack, which says
+      // which local bubble it is, instead of showing it twice for a moment.
+      this.held = [message];
+      this.holdTimer = setTimeout(this.releaseHeld.bind(this), HOLD_FOR_ACK_MS);
+      return;
+    }
+    this.receive(message);
+  };
+
+  Chat.prototype.releaseHeld = function () {
+    clearTimeout(this.holdTimer);
+    var held = this.held;
+    this.held = null;
+    if (held) held.forEach(this.onMessage, this);
+  };
+
+  Chat.prototype.receive = function (message) {
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
+    if (message.sender === "agent" && message.author) {
+      this.agentName = String(message.author);
+      this.clearTyping();
+    }
+    if (!this.rendered.has(message.seq)) {
+      var li = this.messageItem(message.sender, message.author, message.text, message.at);
+      li.dataset.seq = String(message.seq);
+      this.rendered.set(message.seq, li);
+      this.place(li, message.seq);
+    }
+    this.settleBusy();
+    this.renderStatus();
+    this.renderCsat();
+  };
+
+  Chat.prototype.messageItem = function (sender, author, text, at) {
+    var known = ["user", "bot", "agent", "system"];
+    var kind = known.indexOf(sender) >= 0 ? sender : "system";
+    var li = document.createElement("li");
+    li.className = "msg msg--" + kind;
+    var meta = document.createElement("p");
+    meta.className = "msg__meta";
+    var who = document.createElement("span");
+    who.className = "msg__who";
+    who.textContent = this.speaker(kind, author);
+    meta.appendChild(who);
+    var when = at ? new Date(at) : new Date();
+    if (!isNaN(when.getTime())) {
+      var time = document.createElement("time");
+      time.className = "msg__time";
+      time.dateTime = when.toISOString();
+      time.textContent = when.toLocaleTimeString(this.config.uiLanguage, {
+        hour: "numeric",
+        minute: "2-digit",
+      });
+      meta.appendChild(time);
+    }
+    var body = document.createElement("p");
+    body.className = "msg__text";
+    body.textContent = String(text);
+    li.appendChild(meta);
+    li.appendChild(body);
+    return li;
+  };
+
+  Chat.prototype.speaker = function (kind, author) {
+    if (kind === "user") return this.t.you;
+    if (kind === "bot") return this.t.bot;
+    if (kind === "agent") return author ? String(author) : this.t.agent;
+    return this.t.system;
+  };
+
+  // Messages with a seq are kept in seq order; local, not yet acknowledged ones stay last.
+  Chat.prototype.place = function (li, seq) {
+    var before = null;
+    var children = this.el.log.children;
+    for (var i = 0; i < children.length; i++) {
+      var child = children[i];
+      if (child === li) continue;
+      var childSeq = child.dataset.seq ? Number(child.dataset.seq) : Infinity;
+      if (childSeq > seq) {
+        before = child;
+        break;
+      }
+    }
+    if (li.parentNode === this.el.log && li.nextElementSibling === before) return;
+    var stick = this.nearBottom();
+    this.el.log.insertBefore(li, before);
+    if (stick) this.scrollToEnd();
+  };
+
+  Chat.prototype.nearBottom = function () {
+    var log = this.el.log;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  };
+
+  Chat.prototype.scrollToEnd = function () {
+    this.el.log.scrollTop = this.el.log.scrollHeight;
+  };
+
+  // The history replayed on (re)load is not news: keep screen readers from reading it all
+  // out (aria-busy) until the frames stop arriving.
+  Chat.prototype.settleBusy = function () {
+    var log = this.el.log;
+    if (log.getAttribute("aria-busy") !== "true") return;
+    clearTimeout(this.busyTimer);
+    this.busyTimer = setTimeout(function () {
+      log.setAttribute("aria-busy", "false");
+    }, BUSY_SETTLE_MS);
+  };
+
+  // -- messages out ----------------------------------------------------------------------
+
+  Chat.prototype.submit = function () {
+    var text = this.el.input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_CHARS) {
+      this.showNotice(this.t.tooLong);
+      return;
+    }
+    this.el.input.value = "";
+    this.fitInput();
+    this.queue(text, newClientId());
+    this.save();
+    this.flushOutbox();
+    this.scrollToEnd();
+  };
+
+  Chat.prototype.queue = function (text, clientId) {
+    var li = this.messageItem("user", null, text, null);
+    li.classList.add("msg--pending");
+    var status = document.createElement("p");
+    status.className = "msg__status";
+    li.appendChild(status);
+    this.el.log.appendChild(li);
+    var item = { clientId: clientId, text: text, li: li, inFlight: false, seq: null };
+    this.outbox.push(item);
+    this.renderPending(item);
+  };
+
+  Chat.prototype.renderPending = function (item) {
+    var status = item.li.querySelector(".msg__status");
+    if (!status) return;
+    var label = item.inFlight ? this.t.sending : this.t.waiting;
+    if (status.textContent !== label) status.textContent = label;
+  };
+
+  Chat.prototype.flushOutbox = function () {
+    var self = this;
+    if (!this.ready) {
+      this.outbox.forEach(this.renderPending, this);
+      return;
+    }
+    var sentAny = false;
+    this.outbox.forEach(function (item) {
+      if (item.inFlight) return;
+      if (self.send({ type: "message", text: item.text, client_id: item.clientId })) {
+        item.inFlight = true;
+        sentAny = true;
+      }
+      self.renderPending(item);
+    });
+    if (sentAny) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = setTimeout(function () {
+        // Sent but never acknowledged: the socket is dead in a way the browser has not
+        // noticed. Reconnect; the re-send is idempotent thanks to client_id.
+        if (self.ws) self.ws.close(4002, "no ack");
+      }, ACK_WITHIN_MS);
+    }
+  };
+
+  Chat.prototype.onAck = function (clientId, seq) {
+    var index = this.outbox.findIndex(function (item) {
+      return item.clientId === clientId;
+    });
+    if (index < 0 || typeof seq !== "number") return;
+    var item = this.outbox.splice(index, 1)[0];
+    this.save();
+    if (this.rendered.has(seq)) {
+      item.li.remove(); // the server's copy is already on screen
+    } else {
+      item.li.classList.remove("msg--pending");
+      var status = item.li.querySelector(".msg__status");
+      if (status) status.remove();
+      item.li.dataset.seq = String(seq);
+      this.rendered.set(seq, item.li);
+      this.place(item.li, seq);
+    }
+    if (
+      !this.outbox.some(function (other) {
+        return other.inFlight;
+      })
+    ) {
+      clearTimeout(this.ackTimer);
+      this.releaseHeld();
+    }
+  };
+
+  Chat.prototype.onError = function (frame) {
+    var error = frame.error || {};
+    if (frame.client_id) {
+      var index = this.outbox.findIndex(function (item) {
+        return item.clientId === frame.client_id;
+      });
+      if (index >= 0) {
+        // Refused for good (too long, empty…): re-sending would fail again, so hand the
+        // text back to the person to change instead of retrying it forever.
+        var item = this.outbox.splice(index, 1)[0];
+        item.li.remove();
+        this.save();
+        if (!this.el.input.value) {
+          this.el.input.value = item.text;
+          this.fitInput();
+        }
+        var reason = error.code === "text_too_long" ? this.t.tooLong : String(error.message || "");
+        this.showNotice(format(this.t.notSent, { reason: reason }));
+        var stillWaiting = this.outbox.some(function (other) {
+          return other.inFlight;
+        });
+        if (!stillWaiting) this.releaseHeld();
+      }
+      return;
+    }
+    if (error.code === "rate_limited") this.showNotice(this.t.slowDown);
+  };
+
+  // -- state, status, typing, rating -----------------------------------------------------
+
+  Chat.prototype.setState = function (state, caseRef) {
+    var previous = this.state;
+    if (typeof state === "string") this.state = state;
+    if (typeof caseRef === "string" && caseRef) this.caseRef = caseRef;
+    this.el.root.dataset.state = this.state || "";
+    if (previous && previous !== "resolved" && this.state === "resolved") {
+      this.pendingCsatAsk = true;
+    }
+    this.renderStatus();
+    this.renderCsat();
+  };
+
+  Chat.prototype.renderStatus = function () {
+    var t = this.t;
+    var text;
+    if (!this.session) {
+      text = this.connection === "failed" ? t.startFailed : t.starting;
+    } else if (this.connection !== "open") {
+      if (navigator.onLine === false) text = t.offline;
+      else text = this.connection === "retrying" ? t.reconnecting : t.connecting;
+    } else if (this.state === "queued") {
+      text = t.stateQueued;
+    } else if (this.state === "agent") {
+      text = this.agentName ? format(t.stateAgentNamed, { name: this.agentName }) : t.stateAgent;
+    } else if (this.state === "resolved") {
+      text = this.pendingCsatAsk ? t.stateResolved + " " + t.csatAsk : t.stateResolved;
+    } else {
+      text = t.stateBot;
+    }
+    if (this.connection === "open" && this.caseRef && this.state && this.state !== "bot") {
+      text += " " + format(t.caseRef, { ref: this.caseRef }) + ".";
+    }
+    this.el.root.dataset.connection = this.connection;
+    // Only touch the live region when the words change, so it is not re-announced.
+    if (this.el.status.textContent !== text) this.el.status.textContent = text;
+    this.outbox.forEach(this.renderPending, this);
+  };
+
+  Chat.prototype.showNotice = function (text) {
+    this.el.notice.textContent = text;
+    this.el.notice.hidden = false;
+  };
+
+  Chat.prototype.hideNotice = function () {
+    this.el.notice.hidden = true;
+    this.el.notice.textContent = "";
+  };
+
+  Chat.prototype.showTyping = function (name) {
+    var self = this;
+    var text = name ? format(this.t.typing, { name: String(name) }) : this.t.someoneTyping;
+    if (this.el.typing.textContent !== text) this.el.typing.textContent = text;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(function () {
+      self.clearTyping();
+    }, TYPING_SHOWN_MS);
+  };
+
+  Chat.prototype.clearTyping = function () {
+    clearTimeout(this.typingTimer);
+    this.el.typing.textContent = "";
+  };
+
+  Chat.prototype.renderCsat = function () {
+    var rating = this.session && (readJSON(window.sessionStorage, RATING_KEY) || {})[this.session.conversation_id];
+    // A rating covers the resolution it was given after; a later resolution asks again.
+    var rated = rating && rating.seq >= this.lastSeq;
+    var show = this.state === "resolved" && !rated;
+    if (show) {
+      this.el.csat.hidden = false;
+      this.el.csatScale.hidden = false;
+      this.el.csatThanks.hidden = true;
+    } else if (!this.justRated || this.state !== "resolved") {
+      this.el.csat.hidden = true;
+      this.justRated = false;
+    }
+  };
+
+  Chat.prototype.rate = function (score) {
+    if (!this.session || !(score >= 1 && score <= 5)) return;
+    var ratings = readJSON(window.sessionStorage, RATING_KEY) || {};
+    ratings[this.session.conversation_id] = { score: score, seq: this.lastSeq };
+    writeJSON(window.sessionStorage, RATING_KEY, ratings);
+    if (CSAT_ENDPOINT) {
+      fetch(CSAT_ENDPOINT, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: "Bearer " + this.session.token,
+        },
+        body: JSON.stringify({ conversation_id: this.session.conversation_id, score: score }),
+      }).catch(function () {
+        /* a lost rating is not worth bothering the person about */
+      });
+    }
+    this.justRated = true;
+    this.pendingCsatAsk = false;
+    this.el.csatScale.hidden = true;
+    this.el.csatThanks.hidden = false;
+    this.el.csatThanks.focus(); // the button that had focus is gone; keep keyboard users here
+    this.renderStatus();
+  };
+
+  Chat.prototype.fitInput = function () {
+    var input = this.el.input;
+    input.style.height = "auto"; // CSSOM property, not a style attribute in markup
+    input.style.height = Math.min(input.scrollHeight, 160) + "px";
+  };
+
+  function boot() {
+    new Chat(readConfig()).start();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();
