@@ -236,9 +236,37 @@ def validate_blocks(blocks: Any, *, surface: Surface = "message", pointer: str =
     limit = MAX_BLOCKS[surface]
     if len(blocks) > limit:
         checker.error(f"no more than {limit} items allowed", path)
+    seen_block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         checker.block(block, f"{path}/{i}", surface)
+        _check_unique_ids(checker, block, f"{path}/{i}", seen_block_ids)
     return checker.errors
+
+
+def _check_unique_ids(
+    checker: _Checker, block: Any, pointer: str, seen_block_ids: set[str]
+) -> None:
+    # "block_id should be unique for each message"; "action_id should be unique among all
+    # other action_ids in the containing block" (Block Kit reference). Slack refuses both.
+    if not isinstance(block, dict):
+        return
+    block_id = block.get("block_id")
+    if isinstance(block_id, str):
+        if block_id in seen_block_ids:
+            checker.error(f"duplicate block_id: {block_id}", f"{pointer}/block_id")
+        seen_block_ids.add(block_id)
+    elements = block.get("elements") if block.get("type") == "actions" else None
+    if not isinstance(elements, list):
+        return
+    seen_actions: set[str] = set()
+    for j, el in enumerate(elements):
+        action_id = el.get("action_id") if isinstance(el, dict) else None
+        if isinstance(action_id, str):
+            if action_id in seen_actions:
+                checker.error(
+                    f"duplicate action_id: {action_id}", f"{pointer}/elements/{j}/action_id"
+                )
+            seen_actions.add(action_id)
 
 
 def validate_view(view: Any) -> list[str]:

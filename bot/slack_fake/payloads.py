@@ -72,6 +72,38 @@ def message_event(message: dict[str, Any], channel: Channel) -> dict[str, Any]:
     return event
 
 
+def message_changed_event(
+    channel: Channel, message: dict[str, Any], previous: dict[str, Any], event_ts: str
+) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel.id,
+        "channel_type": "im" if channel.is_im else "channel",
+        "message": message,
+        "previous_message": previous,
+        "ts": event_ts,
+        "event_ts": event_ts,
+    }
+
+
+def message_deleted_event(
+    channel: Channel, previous: dict[str, Any], event_ts: str
+) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": channel.id,
+        "channel_type": "im" if channel.is_im else "channel",
+        "deleted_ts": previous["ts"],
+        "previous_message": previous,
+        "ts": event_ts,
+        "event_ts": event_ts,
+    }
+
+
 def app_home_opened_event(
     user: str, channel: Channel, event_ts: str, view: dict[str, Any] | None
 ) -> dict[str, Any]:

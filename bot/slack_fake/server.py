@@ -289,6 +289,25 @@ class SlackFake:
         envelope = self._envelope(payloads.message_event(message, channel))
         self.delivery.spawn(self._announce(self.events_url, envelope))
 
+    def announce_change_later(
+        self, channel: Channel, message: dict[str, Any], previous: dict[str, Any]
+    ) -> None:
+        """An edited message is announced as a message_changed event, as Slack does."""
+        if not self.echo_bot_messages or not self.events_url:
+            return
+        event = payloads.message_changed_event(
+            channel, api_view(message, include_metadata=False), previous, self.workspace.next_ts()
+        )
+        self.delivery.spawn(self._announce(self.events_url, self._envelope(event)))
+
+    def announce_delete_later(self, channel: Channel, message: dict[str, Any]) -> None:
+        """A deleted message is announced as a message_deleted event, as Slack does."""
+        if not self.echo_bot_messages or not self.events_url:
+            return
+        previous = api_view(message, include_metadata=False)
+        event = payloads.message_deleted_event(channel, previous, self.workspace.next_ts())
+        self.delivery.spawn(self._announce(self.events_url, self._envelope(event)))
+
     async def _announce(self, url: str, envelope: dict[str, Any]) -> None:
         await asyncio.sleep(0.01)  # let the API answer reach the app first
         await self.delivery.event_with_retries(url, envelope)
@@ -321,6 +340,21 @@ class SlackFake:
                 url, envelope, retry_num=retry_num, retry_reason=retry_reason
             )
         return await self.delivery.event_with_retries(url, envelope)
+
+    async def verify_url(self) -> Answer:
+        """Send Slack's url_verification handshake; the app must echo the challenge."""
+        url = self._require_events_url()
+        challenge = secrets.token_urlsafe(24)
+        body = {
+            "token": payloads.VERIFICATION_TOKEN,
+            "challenge": challenge,
+            "type": "url_verification",
+        }
+        answer = await self.delivery.post(
+            url, json.dumps(body).encode(), "application/json", kind="url_verification"
+        )
+        answer["verified"] = _challenge_of(answer["body"]) == challenge
+        return answer
 
     async def click(
         self,
@@ -471,6 +505,7 @@ class SlackFake:
         if _truthy(body.get("delete_original")):
             if original is not None:
                 channel.messages.remove(original)
+                self.announce_delete_later(channel, original)
             return web.json_response({"ok": True})
         blocks = body.get("blocks")
         if blocks is not None:
@@ -488,8 +523,10 @@ class SlackFake:
         if not text and not blocks:
             return web.json_response({"ok": False, "error": "no_text"}, status=400)
         if _truthy(body.get("replace_original")) and original is not None:
+            previous = api_view(original, include_metadata=False)
             original["text"] = str(text or "")
             original["blocks"] = self.workspace.fill_ids(copy.deepcopy(blocks or []))
+            self.announce_change_later(channel, original, previous)
             return web.json_response({"ok": True})
         self._record_reply(
             {"status": 200, "body": body},
@@ -569,6 +606,14 @@ class SlackFake:
         stored = self._stored_view(view, view_id, view_id)
         self.views[user] = stored
         return copy.deepcopy(stored)
+
+
+def _challenge_of(body: Any) -> str | None:
+    # Slack accepts the challenge as plain text or as {"challenge": ...}.
+    if isinstance(body, dict):
+        value = body.get("challenge")
+        return value if isinstance(value, str) else None
+    return body.strip() if isinstance(body, str) else None
 
 
 def _truthy(value: Any) -> bool:

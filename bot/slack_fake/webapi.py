@@ -7,6 +7,7 @@ except rate limiting (HTTP 429 + Retry-After) and injected server faults.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 from collections.abc import Awaitable, Callable
@@ -306,6 +307,7 @@ class WebApi:
             raise ApiError("cant_update_message")
         text, blocks = self._content(params)
         metadata = self._metadata(params)
+        previous = api_view(message, include_metadata=False)
         if text is not None:
             message["text"] = text
         # Slack keeps the previous blocks when `blocks` is omitted; [] removes them.
@@ -314,6 +316,7 @@ class WebApi:
         if metadata is not None:
             message["metadata"] = metadata
         message["edited"] = {"user": BOT_USER_ID, "ts": self.ws.next_ts()}
+        self.fake.announce_change_later(channel, message, previous)
         return {
             "channel": channel.id,
             "ts": message["ts"],
@@ -327,6 +330,7 @@ class WebApi:
         if message.get("bot_id") != BOT_ID:
             raise ApiError("cant_delete_message")
         channel.messages.remove(message)
+        self.fake.announce_delete_later(channel, message)
         return {"channel": channel.id, "ts": message["ts"]}
 
     async def chat_post_ephemeral(self, params: Params) -> dict[str, Any]:
@@ -510,11 +514,22 @@ def _cmp_ts(a: str, b: Any) -> int:
 
 
 def _page(items: list[Any], params: Params, *, default_limit: int) -> tuple[list[Any], str]:
+    """One page and the next cursor ("" at the end); cursors are opaque, like Slack's."""
     try:
         limit = max(1, int(params.get("limit") or default_limit))
-        start = int(params.get("cursor") or 0)
     except ValueError:
-        raise ApiError("invalid_cursor") from None
+        raise ApiError("invalid_limit") from None
+    cursor = params.get("cursor") or ""
+    start = 0
+    if cursor:
+        try:
+            kind, _, offset = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+            start = int(offset)
+        except ValueError:
+            raise ApiError("invalid_cursor") from None
+        if kind != "offset" or start < 0:
+            raise ApiError("invalid_cursor")
     page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, str(start + limit) if more else ""
+    if start + limit >= len(items):
+        return page, ""
+    return page, base64.b64encode(f"offset:{start + limit}".encode()).decode()

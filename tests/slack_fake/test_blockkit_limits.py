@@ -78,6 +78,16 @@ TOO_BIG: list[tuple[str, list[dict[str, Any]], str]] = [
         "missing required field: type [json-pointer:/blocks/0]",
     ),
     (
+        "duplicate block_id",
+        [{**section("x"), "block_id": "b"}, {**section("y"), "block_id": "b"}],
+        "duplicate block_id: b [json-pointer:/blocks/1/block_id]",
+    ),
+    (
+        "duplicate action_id in a block",
+        [{"type": "actions", "elements": [button(), button()]}],
+        "duplicate action_id: claim [json-pointer:/blocks/0/elements/1/action_id]",
+    ),
+    (
         "header in mrkdwn",
         [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}],
         "must be a valid enum value [json-pointer:/blocks/0/text/type]",
@@ -175,3 +185,12 @@ def test_generated_ids_are_not_required() -> None:
         }
     ]
     assert validate_blocks(blocks) == []
+
+
+async def test_same_action_id_in_different_blocks_is_fine(client: AsyncWebClient) -> None:
+    blocks = [
+        {"type": "actions", "elements": [button()]},
+        {"type": "actions", "elements": [button()]},
+    ]
+    answer = await client.chat_postMessage(channel="support-billing", text="t", blocks=blocks)
+    assert answer["ok"] is True

@@ -167,3 +167,20 @@ async def test_open_home_sends_app_home_opened_with_the_published_view(
     assert event["channel"].startswith("D")
     assert event["view"]["blocks"][0]["text"]["text"] == "3 open cases"
     assert json.dumps(fake.views["U0AGENT1"]["blocks"]) == json.dumps(event["view"]["blocks"])
+
+
+async def test_edits_and_deletes_are_announced_with_subtypes(
+    client: AsyncWebClient, fake: SlackFake, receiver: Receiver
+) -> None:
+    posted = await client.chat_postMessage(channel="support-billing", text="Unclaimed")
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="Claimed")
+    await client.chat_delete(channel=posted["channel"], ts=posted["ts"])
+    await fake.idle()
+    events = [r.body["event"] for r in receiver.of_kind("event")]
+    assert [e.get("subtype") for e in events] == [None, "message_changed", "message_deleted"]
+    changed, deleted = events[1], events[2]
+    assert changed["message"]["text"] == "Claimed" and changed["message"]["ts"] == posted["ts"]
+    assert changed["message"]["edited"]["user"] == "UBOT0001"
+    assert changed["previous_message"]["text"] == "Unclaimed"
+    assert "user" not in changed and "bot_id" not in changed  # nested, as in Slack
+    assert deleted["deleted_ts"] == posted["ts"] and deleted["hidden"] is True

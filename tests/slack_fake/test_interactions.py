@@ -337,3 +337,9 @@ async def test_ephemeral_button_click_by_someone_else_is_refused(
         await slack.click(
             user="U0AGENT2", channel="support-billing", ts=answer["message_ts"], action_id="claim"
         )
+
+
+async def test_url_verification_handshake(bolt: tuple[SlackFake, BoltApp]) -> None:
+    slack, _ = bolt
+    answer = await slack.verify_url()
+    assert answer["status"] == 200 and answer["verified"] is True

@@ -168,7 +168,10 @@ async def test_history_is_newest_first_and_paginates(
     cursor = first["response_metadata"]["next_cursor"]
     rest = await client.conversations_history(channel="support-billing", limit=3, cursor=cursor)
     assert [m["text"] for m in rest["messages"]] == ["m1", "m0"]
-    assert rest["has_more"] is False
+    assert rest["has_more"] is False and rest["response_metadata"]["next_cursor"] == ""
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_history(channel="support-billing", cursor="3")
+    assert err.value.response["error"] == "invalid_cursor"
 
 
 async def test_ephemeral_is_stored_for_its_user_and_not_in_history(
