@@ -122,9 +122,9 @@ def decide_handoff(
     if state.selfserve_given and (stuck or repeated_howto):
         return HandoffDecision(topic_queue, "still_stuck", normal)
     denied = asked in ("confirm", "repair") and "deny" in u.intents
-    if "no_progress" in u.signals or (
-        denied and state.bot_turns_without_progress + 1 >= MAX_TURNS_WITHOUT_PROGRESS
-    ):
+    # After "what did I miss?" the person's answer is progress, whatever the turn count.
+    signalled = "no_progress" in u.signals and asked != "repair"
+    if signalled or (denied and state.bot_turns_without_progress + 1 >= MAX_TURNS_WITHOUT_PROGRESS):
         return HandoffDecision(topic_queue, "no_progress", normal)
     if asked == "confirm" and "affirm" in u.intents:
         # The person confirmed our reading, and our reply said who would take it on.

@@ -57,6 +57,8 @@ EXTRA_CRISIS_SENT = "crisis_sent"  # crisis replies so far (picks the next varia
 EXTRA_QUEUED_MESSAGES = "queued_messages"  # messages while waiting (for waiting lines)
 # Dialogue acts: a message made only of these says nothing new about the issue.
 DIALOGUE_INTENTS: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny"})
+# Messages with these intents answer the bot; they don't restate the issue for the card.
+SAYS_LITTLE: frozenset[str] = DIALOGUE_INTENTS | {"still_stuck"}
 
 
 class Understands(Protocol):
@@ -191,15 +193,17 @@ class Engine:
         )
         if FRUSTRATION & set(u.signals):
             after.extra[EXTRA_FRUSTRATED_TURNS] = _int(before.extra, EXTRA_FRUSTRATED_TURNS) + 1
-        issue = self._reflect_issue(text, u)
-        summary = self._update_summary(after, u, issue)
+        # The phase is the truth about an open hand-off: "bot" means none is open (a case
+        # that was resolved gives the conversation back to the bot).
+        open_handoff = phase != "bot"
+        after.handed_off = open_handoff
 
         handoff: HandoffDecision | None = None
         escalate = False
-        if u.safety == "urgent" or (before.urgent and phase == "bot" and not before.handed_off):
+        if u.safety == "urgent" or (before.urgent and not open_handoff):
             reply = self._crisis(after, u, lang)
             after.urgent = True
-            if before.handed_off:
+            if open_handoff:
                 escalate = True
             else:
                 handoff = HandoffDecision("crisis", "urgent_safety", "critical")
@@ -208,16 +212,19 @@ class Engine:
             after.awaiting_confirmation = False
         elif phase == "agent":
             reply = _Reply((), ())
-        elif phase == "queued" or before.handed_off:
+        elif phase == "queued":
             reply = self._queued_ack(after, lang)
         else:
+            issue = self._reflect_issue(text, u)
+            self._update_summary(after, u, issue)
             plan = plan_turn(u, before, self.routing)
-            reply = self._compose(plan, u, before, after, issue)
+            reply = self._compose(plan, u, before, after, text, issue)
             if plan.handoff is not None:
                 handoff = plan.handoff
                 after.handed_off = True
                 after.extra[EXTRA_QUEUE] = plan.handoff.queue
             self._advance(after, plan, reply)
+        summary = str(after.extra.get(EXTRA_SUMMARY) or "")
 
         after.used_templates = [*after.used_templates, *reply.used][-MAX_USED_TEMPLATES:]
         after.turns = [*after.turns, *(Turn("bot", r, now) for r in reply.parts)][-MAX_TURNS:]
@@ -248,11 +255,15 @@ class Engine:
             return render(said, issue=lib.issues[u.topic])
         return ""
 
-    def _update_summary(self, after: ConversationState, u: Understanding, issue: str) -> str:
-        if issue and u.safety != "urgent":
+    def _update_summary(self, after: ConversationState, u: Understanding, issue: str) -> None:
+        """Keep the card's one-line summary: the latest message that says what is wrong."""
+        has_summary = bool(after.extra.get(EXTRA_SUMMARY))
+        says_little = bool(set(u.intents) & SAYS_LITTLE) or (u.wants_human and u.topic == "other")
+        if issue and not (has_summary and (says_little or u.topic == "other")):
             after.extra[EXTRA_SUMMARY] = sentence(issue)
-        current = after.extra.get(EXTRA_SUMMARY)
-        return str(current) if current else ""
+        if not after.extra.get(EXTRA_SUMMARY) and u.wants_human:
+            lib = self.templates.for_locale(u.locale)
+            after.extra[EXTRA_SUMMARY] = sentence(lib.group("line.summary_wants_human")[0].text)
 
     def _compose(
         self,
@@ -260,10 +271,11 @@ class Engine:
         u: Understanding,
         before: ConversationState,
         after: ConversationState,
+        text: str,
         issue: str,
     ) -> _Reply:
         lib = self.templates.for_locale(u.locale)
-        picker = _Picker(self.templates, lib, after.used_templates, salt=_salt(before, u))
+        picker = _Picker(self.templates, lib, after.used_templates, salt=_salt(before, text))
         family = FAMILY_OF.get(u.emotions[0], "neutral") if u.emotions else "neutral"
         topic = u.topic
         queue = plan.handoff.queue if plan.handoff else self.routing.for_topic(topic)
@@ -391,9 +403,9 @@ class _Picker:
         return render(self.template(group).text, **slots)
 
 
-def _salt(state: ConversationState, u: Understanding) -> int:
+def _salt(state: ConversationState, text: str) -> int:
     # Stable per conversation (its first message), different between conversations.
-    first = next((t.text for t in state.turns if t.sender == "user"), "")
+    first = next((t.text for t in state.turns if t.sender == "user"), text)
     return zlib.crc32(first.encode("utf-8"))
 
 

@@ -46,6 +46,7 @@ LINE_KINDS: tuple[str, ...] = (
     "greeting_only",
     "question_about",
     "queued_ack",
+    "summary_wants_human",
 )
 SYSTEM_KEYS: tuple[str, ...] = (
     "greeting",
@@ -228,7 +229,7 @@ def load_locale(path: Path) -> LocaleLibrary:
                     f"{where(text[:40])}: {tid}: unknown slot(s) {sorted(unknown)}; "
                     f"use {sorted(SLOTS)}"
                 )
-            items.append(Template(tid, text, group, locale, path, line_of(path, text[:60])))
+            items.append(Template(tid, text, group, locale, path, _line(path, text)))
         lib.groups[group] = tuple(items)
 
     topics = need(data, "topics", "top")
@@ -260,6 +261,12 @@ def load_locale(path: Path) -> LocaleLibrary:
         add(f"system.{key}", need(system, key, "system"), f"{key}:")
     _check_unique_ids(lib)
     return lib
+
+
+def _line(path: Path, text: str) -> int | None:
+    # The file spells quotes as \" inside double-quoted strings; try both spellings.
+    head = text[:60]
+    return line_of(path, head) or line_of(path, head.replace('"', '\\"')) or None
 
 
 def _check_unique_ids(lib: LocaleLibrary) -> None:

@@ -1,0 +1,214 @@
+"""Pronoun reflection: what the person reads back is their own words, persons swapped."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.conversation.reflect import MAX_REFLECTION_WORDS, Reflector
+from bot.conversation.templates import TemplateLibrary
+
+ELIZA_TSV = Path(__file__).parents[3] / "shared/data/external/eliza_1966_conversation.tsv"
+
+# ELIZA's answers that reflect the person's words, and the reflected words in each
+# (Weizenbaum 1966). The other answers ("IN WHAT WAY", "TELL ME MORE ABOUT YOUR FAMILY")
+# are canned and reflect nothing.
+ELIZA_REFLECTIONS: dict[str, str] = {
+    "Well, my boyfriend made me come here.": "YOUR BOYFRIEND MADE YOU COME HERE",
+    "He says I'm depressed much of the time.": "YOU ARE DEPRESSED",
+    "It's true. I am unhappy.": "UNHAPPY",
+    "I need some help, that much seems certain.": "SOME HELP",
+    "My mother takes care of me.": "TAKES CARE OF YOU",
+    "My father.": "YOUR FATHER",
+    "You are not very aggressive but I think you don't want me to notice that.": (
+        "I AM NOT VERY AGGRESSIVE"
+    ),
+    "You don't argue with me.": "I DON'T ARGUE WITH YOU",
+    "You are afraid of me.": "I AM AFRAID OF YOU",
+    "My father is afraid of everybody.": "YOUR FATHER",
+}
+
+
+@pytest.fixture(scope="module")
+def library() -> TemplateLibrary:
+    return TemplateLibrary.load()
+
+
+@pytest.fixture(scope="module")
+def en(library: TemplateLibrary) -> Reflector:
+    return library.for_locale("en").reflector
+
+
+@pytest.fixture(scope="module")
+def sv(library: TemplateLibrary) -> Reflector:
+    return library.for_locale("sv").reflector
+
+
+def _expand(text: str) -> str:
+    """Compare like ELIZA: upper case, contractions spelled out."""
+    text = text.upper().replace("’", "'")
+    for short, full in (("YOU'RE", "YOU ARE"), ("I'M", "I AM"), ("WE'RE", "WE ARE")):
+        text = text.replace(short, full)
+    return text
+
+
+def _eliza_rows() -> list[tuple[str, str]]:
+    lines = ELIZA_TSV.read_text(encoding="utf-8").splitlines()[1:]
+    return [tuple(line.split("\t")) for line in lines if "\t" in line]  # type: ignore[misc]
+
+
+def test_every_eliza_reflection_in_the_1966_conversation_comes_out_right(en: Reflector) -> None:
+    rows = _eliza_rows()
+    checked = 0
+    for person, eliza in rows:
+        if person not in ELIZA_REFLECTIONS:
+            continue
+        expected = ELIZA_REFLECTIONS[person]
+        assert expected in eliza, "the table must quote ELIZA's own answer"
+        ours = _expand(en.reflect_issue(person).text)
+        assert expected in ours, f"{person!r} -> {ours!r}, ELIZA said {eliza!r}"
+        checked += 1
+    assert checked == len(ELIZA_REFLECTIONS)
+
+
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        ("my boyfriend made me come here", "your boyfriend made you come here"),
+        ("I'm upset that you charged me", "you're upset that we charged you"),
+        # The 1966 program said "YOU WASN'T"; the verb follows the new subject.
+        (
+            "i wasn't confused until i started talking with you",
+            "you weren't confused until you started talking with me",
+        ),
+        ("I was charged twice", "you were charged twice"),
+        (
+            "I've emailed you three times and you never answered",
+            "you've emailed us three times and we never answered",
+        ),
+        ("YOU CHARGED ME TWICE FOR ONE SESSION", "we charged you twice for one session"),
+        ("I paid you $90 and got nothing", "you paid us $90 and got nothing"),
+        ("Your app logged me out again", "our app logged you out again"),
+        (
+            "Am I being charged for this?",
+            "you'd like to know whether you are being charged for this",
+        ),
+    ],
+)
+def test_english_reflection(en: Reflector, said: str, reflected: str) -> None:
+    assert en.reflect_issue(said).text == reflected
+
+
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        ("How do I reset my password?", "you'd like to know how to reset your password"),
+        (
+            "Does my plan renew automatically?",
+            "you'd like to know whether your plan renews automatically",
+        ),
+        (
+            "Why was my session cancelled automatically?",
+            "you'd like to know why your session was cancelled automatically",
+        ),
+        (
+            "Do you sell my information to anyone?",
+            "you'd like to know whether we sell your information to anyone",
+        ),
+        ("Are my sessions recorded?", "you'd like to know whether your sessions are recorded"),
+        (
+            "what's included in the premium plan?",
+            "you'd like to know what's included in the premium plan",
+        ),
+        ("Can you refund me?", "you'd like us to refund you"),
+        (
+            "Erase my chat history and personal information please",
+            "you'd like us to erase your chat history and personal information",
+        ),
+    ],
+)
+def test_questions_and_requests_are_said_back_as_statements(
+    en: Reflector, said: str, reflected: str
+) -> None:
+    result = en.reflect_issue(said)
+    assert result.text == reflected
+    assert "?" not in result.text
+
+
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        (
+            "Jag har dragits pengar trots att jag sagt upp mitt konto.",
+            "du har dragits pengar trots att du sagt upp ditt konto",
+        ),
+        (
+            "Jag ringde er tre gånger och ni svarade aldrig",
+            "du ringde oss tre gånger och vi svarade aldrig",
+        ),
+        ("Er app loggar ut mig hela tiden", "vår app loggar ut dig hela tiden"),
+        ("Mina kvitton saknas i appen", "dina kvitton saknas i appen"),
+        ("Jag vill prata med dig om min faktura", "du vill prata med mig om din faktura"),
+        ("Hur säger jag upp min prenumeration?", "du undrar hur du säger upp din prenumeration"),
+        ("Kan jag få en ny terapeut?", "du undrar om du kan få en ny terapeut"),
+        (
+            "Säljer ni mina uppgifter till annonsörer?",
+            "du undrar om vi säljer dina uppgifter till annonsörer",
+        ),
+    ],
+)
+def test_swedish_reflection(sv: Reflector, said: str, reflected: str) -> None:
+    assert sv.reflect_issue(said).text == reflected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hi there! I was charged twice",
+        "Hello, good morning. I was charged twice.",
+        "hey team, well, I was charged twice",
+    ],
+)
+def test_greetings_are_stripped(en: Reflector, message: str) -> None:
+    assert en.reflect_issue(message).text == "you were charged twice"
+
+
+def test_hej_is_stripped_in_swedish(sv: Reflector) -> None:
+    assert sv.reflect_issue("Hej! Jag har glömt mitt lösenord.").text == (
+        "du har glömt ditt lösenord"
+    )
+
+
+def test_the_clause_with_the_issue_is_picked_not_the_feeling_or_filler(en: Reflector) -> None:
+    said = (
+        "My session froze and I couldn't reconnect. I'm really upset, that was my only "
+        "free hour this week."
+    )
+    topic_words = frozenset({"session", "froze", "reconnect"})
+    assert en.reflect_issue(said, topic_words=topic_words).text == (
+        "your session froze and you couldn't reconnect"
+    )
+    assert en.reflect_issue("It's true. I am unhappy.").text == "you are unhappy"
+
+
+def test_a_wall_of_text_is_never_echoed(en: Reflector) -> None:
+    wall = (
+        "so basically what happened is that I logged in on Monday and the app said my "
+        "card was declined even though I have money and then I tried again and it charged "
+        "me twice and then it logged me out and I could not get back in for an hour"
+    )
+    said = en.reflect_issue(wall).text
+    assert 0 < len(re.findall(r"\w+", said)) <= MAX_REFLECTION_WORDS
+    assert said.startswith("you logged in on Monday")
+
+
+def test_a_question_that_cannot_be_restated_gives_way_to_a_statement(en: Reflector) -> None:
+    said = en.reflect_issue("I think I have depression, what are the signs?").text
+    assert said == "you think you have depression"
+
+
+def test_nothing_to_reflect_gives_empty_text(en: Reflector) -> None:
+    assert en.reflect_issue("thanks!").text == ""
+    assert en.reflect_issue("hello").text == ""
