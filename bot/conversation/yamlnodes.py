@@ -15,6 +15,9 @@ import yaml
 
 from bot.datafiles import DataFileError
 
+# libyaml's loader reads the same YAML several times faster: start-up has a 2 s budget.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Node:
@@ -89,7 +92,7 @@ def compose_file(path: Path) -> Node:
     except OSError as exc:
         raise DataFileError(f"{path}: {exc.strerror}") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
