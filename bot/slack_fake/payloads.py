@@ -221,6 +221,20 @@ def view_submission(
     }
 
 
+def view_closed(*, user: User, view: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "view_closed",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": user_ref(user),
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "view": copy.deepcopy(view),
+        "is_cleared": False,
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
 def state_values(values: dict[str, Any]) -> dict[str, Any]:
     """Accept {block_id: {action_id: "text"}} as a shorthand for Slack's state values."""
     out: dict[str, Any] = {}

@@ -168,6 +168,42 @@ async def command(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+async def views(request: web.Request) -> web.Response:
+    fake = _fake(request)
+    user = request.query.get("user", "")
+    _check_user(fake, user)
+    modals = fake.modals_of(user)
+    for modal in modals:
+        modal["errors"] = fake.view_errors.get(modal["id"], {})
+    return web.json_response({"home": fake.views.get(user), "modals": modals})
+
+
+async def home(request: web.Request) -> web.Response:
+    data = await _body(request, ("user",))
+    fake = _fake(request)
+    _check_user(fake, data["user"])
+    return web.json_response(await fake.open_home(user=data["user"]))
+
+
+async def submit(request: web.Request) -> web.Response:
+    data = await _body(request, ("user", "view_id"))
+    values = data.get("values", {})
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise _Bad(400, "invalid_field", "'values' must map block_id to {action_id: value}")
+    fake = _fake(request)
+    _check_user(fake, data["user"])
+    answer = await fake.submit_view(user=data["user"], view_id=data["view_id"], values=values)
+    return web.json_response(answer)
+
+
+async def close(request: web.Request) -> web.Response:
+    data = await _body(request, ("user", "view_id"))
+    fake = _fake(request)
+    _check_user(fake, data["user"])
+    answer = await fake.close_view(user=data["user"], view_id=data["view_id"])
+    return web.json_response(answer or {"status": None, "body": None})
+
+
 def build_sandbox_app(fake: SlackFake) -> web.Application:
     app = web.Application()
     app[SANDBOX_FAKE] = fake
@@ -179,6 +215,10 @@ def build_sandbox_app(fake: SlackFake) -> web.Application:
     app.router.add_post("/api/click", _guarded(click))
     app.router.add_post("/api/post", _guarded(post))
     app.router.add_post("/api/command", _guarded(command))
+    app.router.add_get("/api/views", _guarded(views))
+    app.router.add_post("/api/home", _guarded(home))
+    app.router.add_post("/api/submit", _guarded(submit))
+    app.router.add_post("/api/close", _guarded(close))
     return app
 
 

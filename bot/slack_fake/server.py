@@ -100,6 +100,8 @@ class SlackFake:
         self._triggers: dict[str, tuple[str, float]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._modal_owner: dict[str, str] = {}
+        # Field errors the app answered a submission with (response_action "errors").
+        self.view_errors: dict[str, dict[str, str]] = {}
         self._event_seq = 0
         self.workspace.add_user(BOT_USER_ID, name=BOT_NAME, real_name="Support Bot", is_bot=True)
         for user_id, name, real_name in DEFAULT_PEOPLE:
@@ -442,9 +444,29 @@ class SlackFake:
             self._apply_response_action(person.id, view_id, answer["body"])
         return answer
 
+    async def close_view(self, *, user: str, view_id: str) -> Answer | None:
+        """A person cancels an open modal; the app hears view_closed if it asked to."""
+        person = self._user(user)
+        view = self.views.get(view_id)
+        if view is None or self._modal_owner.get(view_id) != user:
+            raise ValueError(f"no modal {view_id!r} open for {user}")
+        self._close_modal(view_id)
+        if not view.get("notify_on_close"):
+            return None
+        payload = payloads.view_closed(user=person, view=view)
+        return await self.delivery.interaction(self._require_events_url(), payload)
+
+    def modals_of(self, user: str) -> list[dict[str, Any]]:
+        """The user's open modals, bottom of the stack first (copies)."""
+        return [copy.deepcopy(v) for v in self.modal_stack(user)]
+
     def _apply_response_action(self, user: str, view_id: str, body: Any) -> None:
         action = body.get("response_action") if isinstance(body, dict) else None
+        self.view_errors.pop(view_id, None)
         if action == "errors":
+            errors = body.get("errors")
+            if isinstance(errors, dict):
+                self.view_errors[view_id] = {str(k): str(v) for k, v in errors.items()}
             return
         if action == "update" and isinstance(body.get("view"), dict):
             self.replace_view(self.views[view_id], body["view"])
@@ -580,6 +602,7 @@ class SlackFake:
     def _close_modal(self, view_id: str) -> None:
         self.views.pop(view_id, None)
         self._modal_owner.pop(view_id, None)
+        self.view_errors.pop(view_id, None)
 
     def find_view(self, *, view_id: Any, external_id: Any) -> dict[str, Any] | None:
         for view in self.views.values():

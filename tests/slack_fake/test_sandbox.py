@@ -229,3 +229,70 @@ async def test_click_and_command_through_the_control_api(
     ).json()
     ephemerals = [m for m in listed["messages"] if m.get("ephemeral_to") == "U0AGENT1"]
     assert [m["text"] for m in ephemerals] == ["Case C-7: unclaimed"]
+
+
+MODAL = {
+    "type": "modal",
+    "callback_id": "transfer",
+    "notify_on_close": True,
+    "title": {"type": "plain_text", "text": "Transfer case"},
+    "submit": {"type": "plain_text", "text": "Transfer"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "queue",
+            "label": {"type": "plain_text", "text": "Queue"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Billing"}, "value": "billing"},
+                    {"text": {"type": "plain_text", "text": "Care"}, "value": "care"},
+                ],
+            },
+        }
+    ],
+}
+
+
+async def test_home_and_modals_through_the_control_api(
+    page: TestClient, fake: SlackFake, receiver: Receiver
+) -> None:
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base_url)
+    home_view = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "2 open"}}],
+    }
+    await client.views_publish(user_id="U0AGENT1", view=home_view)
+    opened = await page.post("/sandbox/api/home", json={"user": "U0AGENT1"})
+    assert opened.status == 200
+    assert receiver.of_kind("event")[-1].body["event"]["type"] == "app_home_opened"
+
+    modal = await client.views_open(trigger_id=fake._issue_trigger("U0AGENT1"), view=MODAL)
+    view_id = modal["view"]["id"]
+    listed = await (await page.get("/sandbox/api/views", params={"user": "U0AGENT1"})).json()
+    assert listed["home"]["blocks"][0]["text"]["text"] == "2 open"
+    assert [m["id"] for m in listed["modals"]] == [view_id]
+
+    receiver.answer = {"response_action": "errors", "errors": {"queue": "Pick another queue"}}
+    values = {"queue": {"pick": {"type": "static_select", "selected_option": {"value": "care"}}}}
+    submitted = await page.post(
+        "/sandbox/api/submit", json={"user": "U0AGENT1", "view_id": view_id, "values": values}
+    )
+    assert submitted.status == 200
+    payload = receiver.of_kind("interaction")[-1].body
+    assert payload["type"] == "view_submission"
+    assert payload["view"]["state"]["values"] == values
+    listed = await (await page.get("/sandbox/api/views", params={"user": "U0AGENT1"})).json()
+    assert listed["modals"][0]["errors"] == {"queue": "Pick another queue"}
+
+    closed = await page.post("/sandbox/api/close", json={"user": "U0AGENT1", "view_id": view_id})
+    assert closed.status == 200
+    assert receiver.of_kind("interaction")[-1].body["type"] == "view_closed"  # notify_on_close
+    listed = await (await page.get("/sandbox/api/views", params={"user": "U0AGENT1"})).json()
+    assert listed["modals"] == []
+
+    gone = await page.post("/sandbox/api/close", json={"user": "U0AGENT1", "view_id": view_id})
+    assert gone.status == 400
+    nobody = await page.get("/sandbox/api/views", params={"user": "U0NOBODY"})
+    assert nobody.status == 400

@@ -82,3 +82,32 @@ async def test_page_renders_cards_and_keeps_html_as_text(
     assert "&lt;b&gt;not bold&lt;/b&gt;" in dom and "<b>not bold</b>" not in dom
     assert "&lt;img src=x&gt; @alex" in dom and "<img src" not in dom
     assert "#support-billing" in dom and "Sam Chen (@sam)" in dom
+
+
+async def test_page_shows_an_open_modal(aiohttp_server: Any, fake: SlackFake) -> None:
+    app = web.Application()
+    mount_sandbox(app, fake)
+    server = await aiohttp_server(app)
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base_url)
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Add a note"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": {"type": "plain_text", "text": "Note <i>"},
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True},
+            }
+        ],
+    }
+    # The page acts as the first person in the user list.
+    await client.views_open(trigger_id=fake._issue_trigger("U0AGENT1"), view=modal)
+
+    dom = await dump_dom(str(server.make_url("/sandbox/")))
+
+    assert '<dialog id="modal" aria-labelledby="modal-title" open="">' in dom
+    assert ">Add a note</h2>" in dom and ">Save</button>" in dom
+    assert ">Note &lt;i&gt;</label>" in dom
+    assert 'data-block-id="note" data-action-id="text" data-kind="plain_text_input"' in dom

@@ -11,6 +11,9 @@
     names: {},           // user id -> name
     threadTs: null,      // where the composer posts; null = the channel
     lastRendered: "",
+    home: false,         // showing the app's Home tab instead of a channel
+    modalKey: "",        // id+hash+errors of the modal on screen
+    modal: null,         // that modal's view
   };
 
   const $ = (id) => document.getElementById(id);
@@ -63,6 +66,10 @@
   function button(element, message) {
     const node = el("button", element.style || "", textOf(element.text));
     node.type = "button";
+    if (!message) {
+      node.disabled = true;  // buttons in views are shown, not clickable, in the sandbox
+      return node;
+    }
     node.addEventListener("click", async () => {
       setStatus("Clicking " + textOf(element.text) + "…");
       try {
@@ -169,7 +176,135 @@
     });
   }
 
+  // -- App Home and modals --------------------------------------------------------
+  function renderHome(view) {
+    const box = $("home");
+    box.replaceChildren();
+    if (!view) {
+      box.appendChild(el("p", "hint", "The app has not published a Home tab for this person yet."));
+      return;
+    }
+    (view.blocks || []).forEach((b) => box.appendChild(renderBlock(b, null)));
+  }
+
+  function inputElement(block) {
+    const element = block.element || {};
+    let node;
+    if (element.type === "static_select") {
+      node = el("select");
+      (element.options || []).forEach((option) => {
+        const choice = el("option", "", textOf(option.text));
+        choice.value = option.value;
+        node.appendChild(choice);
+      });
+    } else if (element.type === "plain_text_input") {
+      node = el(element.multiline ? "textarea" : "input");
+      if (element.initial_value) node.value = element.initial_value;
+      if (element.placeholder) node.placeholder = textOf(element.placeholder);
+    } else {
+      return el("span", "block-context", "[" + element.type + "]");
+    }
+    node.id = "input-" + block.block_id;
+    node.dataset.blockId = block.block_id;
+    node.dataset.actionId = element.action_id;
+    node.dataset.kind = element.type;
+    return node;
+  }
+
+  function renderModal(view) {
+    $("modal-title").textContent = textOf(view.title);
+    $("modal-submit").textContent = view.submit ? textOf(view.submit) : "Submit";
+    $("modal-submit").hidden = !view.submit;
+    $("modal-cancel").textContent = view.close ? textOf(view.close) : "Cancel";
+    const box = $("modal-blocks");
+    box.replaceChildren();
+    (view.blocks || []).forEach((block) => {
+      if (block.type !== "input") { box.appendChild(renderBlock(block, null)); return; }
+      const wrap = el("div", "input-block");
+      const label = el("label", "", textOf(block.label));
+      label.htmlFor = "input-" + block.block_id;
+      wrap.appendChild(label);
+      wrap.appendChild(inputElement(block));
+      const error = (view.errors || {})[block.block_id];
+      if (error) wrap.appendChild(el("div", "field-error", error));
+      box.appendChild(wrap);
+    });
+  }
+
+  function modalValues(view) {
+    const values = {};
+    document.querySelectorAll("#modal-blocks [data-block-id]").forEach((node) => {
+      const entry = node.dataset.kind === "static_select"
+        ? { type: "static_select", selected_option: optionOf(view, node) }
+        : { type: node.dataset.kind, value: node.value };
+      values[node.dataset.blockId] = { [node.dataset.actionId]: entry };
+    });
+    return values;
+  }
+
+  function optionOf(view, node) {
+    const block = (view.blocks || []).find((b) => b.block_id === node.dataset.blockId);
+    return ((block && block.element.options) || []).find((o) => o.value === node.value) || null;
+  }
+
+  async function refreshViews() {
+    const data = await api("views?user=" + encodeURIComponent(actingUser()));
+    if (state.home) renderHome(data.home);
+    const dialog = $("modal");
+    const top = data.modals[data.modals.length - 1];
+    if (!top) {
+      state.modalKey = "";
+      if (dialog.open) dialog.close();
+      return;
+    }
+    const key = top.id + top.hash + JSON.stringify(top.errors);
+    if (key !== state.modalKey) {
+      state.modalKey = key;
+      state.modal = top;
+      renderModal(top);
+    }
+    if (!dialog.open) dialog.showModal();
+  }
+
+  async function onModalSubmit(event) {
+    event.preventDefault();
+    const view = state.modal;
+    try {
+      const answer = await api("submit", { user: actingUser(), view_id: view.id, values: modalValues(view) });
+      setStatus("Submitted; the app answered HTTP " + answer.status);
+    } catch (error) { setStatus("Submit failed: " + error.message); }
+    state.modalKey = "";
+    refresh();
+  }
+
+  async function onModalCancel() {
+    try {
+      await api("close", { user: actingUser(), view_id: state.modal.id });
+    } catch (error) { setStatus("Close failed: " + error.message); }
+    state.modalKey = "";
+    refresh();
+  }
+
+  async function showHome() {
+    state.home = true;
+    state.channel = null;
+    setThread(null);
+    $("channel-name").textContent = "supportbot Home";
+    $("messages").replaceChildren();
+    $("messages").hidden = true;
+    $("home").hidden = false;
+    $("post-form").hidden = true;
+    $("command-form").hidden = true;
+    document.querySelectorAll("#channels button").forEach((b) => b.setAttribute("aria-current", "false"));
+    try {
+      const answer = await api("home", { user: actingUser() });
+      setStatus("Opened Home; the app answered HTTP " + answer.status);
+    } catch (error) { setStatus("Cannot open Home: " + error.message); }
+    refresh();
+  }
+
   async function refresh() {
+    try { await refreshViews(); } catch (error) { setStatus("Cannot load views: " + error.message); }
     if (!state.channel) return;
     try {
       const data = await api("messages?channel=" + encodeURIComponent(state.channel.id));
@@ -182,6 +317,11 @@
   }
 
   function selectChannel(channel) {
+    state.home = false;
+    $("messages").hidden = false;
+    $("home").hidden = true;
+    $("post-form").hidden = false;
+    $("command-form").hidden = false;
     state.channel = channel;
     state.lastRendered = "";
     setThread(null);
@@ -252,7 +392,14 @@
     $("post-form").addEventListener("submit", onPost);
     $("command-form").addEventListener("submit", onCommand);
     $("thread-cancel").addEventListener("click", () => setThread(null));
-    $("as-user").addEventListener("change", () => { state.lastRendered = ""; refresh(); });
+    $("home-button").addEventListener("click", showHome);
+    $("modal-form").addEventListener("submit", onModalSubmit);
+    $("modal-cancel").addEventListener("click", onModalCancel);
+    $("modal").addEventListener("cancel", (event) => { event.preventDefault(); onModalCancel(); });
+    $("as-user").addEventListener("change", () => {
+      state.lastRendered = "";
+      if (state.home) showHome(); else refresh();
+    });
     try {
       await loadUsers();
       await loadChannels();
