@@ -69,6 +69,8 @@ def message_event(message: dict[str, Any], channel: Channel) -> dict[str, Any]:
     if message.get("bot_id"):
         event["bot_id"] = message["bot_id"]
         event["app_id"] = message.get("app_id")
+    if message.get("client_msg_id"):
+        event["client_msg_id"] = message["client_msg_id"]
     return event
 
 

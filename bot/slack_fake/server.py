@@ -13,6 +13,7 @@ import json
 import random
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from bot.slack_fake import payloads
 from bot.slack_fake.delivery import Answer, Delivery
-from bot.slack_fake.ratelimit import ChannelRateLimiter
+from bot.slack_fake.ratelimit import ChannelRateLimiter, MethodRateLimiter
 from bot.slack_fake.webapi import WebApi
 from bot.slack_fake.wire_text import as_sent_by_slack
 from bot.slack_fake.workspace import (
@@ -57,7 +58,7 @@ class SlackFake:
         events_url: where events, interactions and commands are delivered (settable).
         channels: channel names to create.
         clock: wall clock for message ts, signatures, rate limits and trigger expiry.
-        rate_limit: enforce chat.postMessage's per-channel limit.
+        rate_limit: enforce chat.postMessage's per-channel limit and the other methods' tiers.
         echo_bot_messages: deliver message events for the bot's own posts, as Slack does.
         seed: seeds generated ids and random faults.
     """
@@ -91,7 +92,9 @@ class SlackFake:
         self.calls: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.workspace = Workspace(clock, random.Random(seed))
+        self._uuid_rng = random.Random(seed + 1)
         self.rate_limiter = ChannelRateLimiter(clock)
+        self.method_limiter = MethodRateLimiter(clock)
         self.delivery = Delivery(signing_secret=signing_secret, clock=clock)
         self.web_api = WebApi(self)
         self.base_url: str | None = None
@@ -280,6 +283,8 @@ class SlackFake:
         names = {u.name: u.id for u in self.workspace.users.values()}
         wire_text = as_sent_by_slack(text, names)
         message = self.workspace.new_message(user=person.id, text=wire_text, thread_ts=root)
+        # Slack's clients tag each message they send; apps see it in the event.
+        message["client_msg_id"] = str(uuid.UUID(int=self._uuid_rng.getrandbits(128), version=4))
         self.workspace.store(target.id, message)
         envelope = self._envelope(payloads.message_event(message, target))
         return await self.delivery.event_with_retries(url, envelope)

@@ -140,6 +140,10 @@ class WebApi:
             if token != self.fake.bot_token:
                 raise ApiError("invalid_auth")
             await self._maybe_fault(method_name)
+            if self.fake.rate_limit:
+                retry_after = self.fake.method_limiter.retry_after(method_name)
+                if retry_after:
+                    raise Handled(ratelimited(retry_after), "ratelimited")
             body = await method(params)
         except ApiError as exc:
             record["error"] = exc.error

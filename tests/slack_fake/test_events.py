@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +27,7 @@ async def test_a_person_s_post_arrives_as_a_signed_event_callback(
     assert envelope["authorizations"][0]["is_bot"] is True
     event = envelope["event"]
     stored = fake.messages("support-billing")[0]
+    assert uuid.UUID(event.pop("client_msg_id")).version == 4
     assert event == {
         "type": "message",
         "channel": fake.channel_id("support-billing"),

@@ -68,6 +68,20 @@ async def test_rate_limit_can_be_turned_off(client: AsyncWebClient, fake: SlackF
     assert len(fake.messages("support-billing")) == 10
 
 
+async def test_other_methods_have_their_tier_per_minute(
+    client: AsyncWebClient, fake: SlackFake, clock: ManualClock
+) -> None:
+    for _ in range(20):  # conversations.list is Tier 2: 20 per minute
+        await client.conversations_list()
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_list()
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["Retry-After"] == "3"  # one call back every 3 s
+    await client.users_info(user="U0AGENT1")  # another method, another allowance
+    clock.advance(3)
+    await client.conversations_list()
+
+
 class ClockRateLimitHandler(AsyncRateLimitErrorRetryHandler):
     """slack-sdk's own 429 handler, waiting on the test clock instead of sleeping."""
 
