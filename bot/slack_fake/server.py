@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.slack_fake import payloads
+from bot.slack_fake import blockkit, payloads
+from bot.slack_fake.blockkit import action_ids
 from bot.slack_fake.delivery import Answer, Delivery
 from bot.slack_fake.ratelimit import ChannelRateLimiter, MethodRateLimiter
-from bot.slack_fake.webapi import WebApi
+from bot.slack_fake.webapi import WebApi, truthy
 from bot.slack_fake.wire_text import as_sent_by_slack
 from bot.slack_fake.workspace import (
     API_APP_ID,
@@ -121,7 +122,12 @@ class SlackFake:
         return app
 
     def sandbox_app(self) -> web.Application:
-        """The sandbox page and its control API; mount with add_subapp("/sandbox", ...)."""
+        """The sandbox page and its control API, for add_subapp("/sandbox", ...).
+
+        `bot.slack_fake.sandbox.mount_sandbox(app, fake)` also makes "/sandbox" itself
+        redirect to "/sandbox/" (a sub-app only answers below its prefix).
+        """
+        # Imported here: the sandbox module imports this one for its types.
         from bot.slack_fake.sandbox import build_sandbox_app
 
         return build_sandbox_app(self)
@@ -132,9 +138,7 @@ class SlackFake:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        bound_port = sockets[0].getsockname()[1] if sockets else port
+        bound_port = self._runner.addresses[0][1] if self._runner.addresses else port
         self.set_root_url(f"http://{host}:{bound_port}")
         assert self.base_url is not None
         return self.base_url
@@ -381,8 +385,6 @@ class SlackFake:
             raise ValueError(f"no message {ts} in {channel}")
         if message.get("ephemeral_to") not in (None, person.id):
             raise ValueError(f"message {ts} is ephemeral to someone else")
-        from bot.slack_fake.blockkit import action_ids
-
         found = action_ids(message.get("blocks")).get(action_id)
         if found is None:
             raise ValueError(f"message {ts} has no element with action_id {action_id!r}")
@@ -509,8 +511,6 @@ class SlackFake:
 
     # -- response_url -----------------------------------------------------------------
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        from bot.slack_fake import blockkit
-
         entry = self._response_urls.get(request.match_info["token"])
         if entry is None or self.clock() - entry["issued"] > RESPONSE_URL_TTL_S:
             return web.json_response({"ok": False, "error": "expired_url"}, status=404)
@@ -529,7 +529,7 @@ class SlackFake:
             if entry["message_ts"]
             else None
         )
-        if _truthy(body.get("delete_original")):
+        if truthy(body.get("delete_original")):
             if original is not None:
                 channel.messages.remove(original)
                 self.announce_delete_later(channel, original)
@@ -549,7 +549,7 @@ class SlackFake:
         text = body.get("text")
         if not text and not blocks:
             return web.json_response({"ok": False, "error": "no_text"}, status=400)
-        if _truthy(body.get("replace_original")) and original is not None:
+        if truthy(body.get("replace_original")) and original is not None:
             previous = api_view(original, include_metadata=False)
             original["text"] = str(text or "")
             original["blocks"] = self.workspace.fill_ids(copy.deepcopy(blocks or []))
@@ -642,7 +642,3 @@ def _challenge_of(body: Any) -> str | None:
         value = body.get("challenge")
         return value if isinstance(value, str) else None
     return body.strip() if isinstance(body, str) else None
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("1", "true")

@@ -77,7 +77,8 @@ Method = Callable[[Params], Awaitable[dict[str, Any]]]
 JSON_ARGS = ("blocks", "view", "metadata", "attachments")
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
+    """Slack's booleans arrive as true/false, "true"/"false" or "1"/"0"."""
     return value is True or str(value).lower() in ("1", "true")
 
 
@@ -369,13 +370,13 @@ class WebApi:
     # -- conversations / users ------------------------------------------------------
     async def conversations_history(self, params: Params) -> dict[str, Any]:
         channel = self._channel(params)
-        include_metadata = _truthy(params.get("include_all_metadata"))
+        include_metadata = truthy(params.get("include_all_metadata"))
         top_level = [
             m
             for m in channel.messages
             if not m.get("ephemeral_to") and (not m.get("thread_ts") or m["thread_ts"] == m["ts"])
         ]
-        inclusive = _truthy(params.get("inclusive"))
+        inclusive = truthy(params.get("inclusive"))
         oldest, latest = params.get("oldest"), params.get("latest")
         if oldest:
             top_level = [
@@ -405,7 +406,7 @@ class WebApi:
         if parent is None or parent.get("ephemeral_to"):
             raise ApiError("thread_not_found")
         root = parent.get("thread_ts") or parent["ts"]
-        include_metadata = _truthy(params.get("include_all_metadata"))
+        include_metadata = truthy(params.get("include_all_metadata"))
         thread = [
             m
             for m in channel.messages
