@@ -511,17 +511,31 @@ class SlackFake:
 
     # -- response_url -----------------------------------------------------------------
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        entry = self._response_urls.get(request.match_info["token"])
-        if entry is None or self.clock() - entry["issued"] > RESPONSE_URL_TTL_S:
-            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
-        if entry["uses"] >= RESPONSE_URL_MAX_USES:
-            return web.json_response({"ok": False, "error": "used_url"}, status=404)
         try:
-            body = await request.json()
-        except (ValueError, json.JSONDecodeError):
-            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        record: dict[str, Any] = {
+            "method": "response_url",
+            "params": body if isinstance(body, dict) else {},
+            "status": 200,
+            "at": self.clock(),
+        }
+        self.calls.append(record)
+        status, answer = self._respond_via_url(request.match_info["token"], body)
+        record["status"] = status
+        if not answer["ok"]:
+            record["error"] = answer["error"]
+        return web.json_response(answer, status=status)
+
+    def _respond_via_url(self, token: str, body: Any) -> tuple[int, dict[str, Any]]:
+        entry = self._response_urls.get(token)
+        if entry is None or self.clock() - entry["issued"] > RESPONSE_URL_TTL_S:
+            return 404, {"ok": False, "error": "expired_url"}
+        if entry["uses"] >= RESPONSE_URL_MAX_USES:
+            return 404, {"ok": False, "error": "used_url"}
         if not isinstance(body, dict):
-            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+            return 400, {"ok": False, "error": "invalid_payload"}
         entry["uses"] += 1
         channel = self.workspace.channels[entry["channel"]]
         original = (
@@ -533,35 +547,32 @@ class SlackFake:
             if original is not None:
                 channel.messages.remove(original)
                 self.announce_delete_later(channel, original)
-            return web.json_response({"ok": True})
+            return 200, {"ok": True}
         blocks = body.get("blocks")
         if blocks is not None:
             errors = blockkit.validate_blocks(blocks)
             if errors:
-                return web.json_response(
-                    {
-                        "ok": False,
-                        "error": "invalid_blocks",
-                        "response_metadata": {"messages": errors},
-                    },
-                    status=400,
-                )
+                return 400, {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "response_metadata": {"messages": errors},
+                }
         text = body.get("text")
         if not text and not blocks:
-            return web.json_response({"ok": False, "error": "no_text"}, status=400)
+            return 400, {"ok": False, "error": "no_text"}
         if truthy(body.get("replace_original")) and original is not None:
             previous = api_view(original, include_metadata=False)
             original["text"] = str(text or "")
             original["blocks"] = self.workspace.fill_ids(copy.deepcopy(blocks or []))
             self.announce_change_later(channel, original, previous)
-            return web.json_response({"ok": True})
+            return 200, {"ok": True}
         self._record_reply(
             {"status": 200, "body": body},
             channel,
             entry["user"],
             thread_ts=original.get("thread_ts") if original else None,
         )
-        return web.json_response({"ok": True})
+        return 200, {"ok": True}
 
     # -- views ------------------------------------------------------------------------
     def _stored_view(self, view: dict[str, Any], view_id: str, root_id: str) -> dict[str, Any]:

@@ -323,6 +323,14 @@ async def test_response_url_replace_and_delete_original(bolt: tuple[SlackFake, B
         assert slack.messages("support-billing") == []
         async with session.post(url.rsplit("/", 1)[0] + "/unknown", json={"text": "x"}) as res:
             assert res.status == 404
+        for _ in range(3):  # five uses per response_url
+            async with session.post(url, json={"text": "again"}) as res:
+                assert res.status == 200
+        async with session.post(url, json={"text": "sixth"}) as res:
+            assert res.status == 404
+    used = [c for c in slack.calls if c["method"] == "response_url"]
+    assert [c["status"] for c in used] == [200, 200, 404, 200, 200, 200, 404]
+    assert used[0]["params"] == {"text": "Replaced", "replace_original": True}
 
 
 async def test_ephemeral_button_click_by_someone_else_is_refused(
