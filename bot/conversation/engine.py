@@ -25,10 +25,10 @@ from bot.conversation.decide import (
 )
 from bot.conversation.queues import QueueRouting
 from bot.conversation.templates import (
-    FAMILY_OF,
     LocaleLibrary,
     Template,
     TemplateLibrary,
+    feeling_family,
     render,
     sentence,
 )
@@ -136,20 +136,23 @@ class Engine:
             locale: the person's language.
             values: slots: name (agent's first name), label/who (queue label), wait.
         """
-        slots = dict(values)
-        if "label" in slots and "who" not in slots:
-            slots["who"] = slots["label"]
-        slots.setdefault("who", self.queue_label("general", locale=locale))
-        slots.setdefault("wait", str(self.queue_wait_minutes("general")))
-        slots.setdefault("name", "")
+        given = dict(values)
+        if "label" in given and "who" not in given:
+            given["who"] = given["label"]
         options = self.templates.for_locale(locale).group(f"system.{key}")
-        # The first line that can be filled with what the caller gave us.
+        # The first line that can be filled with what the caller gave us ("resolved" has a
+        # line naming who resolved it and one that names nobody).
         for template in options:
             try:
-                return render(template.text, **slots)
+                return render(template.text, **given)
             except KeyError:
                 continue
-        return render(options[0].text, **slots)
+        defaults = {
+            "who": self.queue_label("general", locale=locale),
+            "wait": str(self.queue_wait_minutes("general")),
+            "name": "",
+        }
+        return render(options[0].text, **{**defaults, **given})
 
     def queue_label(self, queue: str, *, locale: str) -> str:
         return self.routing.label(queue, locale=locale)
@@ -276,7 +279,7 @@ class Engine:
     ) -> _Reply:
         lib = self.templates.for_locale(u.locale)
         picker = _Picker(self.templates, lib, after.used_templates, salt=_salt(before, text))
-        family = FAMILY_OF.get(u.emotions[0], "neutral") if u.emotions else "neutral"
+        family = feeling_family(u.emotions)
         topic = u.topic
         queue = plan.handoff.queue if plan.handoff else self.routing.for_topic(topic)
         slots = {
@@ -295,9 +298,9 @@ class Engine:
         if plan.action == "handoff" and plan.handoff is not None:
             reason = plan.handoff.reason
             if reason == "wants_human":
-                parts.append(picker.say("line.wants_human", slots))
                 if issue and topic != "other":
                     reflect()
+                parts.append(picker.say("line.wants_human", slots))
             elif reason in ("frustration", "no_progress", "still_stuck", "confirmed"):
                 if reason == "frustration":
                     reflect()

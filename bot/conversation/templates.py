@@ -31,6 +31,17 @@ FAMILY_OF: dict[Emotion, str] = {
     "sad": "sad",
     "confused": "confused",
 }
+# When several feelings are read, the one to acknowledge first: anger and frustration are
+# the ones a reply that ignores them makes worse.
+FAMILY_PRIORITY: tuple[str, ...] = ("upset", "worried", "sad", "confused")
+
+
+def feeling_family(emotions: Sequence[Emotion]) -> str:
+    """The emotion family a reply acknowledges ("neutral" when no feeling was read)."""
+    families = {FAMILY_OF[e] for e in emotions if e in FAMILY_OF}
+    return next((f for f in FAMILY_PRIORITY if f in families), "neutral")
+
+
 TOPIC_KINDS: tuple[str, ...] = ("reflect", "own")  # per emotion family
 TOPIC_STEPS: tuple[str, ...] = ("offer", "next")  # per topic: who, what, when
 SELFSERVE_INTENTS: tuple[str, ...] = tuple(i for i in INTENTS if i.startswith("howto_"))
