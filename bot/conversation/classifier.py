@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from bot.conversation.nlu_data import Example, NluData
-from bot.conversation.types import INTENTS, TOPICS
+from bot.conversation.types import EMOTIONS, INTENTS, TOPICS
 
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 # Character n-grams catch typos, inflections and Swedish compounds ("videosessionen").
@@ -52,6 +52,7 @@ class Scores:
     topic: dict[str, float]
     intents: dict[str, float]
     wants_human: float
+    emotions: dict[str, float]
 
 
 class CompiledModel:
@@ -99,6 +100,7 @@ class CompiledModel:
             topic=named["topic"],
             intents=named["intents"],
             wants_human=named["wants_human"]["yes"],
+            emotions=named["emotions"],
         )
 
 
@@ -138,6 +140,13 @@ def train(data: NluData) -> CompiledModel:
 
     coef, bias = _fit_binary(matrix, [e.wants_human for e in examples])
     add_head("wants_human", ("yes",), coef[None, :], np.array([bias]))
+
+    emotion_coef, emotion_bias = [], []
+    for emotion in EMOTIONS:
+        coef, bias = _fit_binary(matrix, [e.emotion == emotion for e in examples])
+        emotion_coef.append(coef)
+        emotion_bias.append(bias)
+    add_head("emotions", EMOTIONS, np.stack(emotion_coef), np.array(emotion_bias))
 
     return CompiledModel(
         vocab={f: int(i) for f, i in vectorizer.vocabulary_.items()},

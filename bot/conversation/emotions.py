@@ -21,6 +21,9 @@ BASE_INTENSITY = 0.35
 STRONG_WEIGHT = 1.0
 WEAK_WEIGHT = 0.5
 PRESENT_AT = 1.0
+# The classifier's emotion heads are trained on few lines against many neutral ones, so
+# they speak only when clearly above the line.
+MODEL_THRESHOLD = -0.35
 PER_EXTRA_CUE = 0.12
 PER_INTENSIFIER = 0.1
 PER_EXCLAMATION = 0.08
@@ -50,10 +53,27 @@ class EmotionReader:
         self._matcher = PhraseMatcher(cues, negations)
         self._intensifiers = PhraseMatcher((i, "x") for i in intensifiers)
 
-    def read(self, text: str, *, shouting: bool = False) -> EmotionReading:
+    def read(
+        self,
+        text: str,
+        *,
+        shouting: bool = False,
+        model_scores: Mapping[str, float] | None = None,
+    ) -> EmotionReading:
+        """The feelings in `text`, strongest first, and an intensity 0-1.
+
+        Args:
+            text: the message.
+            shouting: the message is in capitals (raises the intensity).
+            model_scores: the classifier's emotion margins; one above MODEL_THRESHOLD
+                counts as a strong cue (it has learnt phrasings no word list holds).
+        """
         words = words_of(text)
         raw = text.lower()
         scores: dict[str, float] = {}
+        for emotion, margin in (model_scores or {}).items():
+            if margin > MODEL_THRESHOLD:
+                scores[emotion] = STRONG_WEIGHT
         for hit in self._matcher.find(words, raw):
             if hit.negated:
                 continue

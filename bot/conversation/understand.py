@@ -120,7 +120,9 @@ class Understander:
             topic = self._carried_topic(earlier_user) or topic
 
         signals = self._signals.detect(text, history, now=now)
-        reading = self._emotions.read(text, shouting="shouting" in signals)
+        reading = self._emotions.read(
+            text, shouting="shouting" in signals, model_scores=scores.emotions
+        )
         emotions, intensity = reading.emotions, reading.intensity
         if FRUSTRATION_SIGNALS.intersection(signals):
             if "frustrated" not in emotions and "angry" not in emotions:
