@@ -151,11 +151,21 @@ class Delivery:
     # -- interactions and commands --------------------------------------------------
     async def interaction(self, url: str, payload: dict[str, Any]) -> Answer:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(url, body, "application/x-www-form-urlencoded", kind="interaction")
+        return await self._acknowledged(url, body, "interaction")
 
     async def command(self, url: str, form: dict[str, str]) -> Answer:
         body = urlencode(form).encode()
-        return await self.post(url, body, "application/x-www-form-urlencoded", kind="command")
+        return await self._acknowledged(url, body, "command")
+
+    async def _acknowledged(self, url: str, body: bytes, kind: str) -> Answer:
+        # Interactions and commands are never retried, but an answer after the 3 s
+        # deadline is thrown away: the person sees "operation_timeout" instead.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = await self.post(url, body, "application/x-www-form-urlencoded", kind=kind)
+        if loop.time() - started > self.ack_timeout_s:
+            answer["timed_out"] = True
+        return answer
 
 
 def _failure_reason(answer: Answer) -> str | None:

@@ -447,7 +447,7 @@ class SlackFake:
             user=person, view=view, values=state, trigger_id=self._issue_trigger(person.id)
         )
         answer = await self.delivery.interaction(url, payload)
-        if 200 <= answer["status"] < 300:
+        if 200 <= answer["status"] < 300 and not answer.get("timed_out"):
             self._apply_response_action(person.id, view_id, answer["body"])
         return answer
 
@@ -491,7 +491,7 @@ class SlackFake:
         self, answer: Answer, channel: Channel, user: str, *, thread_ts: str | None
     ) -> None:
         """A command's or action's HTTP answer becomes an ephemeral (or in_channel) message."""
-        if not 200 <= answer["status"] < 300:
+        if not 200 <= answer["status"] < 300 or answer.get("timed_out"):
             return
         body = answer["body"]
         if isinstance(body, str):

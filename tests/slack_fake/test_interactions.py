@@ -351,3 +351,14 @@ async def test_url_verification_handshake(bolt: tuple[SlackFake, BoltApp]) -> No
     slack, _ = bolt
     answer = await slack.verify_url()
     assert answer["status"] == 200 and answer["verified"] is True
+
+
+async def test_a_late_command_answer_is_thrown_away(bolt: tuple[SlackFake, BoltApp]) -> None:
+    slack, seen = bolt
+    slack.delivery.ack_timeout_s = 0.0  # Slack waits 3 s; here any answer is late
+    answer = await slack.command(
+        user="U0AGENT1", channel="support-billing", command="/case", text="C-1042"
+    )
+    assert answer["status"] == 200 and answer["timed_out"] is True
+    assert len(seen.commands) == 1
+    assert slack.messages("support-billing") == []  # the person never sees the late text
