@@ -1,0 +1,271 @@
+"""Safety detection measured on the shared sets, long posts, conversations and bad data.
+
+Targets (GitHub issue 4): recall 1.0 on urgent rows; idioms and past context rated urgent
+at most 1 in 10; false urgent on ordinary support messages at most 0.5 %.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.conversation.safety import SafetyAssessment, SafetyModel
+from bot.datafiles import DataFileError
+
+SHARED_DATA = Path(__file__).parents[3] / "shared/data"
+SUPPORT_SETS = (
+    "dev_support.jsonl",
+    "external/bitext_support_dev.jsonl",
+    "external/banking77_billing_account_dev.jsonl",
+    "external/goemotions_dev.jsonl",
+)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (shared/ sits beside the repository)")
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def model() -> SafetyModel:
+    return SafetyModel.load()
+
+
+def test_every_urgent_dev_row_is_urgent(model: SafetyModel) -> None:
+    rows = [row for row in _rows("dev_safety.jsonl") if row["safety"] == "urgent"]
+    missed = [
+        row["text"]
+        for row in rows
+        if model.assess(row["text"], locale=row["locale"]).level != "urgent"
+    ]
+    assert len(rows) >= 20
+    assert missed == []
+
+
+def test_idioms_and_past_context_are_rarely_urgent(model: SafetyModel) -> None:
+    rows = [row for row in _rows("dev_safety.jsonl") if row["safety"] == "not_urgent"]
+    urgent = [
+        row["text"]
+        for row in rows
+        if model.assess(row["text"], locale=row["locale"]).level == "urgent"
+    ]
+    assert rows
+    assert len(urgent) / len(rows) <= 0.1, urgent
+
+
+def test_ordinary_support_messages_are_almost_never_urgent(model: SafetyModel) -> None:
+    urgent: list[str] = []
+    total = 0
+    for name in SUPPORT_SETS:
+        for row in _rows(name):
+            total += 1
+            if model.assess(row["text"], locale=row.get("locale", "en")).level == "urgent":
+                urgent.append(row["text"])
+    assert total > 4000
+    assert len(urgent) / total <= 0.005, urgent
+
+
+def test_each_support_set_on_its_own_stays_under_the_false_urgent_limit(
+    model: SafetyModel,
+) -> None:
+    for name in SUPPORT_SETS:
+        rows = _rows(name)
+        urgent = [
+            row["text"]
+            for row in rows
+            if model.assess(row["text"], locale=row.get("locale", "en")).level == "urgent"
+        ]
+        assert len(urgent) / len(rows) <= 0.005, (name, urgent)
+
+
+LONG_POSTS = [
+    (
+        "en",
+        "I don't really know why I'm writing this here, maybe because it's 3am and nobody "
+        "else is awake. My week has been the same as every other week. I got up, I went to "
+        "work, I sat at my desk and answered emails, I came home and ate cereal standing up "
+        "because cooking felt like too much. My sister called and I let it ring out. I used "
+        "to love painting but the brushes have been dry in a jar for months now. At work my "
+        "manager asked if everything was ok and I said yes, of course, because what else do "
+        "you say. I've been sleeping maybe four hours a night and the rest of the time I "
+        "just lie there and stare at the ceiling and go over every stupid thing I ever said. "
+        "My therapist is lovely but she's on leave and the new one doesn't know me. Tonight "
+        "I sat in the car in the parking lot for an hour before I could make myself go "
+        "inside. I keep thinking that I just don't want to be here anymore. I'm not sure "
+        "why I'm telling a support chat this. Anyway, my last invoice looked wrong too.",
+    ),
+    (
+        "en",
+        "Long story, sorry. Things started going downhill last spring when I lost my job and "
+        "then my partner moved out. I moved back in with my parents, which has been its own "
+        "kind of hell, they mean well but they don't get it. I've been on this platform for "
+        "six months and honestly the sessions help a bit. But the last few weeks have been "
+        "bad again. I stopped going to the gym, stopped seeing friends, stopped answering "
+        "texts. I spend most of the day in bed scrolling. Last Tuesday I took a whole bunch "
+        "of my sleeping pills and just hoped it would be over, I woke up in the afternoon "
+        "with a headache and nobody even noticed. I haven't told anyone. I'm scared of "
+        "what I might do next time. I don't even know what I want from writing this.",
+    ),
+    (
+        "en",
+        "Honestly I'm exhausted. Every day feels the same and I can't see a way out of any "
+        "of it. I feel like such a burden on my family, they keep having to help me with "
+        "money and I can't even hold down a part-time job. I've been crying every night. "
+        "Nothing matters anymore and I can't do this anymore. I keep the blinds closed and "
+        "barely eat. I know I should reach out but I don't know how, so here I am.",
+    ),
+    (
+        "sv",
+        "Jag vet inte riktigt varför jag skriver här, det är mitt i natten och ingen annan "
+        "är vaken. Veckan har varit som alla andra veckor. Jag går till jobbet, sitter vid "
+        "skrivbordet, kommer hem och äter något stående i köket. Min syster ringde men jag "
+        "svarade inte. Jag sover knappt längre och ligger mest och stirrar i taket. Min "
+        "terapeut är föräldraledig och den nya känner mig inte. Ikväll satt jag i bilen i "
+        "en timme innan jag orkade gå in. Jag tänker hela tiden att jag inte vill leva "
+        "längre. Jag vet inte varför jag berättar det för en kundtjänst. Fakturan var fel "
+        "också förresten.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("locale", "post"), LONG_POSTS)
+def test_a_long_post_is_read_sentence_by_sentence(
+    model: SafetyModel, locale: str, post: str
+) -> None:
+    assert len(post.split()) > 60
+    assert model.assess(post, locale=locale).level == "urgent"
+
+
+def test_a_long_ordinary_complaint_is_not_urgent(model: SafetyModel) -> None:
+    post = (
+        "I have been a member for almost a year and until now everything has been fine. "
+        "Last month I was charged twice for my subscription, once on the 3rd and again on "
+        "the 4th. I wrote to support and was told it would be fixed within five days. It "
+        "has now been three weeks. My bank says the charge is pending, your app says it is "
+        "paid, and my therapist's calendar says my next session is cancelled because of a "
+        "payment problem. I am honestly exhausted by this. I had to jump on a call with my "
+        "bank twice and the hold music was killing me. Please refund the second charge and "
+        "restore my booking, I don't want to lose my slot."
+    )
+    assert model.assess(post, locale="en").level != "urgent"
+
+
+def test_distress_that_builds_up_over_a_conversation_becomes_urgent(
+    model: SafetyModel,
+) -> None:
+    history = ["I feel so hopeless lately", "everything is falling apart"]
+    alone = model.assess("I can't do this anymore", locale="en")
+    built_up = model.assess("I can't do this anymore", locale="en", history=history)
+    assert alone.level == "check_in"
+    assert built_up == SafetyAssessment("urgent", "cumulative_distress")
+
+
+def test_an_earlier_crisis_makes_a_later_doubtful_message_urgent(model: SafetyModel) -> None:
+    history = ["I took a lot of my pills"]
+    assert model.assess("I feel so alone", locale="en", history=history).level == "urgent"
+
+
+def test_ordinary_history_does_not_raise_an_ordinary_message(model: SafetyModel) -> None:
+    history = ["I was charged twice", "the app keeps crashing", "this is the third time"]
+    assert model.assess("can I get a refund please", locale="en", history=history).level == ("none")
+
+
+def test_swedish_distress_builds_up_too(model: SafetyModel) -> None:
+    history = ["jag känner mig så hopplös", "allt rasar ihop"]
+    assert model.assess("orkar inte med någonting", locale="sv").level == "check_in"
+    assert model.assess("orkar inte med någonting", locale="sv", history=history).level == (
+        "urgent"
+    )
+
+
+def test_the_kind_says_why(model: SafetyModel) -> None:
+    assert model.assess("I want to kill myself", locale="en").kind == "ideation_direct"
+    assert model.assess("I took a whole bottle of pills", locale="en").kind == "overdose"
+    assert model.assess("my husband hits me", locale="en").kind == "abuse"
+    assert model.assess("how do I reset my password", locale="en") == SafetyAssessment("none")
+
+
+def test_unknown_locales_and_odd_input_are_read_as_english(model: SafetyModel) -> None:
+    assert model.assess("I want to die", locale="fr-FR").level == "urgent"
+    assert model.assess("", locale="en") == SafetyAssessment("none")
+    assert model.assess("   \n  ", locale="sv") == SafetyAssessment("none")
+    assert model.assess("I WANT TO END MY LIFE", locale="EN").level == "urgent"
+    assert model.assess("I don’t want to be alive anymore", locale="en").level == "urgent"
+
+
+# --- data validation ----------------------------------------------------------------------
+
+
+def _write_lexicon(tmp_path: Path, body: str, locale: str = "en") -> Path:
+    folder = tmp_path / "safety"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{locale}.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+GOOD_TAIL = "cumulative:\n  threshold: 3\n  window: 6\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (
+            "locale: en\nmasks: []\nrules:\n  - kind: x\n    level: urgent\n"
+            "    patterns:\n      - 'fine'\n      - '(unclosed'\n" + GOOD_TAIL,
+            8,
+            "not a valid regex",
+        ),
+        (
+            "locale: en\nmasks: []\nrules:\n  - kind: x\n    level: maybe\n"
+            "    patterns: ['a']\n" + GOOD_TAIL,
+            5,
+            "level must be one of",
+        ),
+        (
+            "locale: en\nmasks: []\nrules:\n  - kind: x\n    level: urgent\n"
+            "    patterns:\n      - 'a {nothing} b'\n" + GOOD_TAIL,
+            7,
+            "unknown macro {nothing}",
+        ),
+        (
+            "locale: en\nmasks: []\nrules:\n  - kind: x\n    level: urgent\n"
+            "    pattern: ['a']\n" + GOOD_TAIL,
+            6,
+            "unknown key 'pattern'",
+        ),
+        (
+            "locale: en\nmasks: []\nrules:\n  - kind: x\n    level: urgent\n"
+            "    patterns:\n      - 'I want'\n" + GOOD_TAIL,
+            7,
+            "lower case",
+        ),
+        ("locale: en\nmasks: []\nrules: [\n", 4, ""),
+    ],
+)
+def test_a_bad_lexicon_fails_at_load_naming_file_and_line(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    path = _write_lexicon(tmp_path, body)
+    with pytest.raises(DataFileError) as caught:
+        SafetyModel.load(data_dir=tmp_path)
+    assert f"{path}:{line}" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_an_override_lexicon_replaces_the_shipped_one(tmp_path: Path) -> None:
+    _write_lexicon(
+        tmp_path,
+        "locale: en\nmacros:\n  word: 'zebra|okapi'\nmasks: []\nrules:\n"
+        "  - kind: test_kind\n    level: urgent\n    patterns:\n      - '\\b(?:{word})\\b'\n"
+        + GOOD_TAIL,
+    )
+    model = SafetyModel.load(data_dir=tmp_path)
+    assert model.assess("an okapi", locale="en") == SafetyAssessment("urgent", "test_kind")
+    # Swedish still comes from the shipped file.
+    assert model.assess("jag vill ta livet av mig", locale="sv").level == "urgent"
