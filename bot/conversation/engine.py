@@ -47,8 +47,6 @@ Phase = Literal["bot", "queued", "agent"]
 MAX_TURNS = 20
 # Template ids remembered so nothing repeats within a conversation.
 MAX_USED_TEMPLATES = 60
-# Crisis numbers follow the person's region; with none known, the locale's country.
-LOCALE_REGION: dict[str, str] = {"sv": "SE"}
 
 # state.extra keys
 EXTRA_QUEUE = "queue"  # the open hand-off's queue
@@ -78,6 +76,14 @@ class CrisisTexts(Protocol):
     def check_in(self, *, locale: str, variant: int = 0) -> tuple[str, str]: ...
 
     def waiting_message(self, *, locale: str, n: int) -> str: ...
+
+    def region_for(self, *, locale: str, region: str | None) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Issue:
+    text: str  # reflected ("you were charged twice"), "" when the message names none
+    restated: bool  # said back in other words ("you'd like to know ..."), not just echoed
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,10 @@ class Engine:
                 after.handed_off = True
             after.extra[EXTRA_QUEUE] = "crisis"
             after.awaiting_confirmation = False
+            if not after.extra.get(EXTRA_SUMMARY):
+                # The card says why without quoting the person (minimum necessary).
+                crisis_line = self.templates.for_locale(lang).group("line.summary_crisis")[0]
+                after.extra[EXTRA_SUMMARY] = sentence(crisis_line.text)
         elif phase == "agent":
             reply = _Reply((), ())
         elif phase == "queued":
@@ -242,28 +252,28 @@ class Engine:
 
     # -- composing replies ---------------------------------------------------------------
 
-    def _reflect_issue(self, text: str, u: Understanding) -> str:
+    def _reflect_issue(self, text: str, u: Understanding) -> _Issue:
         """The person's issue in their own words, reflected; "" when there is none."""
         lib = self.templates.for_locale(u.locale)
         if u.intents and set(u.intents) <= DIALOGUE_INTENTS:
-            return ""
+            return _Issue("", False)
         reflection = lib.reflector.reflect_issue(text, topic_words=lib.topic_words[u.topic])
         if reflection.text:
-            return reflection.text
+            return _Issue(reflection.text, reflection.restated)
         howto = next((i for i in u.intents if i in lib.wants), None)
         if howto is not None:
-            return lib.wants[howto]
+            return _Issue(lib.wants[howto], True)
         if reflection.is_question:
             said = lib.group("line.question_about")[0].text
-            return render(said, issue=lib.issues[u.topic])
-        return ""
+            return _Issue(render(said, issue=lib.issues[u.topic]), True)
+        return _Issue("", False)
 
-    def _update_summary(self, after: ConversationState, u: Understanding, issue: str) -> None:
+    def _update_summary(self, after: ConversationState, u: Understanding, issue: _Issue) -> None:
         """Keep the card's one-line summary: the latest message that says what is wrong."""
         has_summary = bool(after.extra.get(EXTRA_SUMMARY))
         says_little = bool(set(u.intents) & SAYS_LITTLE) or (u.wants_human and u.topic == "other")
-        if issue and not (has_summary and (says_little or u.topic == "other")):
-            after.extra[EXTRA_SUMMARY] = sentence(issue)
+        if issue.text and not says_little and not (has_summary and u.topic == "other"):
+            after.extra[EXTRA_SUMMARY] = sentence(issue.text)
         if not after.extra.get(EXTRA_SUMMARY) and u.wants_human:
             lib = self.templates.for_locale(u.locale)
             after.extra[EXTRA_SUMMARY] = sentence(lib.group("line.summary_wants_human")[0].text)
@@ -275,7 +285,7 @@ class Engine:
         before: ConversationState,
         after: ConversationState,
         text: str,
-        issue: str,
+        issue: _Issue,
     ) -> _Reply:
         lib = self.templates.for_locale(u.locale)
         picker = _Picker(self.templates, lib, after.used_templates, salt=_salt(before, text))
@@ -283,7 +293,7 @@ class Engine:
         topic = u.topic
         queue = plan.handoff.queue if plan.handoff else self.routing.for_topic(topic)
         slots = {
-            "reflection": issue,
+            "reflection": issue.text,
             "issue": lib.issues[topic],
             "who": self.queue_label(queue, locale=lib.locale),
             "wait": str(self.queue_wait_minutes(queue)),
@@ -292,13 +302,19 @@ class Engine:
         parts: list[str] = []
 
         def reflect() -> None:
-            if issue:
+            if not issue.text:
+                return
+            if issue.restated and family == "neutral":
+                # "You'd like to know how to ..." already says it back; "You're telling me
+                # you'd like to know" would say it twice.
+                parts.append(sentence(issue.text))
+            else:
                 parts.append(picker.say(f"{topic}.reflect.{family}", slots))
 
         if plan.action == "handoff" and plan.handoff is not None:
             reason = plan.handoff.reason
             if reason == "wants_human":
-                if issue and topic != "other":
+                if issue.text and topic != "other":
                     reflect()
                 parts.append(picker.say("line.wants_human", slots))
             elif reason in ("frustration", "no_progress", "still_stuck", "confirmed"):
@@ -310,8 +326,8 @@ class Engine:
                 parts.append(picker.say(f"{topic}.own.{family}", slots))
             parts.append(picker.say(f"{topic}.next", slots))
         elif plan.action == "selfserve" and plan.selfserve is not None:
-            if issue:
-                parts.append(sentence(issue))
+            if issue.text:
+                parts.append(sentence(issue.text))
             parts.append(picker.say(f"selfserve.{plan.selfserve}", slots))
             parts.append(picker.say("selfserve.fallback", slots))
             parts.append(picker.say("question.worked", slots))
@@ -338,7 +354,7 @@ class Engine:
             parts.append(question)
             asked = "check_in"
         else:  # offer
-            if issue:
+            if issue.text:
                 reflect()
                 parts.append(picker.say(f"{topic}.own.{family}", slots))
                 parts.append(picker.say(f"{topic}.offer", slots))
@@ -362,7 +378,7 @@ class Engine:
 
     def _crisis(self, after: ConversationState, u: Understanding, lang: str) -> _Reply:
         sent = _int(after.extra, EXTRA_CRISIS_SENT)
-        region = after.region or LOCALE_REGION.get(lang) or self.default_region
+        region = after.region or self._region_for_locale(lang)
         if sent and not u.safety == "urgent":
             # Already answered with resources: keep them company until a human joins.
             text = self.crisis.waiting_message(locale=lang, n=sent)
@@ -371,6 +387,12 @@ class Engine:
         tid, text = self.crisis.reply(locale=lang, region=region, variant=sent)
         after.extra[EXTRA_CRISIS_SENT] = sent + 1
         return _Reply((text,), (tid,))
+
+    def _region_for_locale(self, lang: str) -> str:
+        # With no region on the conversation, the locale's country ("sv" -> SE), and the
+        # deployment's default region when the locale says nothing about the country.
+        guess = self.crisis.region_for(locale=lang, region=None)
+        return self.default_region if guess == "DEFAULT" else guess
 
     def _queued_ack(self, after: ConversationState, lang: str) -> _Reply:
         n = _int(after.extra, EXTRA_QUEUED_MESSAGES)
@@ -458,6 +480,9 @@ class _InterimCrisis:
         if locale == "sv":
             return "interim:check_in.sv", "Hur mår du just nu, på riktigt?"
         return "interim:check_in.en", "How are you doing right now, really?"
+
+    def region_for(self, *, locale: str, region: str | None) -> str:
+        return region or ("SE" if locale == "sv" else "DEFAULT")
 
     def waiting_message(self, *, locale: str, n: int) -> str:
         if locale == "sv":

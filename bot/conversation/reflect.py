@@ -142,6 +142,8 @@ class Reflection:
     source: str  # the person's words, as picked
     text: str  # reflected, lower-case start, no final punctuation ("you were charged twice")
     is_question: bool
+    # Said back in other words ("you'd like to know how to ..."), not just persons swapped.
+    restated: bool = False
 
 
 def _norm(word: str) -> str:
@@ -296,17 +298,26 @@ class Reflector:
         if any(w in self.rules.first_person for w in words):
             score += 3
         score += 2 * min(2, sum(1 for w in words if any(w.startswith(t) for t in topic_words)))
-        content = [w for w in words if w not in self.rules.first_person]
-        if content and all(
-            w in self.rules.feeling_words or w in self.rules.skip_before_verb for w in content
-        ):
+        if self._only_feeling(words):
             score -= 2  # "I'm so upset": the template carries the feeling; find the issue
+        else:
+            parts = _CLAUSE_SPLIT_RE.split(clause)
+            if len(parts) > 1 and any(
+                self._only_feeling([_norm(t) for t in _tokens(p) if _is_word(t)]) for p in parts
+            ):
+                score -= 1.5  # "I'm so angry, this is the third time": the clause after
         if len(words) < 2:
             score -= 1
         if len(words) > MAX_REFLECTION_WORDS:
             score -= 2
         score += min(len(words), 8) / 16  # a little more said is a little better
         return score - order * 0.25  # people tend to lead with the issue
+
+    def _only_feeling(self, words: list[str]) -> bool:
+        content = [w for w in words if w not in self.rules.first_person]
+        return bool(content) and all(
+            w in self.rules.feeling_words or w in self.rules.skip_before_verb for w in content
+        )
 
     def ranked(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> list[str]:
         """The clauses of `text`, best statement of the issue first, in the person's words."""
@@ -333,13 +344,14 @@ class Reflector:
         """
         ranked = self.ranked(text, topic_words=topic_words)
         for clause in ranked:
-            said = self._restate(clause)
-            if said is not None:
-                return Reflection(clause, said, clause.rstrip().endswith("?"))
+            restated = self._restate(clause)
+            if restated is not None:
+                said, changed = restated
+                return Reflection(clause, said, clause.rstrip().endswith("?"), changed)
         first = ranked[0] if ranked else ""
         return Reflection(first, "", first.rstrip().endswith("?"))
 
-    def _restate(self, clause: str) -> str | None:
+    def _restate(self, clause: str) -> tuple[str, bool] | None:
         is_question = clause.rstrip().endswith("?")
         body = clause.rstrip(" .!?,;:")
         for pattern in self.rules.trim:
@@ -358,8 +370,8 @@ class Reflector:
             if m:
                 parts = {k: _question_part(k, v) for k, v in m.groupdict().items()}
                 said = restatement.say.format(_lower_first(m.group(0)), **parts)
-                return _lower_first(" ".join(said.split()))
-        return None if is_question else _lower_first(reflected)
+                return _lower_first(" ".join(said.split())), True
+        return None if is_question else (_lower_first(reflected), False)
 
 
 def _question_part(name: str, value: str | None) -> str:

@@ -58,6 +58,7 @@ LINE_KINDS: tuple[str, ...] = (
     "question_about",
     "queued_ack",
     "summary_wants_human",
+    "summary_crisis",
 )
 SYSTEM_KEYS: tuple[str, ...] = (
     "greeting",

@@ -89,6 +89,12 @@ def test_nothing_repeats_within_a_conversation(engine: Engine) -> None:
     assert not repeated
 
 
+def test_a_restated_question_is_not_wrapped_twice(engine: Engine) -> None:
+    (reply,) = engine.respond("Are my sessions recorded?", now=NOW).replies
+    assert "whether your sessions are recorded" in reply
+    assert "telling me you'd like" not in reply
+
+
 def test_two_conversations_can_sound_different(engine: Engine) -> None:
     first = {
         engine.respond(t, now=NOW).replies[0].split(". ")[-1]
@@ -185,6 +191,15 @@ def test_urgent_gets_crisis_resources_first_and_a_human_now(engine: Engine) -> N
     assert questions(first) == 1
     assert "charge" not in first.lower() and "refund" not in first.lower()
     assert d.state.urgent
+
+
+def test_the_card_never_quotes_a_crisis(engine: Engine) -> None:
+    d = engine.respond("I want to end my life", now=NOW)
+    assert d.summary == "Urgent safety concern; crisis resources were shared in the chat."
+
+
+def test_a_bare_request_for_a_person_still_gets_a_card_line(engine: Engine) -> None:
+    assert engine.respond("agent please", now=NOW).summary == "You asked to talk with a person."
 
 
 def test_urgent_stays_urgent_after_im_fine(engine: Engine) -> None:
