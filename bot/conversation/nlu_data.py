@@ -87,8 +87,7 @@ def _read_locale_file(path: Path, locale: str) -> list[Example]:
         elif key == "intents":
             examples += _read_intents(node, locale)
         elif key in ("wants_human", "not_wants_human"):
-            wants = key == "wants_human"
-            examples += [Example(t, locale, wants_human=wants) for t in _texts(node)]
+            examples += _read_person_requests(node, locale, wants=key == "wants_human")
         elif key == "emotions":
             for emotion, items in node.items():
                 _check(emotion in EMOTIONS, items, f"unknown emotion {emotion!r}; {EMOTIONS}")
@@ -117,6 +116,18 @@ def _read_intents(node: Node, locale: str) -> list[Example]:
         examples += [
             Example(t, locale, topic=topic, intents=(intent,)) for t in _texts(examples_node)
         ]
+    return examples
+
+
+def _read_person_requests(node: Node, locale: str, *, wants: bool) -> list[Example]:
+    """A plain list says nothing about the topic; a mapping groups lines by topic
+    ("can a person look at my invoice" is billing *and* a request for a person)."""
+    if not node.is_mapping():
+        return [Example(t, locale, wants_human=wants) for t in _texts(node)]
+    examples: list[Example] = []
+    for topic, items in node.items():
+        _check(topic in TOPICS, items, f"unknown topic {topic!r}; topics: {TOPICS}")
+        examples += [Example(t, locale, topic=topic, wants_human=wants) for t in _texts(items)]
     return examples
 
 
