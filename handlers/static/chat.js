@@ -218,6 +218,7 @@
     this.el = {
       root: document.getElementById("chat"),
       status: document.getElementById("status"),
+      caseRef: document.getElementById("case-ref"),
       notice: document.getElementById("notice"),
       log: document.getElementById("messages"),
       typing: document.getElementById("typing"),
@@ -321,6 +322,18 @@
     this.el.input.addEventListener("input", function () {
       self.fitInput();
     });
+    // Someone reading the latest lines keeps seeing them when the log gets shorter (a
+    // phone keyboard opening, the rating card appearing, a rotated screen); someone who
+    // scrolled up to reread is left where they are.
+    this.pinned = true;
+    this.el.log.addEventListener("scroll", function () {
+      self.pinned = self.nearBottom();
+    });
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        if (self.pinned) self.scrollToEnd();
+      }).observe(this.el.log);
+    }
     this.el.csatScale.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-score]");
       if (button) self.rate(Number(button.dataset.score));
@@ -395,7 +408,7 @@
         };
         self.save();
         self.setState(data.state, data.case_ref);
-        if (note) self.showNotice(note);
+        if (note) self.showNotice(note, true);
         (data.messages || []).forEach(function (message) {
           self.receive(message);
         });
@@ -511,6 +524,9 @@
       return;
     }
     if (code === 1008) this.attempt = Math.max(this.attempt, 6); // our bug, not the network's
+    // Known offline: the "online" event reconnects at once; the slow retry is only a net
+    // under browsers that never fire it.
+    if (navigator.onLine === false) this.attempt = Math.max(this.attempt, 6);
     this.connection = navigator.onLine === false ? "offline" : "retrying";
     this.renderStatus();
     this.retryLater(function () {
@@ -676,7 +692,7 @@
       }
     }
     if (li.parentNode === this.el.log && li.nextElementSibling === before) return;
-    var stick = this.nearBottom();
+    var stick = this.pinned || this.nearBottom();
     this.el.log.insertBefore(li, before);
     if (stick) this.scrollToEnd();
   };
@@ -688,6 +704,7 @@
 
   Chat.prototype.scrollToEnd = function () {
     this.el.log.scrollTop = this.el.log.scrollHeight;
+    this.pinned = true;
   };
 
   // The history replayed on (re)load is not news: keep screen readers from reading it all
@@ -707,9 +724,10 @@
     var text = this.el.input.value.trim();
     if (!text) return;
     if (text.length > MAX_CHARS) {
-      this.showNotice(this.t.tooLong);
+      this.showNotice(this.t.tooLong, true);
       return;
     }
+    this.hideNotice(true);
     this.el.input.value = "";
     this.fitInput();
     this.queue(text, newClientId());
@@ -806,7 +824,7 @@
           this.fitInput();
         }
         var reason = error.code === "text_too_long" ? this.t.tooLong : String(error.message || "");
-        this.showNotice(format(this.t.notSent, { reason: reason }));
+        this.showNotice(format(this.t.notSent, { reason: reason }), true);
         var stillWaiting = this.outbox.some(function (other) {
           return other.inFlight;
         });
@@ -824,6 +842,7 @@
     if (typeof state === "string") this.state = state;
     if (typeof caseRef === "string" && caseRef) this.caseRef = caseRef;
     this.el.root.dataset.state = this.state || "";
+    this.el.root.dataset.caseRef = this.caseRef || "";
     if (previous && previous !== "resolved" && this.state === "resolved") {
       this.pendingCsatAsk = true;
     }
@@ -848,21 +867,26 @@
     } else {
       text = t.stateBot;
     }
-    if (this.connection === "open" && this.caseRef && this.state && this.state !== "bot") {
-      text += " " + format(t.caseRef, { ref: this.caseRef }) + ".";
-    }
+    // The reference is what the person quotes if they write in again, so it is always shown
+    // once there is a case to refer to.
+    var ref = this.caseRef && this.state && this.state !== "bot" ? format(t.caseRef, { ref: this.caseRef }) : "";
+    if (this.el.caseRef.textContent !== ref) this.el.caseRef.textContent = ref;
     this.el.root.dataset.connection = this.connection;
     // Only touch the live region when the words change, so it is not re-announced.
     if (this.el.status.textContent !== text) this.el.status.textContent = text;
     this.outbox.forEach(this.renderPending, this);
   };
 
-  Chat.prototype.showNotice = function (text) {
+  // A passing notice (slow down) goes when the connection is back; a lasting one (a new
+  // conversation, a refused message) stays until the person sends something.
+  Chat.prototype.showNotice = function (text, lasting) {
     this.el.notice.textContent = text;
     this.el.notice.hidden = false;
+    this.noticeLasts = Boolean(lasting);
   };
 
-  Chat.prototype.hideNotice = function () {
+  Chat.prototype.hideNotice = function (evenLasting) {
+    if (this.noticeLasts && !evenLasting) return;
     this.el.notice.hidden = true;
     this.el.notice.textContent = "";
   };
