@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.conversation.crisis import CrisisResources
 from bot.conversation.rubric import check_library
 from bot.conversation.templates import TemplateLibrary
 from bot.datafiles import DataFileError
@@ -54,10 +55,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _crisis_templates(data_dir: Path | None) -> list[tuple[Path, str, str, str]]:
-    try:
-        from bot.conversation.crisis import CrisisResources
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.conversation.crisis":
-            raise
-        return []
     return CrisisResources.load(data_dir=data_dir).all_templates()

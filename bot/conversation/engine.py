@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
+from bot.conversation.crisis import CrisisResources
 from bot.conversation.decide import (
     EXTRA_ASKED,
     EXTRA_FRUSTRATED_TURNS,
@@ -39,6 +40,7 @@ from bot.conversation.types import (
     Turn,
     Understanding,
 )
+from bot.conversation.understand import Understander
 
 Phase = Literal["bot", "queued", "agent"]
 
@@ -122,13 +124,11 @@ class Engine:
         Raises:
             DataFileError: a data file is missing or malformed (names file and line).
         """
-        from bot.conversation.understand import Understander
-
         return cls(
             understander=Understander.load(data_dir=data_dir),
             templates=TemplateLibrary.load(data_dir=data_dir),
             routing=QueueRouting.load(data_dir=data_dir),
-            crisis=_load_crisis(data_dir),
+            crisis=CrisisResources.load(data_dir=data_dir),
             default_region=default_region,
         )
 
@@ -437,54 +437,3 @@ def _salt(state: ConversationState, text: str) -> int:
 def _int(extra: dict[str, object], key: str) -> int:
     value = extra.get(key, 0)
     return value if isinstance(value, int) else 0
-
-
-def _load_crisis(data_dir: Path | None) -> CrisisTexts:
-    try:
-        from bot.conversation.crisis import CrisisResources
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.conversation.crisis":
-            raise
-        return _InterimCrisis()
-    return CrisisResources.load(data_dir=data_dir)  # type: ignore[no-any-return]
-
-
-class _InterimCrisis:
-    """Stand-in until bot/conversation/crisis.py lands (English and Swedish, US/GB/SE)."""
-
-    _NUMBERS = {
-        "US": "call or text 988 (Suicide & Crisis Lifeline), or 911 in an emergency",
-        "GB": "call Samaritans on 116 123, or 999 in an emergency",
-        "IE": "call Samaritans on 116 123, or 112 in an emergency",
-        "SE": "call Mind Självmordslinjen on 90101, or 112 in an emergency",
-    }
-    _SV_NUMBERS = {"SE": "ring Mind Självmordslinjen på 90101, eller 112 vid akut fara"}
-
-    def reply(self, *, locale: str, region: str | None, variant: int = 0) -> tuple[str, str]:
-        if locale == "sv":
-            number = self._SV_NUMBERS.get(region or "SE", self._SV_NUMBERS["SE"])
-            return (
-                "interim:crisis.sv",
-                "Det du skriver är viktigt, och någon i vårt kristeam kommer hit nu. "
-                f"Om du är i fara just nu, {number}. Tänker du på att ta ditt liv?",
-            )
-        number = self._NUMBERS.get(region or "US", self._NUMBERS["US"])
-        return (
-            "interim:crisis.en",
-            "What you've written matters, and a member of our crisis team is joining you "
-            f"here now. If you're in danger right now, {number}. "
-            "Are you thinking about ending your life?",
-        )
-
-    def check_in(self, *, locale: str, variant: int = 0) -> tuple[str, str]:
-        if locale == "sv":
-            return "interim:check_in.sv", "Hur mår du just nu, på riktigt?"
-        return "interim:check_in.en", "How are you doing right now, really?"
-
-    def region_for(self, *, locale: str, region: str | None) -> str:
-        return region or ("SE" if locale == "sv" else "DEFAULT")
-
-    def waiting_message(self, *, locale: str, n: int) -> str:
-        if locale == "sv":
-            return "Jag är kvar här med dig, och någon från kristeamet är på väg."
-        return "I'm still here with you, and someone from our crisis team is on the way."
