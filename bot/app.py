@@ -30,12 +30,16 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock = system_clock, engine: Engine | None = None
+) -> web.Application:
     """Build the web app: chat, REST API, Slack endpoint, sandbox, health.
 
     Args:
         settings: the typed configuration.
         clock: where "now" comes from (tests pass a fake one).
+        engine: an already loaded conversation engine to share (it is immutable);
+            loaded from the settings' data files when None.
     """
     from handlers import register
     from handlers.middleware import middlewares
@@ -45,7 +49,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[keys.CLOCK] = clock
     db = Database(settings.database_url)
     routing = load_routing(settings.data_dir)
-    engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)
+    if engine is None:
+        engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)
     bus = Bus()
     client = build_client(settings)
     outbox = OutboxWorker(
@@ -78,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.cleanup_ctx.append(database_context)
     if settings.sandbox and not settings.slack_api_url:
         from bot.slack_fake import SlackFake
+        from bot.slack_fake.sandbox import mount_sandbox
 
         fake = SlackFake(
             signing_secret=settings.slack_signing_secret,
@@ -86,7 +92,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             channels=routing.channels(),
         )
         app[keys.SLACK_FAKE] = fake
-        app.add_subapp("/sandbox", fake.sandbox_app())
+        mount_sandbox(app, fake)
         app.cleanup_ctx.append(sandbox_context)
     app.cleanup_ctx.append(outbox_context)
     app.cleanup_ctx.append(housekeeping_context)

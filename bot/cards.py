@@ -70,7 +70,7 @@ def card_text(view: CardView) -> str:
 
 
 def build_card(view: CardView) -> list[dict[str, Any]]:
-    summary = escape_slack(view.summary)[:SUMMARY_MAX_CHARS] or "_No summary._"
+    summary = escape_slack(view.summary[:SUMMARY_MAX_CHARS]) or "_No summary._"
     title = "Crisis — a person may be at risk" if view.severity == "critical" else "Hand-off"
     fields = [
         f"*Case*\n{view.ref}",

@@ -26,7 +26,7 @@ async def agent_first_name(client: AsyncWebClient, user_id: str) -> str | None:
     except SlackApiError:
         return None
     profile = (response.get("user") or {}).get("profile") or {}
-    name = profile.get("first_name") or profile.get("display_name") or profile.get("real_name")
+    name = profile.get("first_name") or profile.get("real_name") or profile.get("display_name")
     if not name:
         return None
     return str(name).split()[0][:40]

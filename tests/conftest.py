@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from bot import keys
 from bot.app import create_app
+from bot.conversation.engine import Engine
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
 from tests.support import reset_postgres
@@ -43,13 +44,20 @@ def settings(database_url: str) -> Settings:
         slack_signing_secret=TEST_SIGNING_SECRET,
         token_secret="test-token-secret-0123456789abcdef",
         outbox_poll_s=0.05,
+        auto_migrate=True,
         port=0,
     )
 
 
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The conversation engine is pure and immutable: load it once for the whole run."""
+    return Engine.load()
+
+
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    app = create_app(settings)
+async def client(aiohttp_client, settings: Settings, engine: Engine) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    app = create_app(settings, engine=engine)
     test_client: TestClient = await aiohttp_client(app)
     app[keys.SLACK_FAKE].events_url = str(test_client.make_url("/slack/events"))
     yield test_client

@@ -65,10 +65,13 @@ class Person:
 
 def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
     for message in messages:
+        is_parent = message.get("thread_ts") in (None, message.get("ts"))
         if (
             message.get("bot_id")
+            and message.get("blocks")
+            and not message.get("ephemeral_to")
+            and is_parent
             and ref in (message.get("text") or "")
-            and not message.get("thread_ts")
         ):
             return message
     return None

@@ -74,7 +74,7 @@ async def count_earlier_cases(
 
 async def next_seq(session: AsyncSession, *, case_id: str) -> int:
     """Allocate the case's next message number; the row update serialises writers."""
-    result = await session.execute(
+    result = await session.exec(
         update(Case)
         .where(col(Case.id) == case_id)
         .values(last_seq=Case.last_seq + 1)
@@ -92,7 +92,7 @@ async def transition_status(
     **values: Any,
 ) -> bool:
     """Compare-and-set on the case status: True only for the one caller that moved it."""
-    result = await session.execute(
+    result = await session.exec(
         update(Case)
         .where(col(Case.id) == case_id, col(Case.status).in_(from_statuses))
         .values(updated_at=now, **values)

@@ -79,7 +79,7 @@ async def candidates(
 
 async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: float) -> bool:
     """Take an item for delivery; exactly one instance wins a given item."""
-    result = await session.execute(
+    result = await session.exec(
         update(OutboxItem)
         .where(
             col(OutboxItem.id) == item_id,
@@ -93,7 +93,7 @@ async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: 
 
 
 async def complete(session: AsyncSession, *, item_id: int, now: datetime) -> None:
-    await session.execute(
+    await session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id)
         .values(status="done", done_at=now, locked_until=None, attempts=OutboxItem.attempts + 1)
@@ -111,7 +111,7 @@ async def retry_later(
     }
     if count_attempt:
         values["attempts"] = OutboxItem.attempts + 1
-    await session.execute(
+    await session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id)
         .values(**values)
@@ -120,7 +120,7 @@ async def retry_later(
 
 
 async def park(session: AsyncSession, *, item_id: int, error: str) -> None:
-    await session.execute(
+    await session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id)
         .values(

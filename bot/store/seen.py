@@ -18,9 +18,9 @@ async def mark_seen(session: AsyncSession, *, key: str, now: datetime) -> bool:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(SeenKey).values(key=key, created_at=now).on_conflict_do_nothing()
-    result = await session.execute(statement)
+    result = await session.exec(statement)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def forget_before(session: AsyncSession, *, before: datetime) -> None:
-    await session.execute(delete(SeenKey).where(col(SeenKey.created_at) < before))
+    await session.exec(delete(SeenKey).where(col(SeenKey.created_at) < before))
