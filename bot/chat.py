@@ -194,17 +194,25 @@ class ChatService:
                 )
                 for reply in decision.replies
             ]
+            covered = new_messages[-1].seq if new_messages else user_message.seq
             if decision.handoff is not None and case.status == "bot":
                 case.summary = redact(decision.summary)
                 await open_handoff(
-                    session, case=case, decision=decision.handoff, routing=self.routing, now=now
+                    session,
+                    case=case,
+                    decision=decision.handoff,
+                    routing=self.routing,
+                    now=now,
+                    after_seq=covered,
                 )
                 handed_off_now = True
             elif decision.escalate or (
                 decision.handoff and decision.handoff.severity == "critical"
             ):
                 case.summary = redact(decision.summary)
-                await escalate_to_crisis(session, case=case, routing=self.routing, now=now)
+                await escalate_to_crisis(
+                    session, case=case, routing=self.routing, now=now, after_seq=covered
+                )
                 handed_off_now = True
             if understanding.safety == "urgent":
                 await case_store.add_event(

@@ -36,14 +36,20 @@ async def open_handoff(
     decision: HandoffDecision,
     routing: Routing,
     now: datetime,
+    after_seq: int,
 ) -> HandOff:
-    """Queue the case and post its card: the HandOff row and the outbox item, together."""
+    """Queue the case and post its card: the HandOff row and the outbox item, together.
+
+    Args:
+        after_seq: the last message number the card's summary already covers.
+    """
     queue = routing.queue(decision.queue)
     handoff = HandOff(
         case_id=case.id,
         queue=queue.name,
         reason=decision.reason,
         severity=decision.severity,
+        after_seq=after_seq,
         created_at=now,
     )
     session.add(handoff)
@@ -79,7 +85,7 @@ async def open_handoff(
 
 
 async def escalate_to_crisis(
-    session: AsyncSession, *, case: Case, routing: Routing, now: datetime
+    session: AsyncSession, *, case: Case, routing: Routing, now: datetime, after_seq: int
 ) -> HandOff:
     """An open hand-off turned urgent: close the old card and put the case in the crisis lane."""
     current = await case_store.open_handoff(session, case_id=case.id)
@@ -106,6 +112,7 @@ async def escalate_to_crisis(
         decision=HandoffDecision("crisis", "urgent_safety", "critical"),
         routing=routing,
         now=now,
+        after_seq=after_seq,
     )
 
 
@@ -163,8 +170,8 @@ async def claim(
         payload={"case_id": case_id, "handoff_id": handoff.id},
     )
     # What the person wrote while waiting goes to the thread, so nobody asks them again.
-    for waiting in await message_store.user_messages_since(
-        session, case_id=case_id, since=handoff.created_at
+    for waiting in await message_store.user_messages_after(
+        session, case_id=case_id, after=handoff.after_seq
     ):
         await copy_to_thread(session, case=case, handoff=handoff, message=waiting, now=now)
     return ClaimResult(won=True, holder=agent_id, case=case)

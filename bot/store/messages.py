@@ -68,16 +68,10 @@ async def find_by_slack_ts(session: AsyncSession, *, case_id: str, slack_ts: str
     return (await session.exec(query)).first()
 
 
-async def user_messages_since(
-    session: AsyncSession, *, case_id: str, since: datetime
-) -> list[Message]:
+async def user_messages_after(session: AsyncSession, *, case_id: str, after: int) -> list[Message]:
     query = (
         select(Message)
-        .where(
-            Message.case_id == case_id,
-            Message.sender == "user",
-            col(Message.created_at) >= since,
-        )
+        .where(Message.case_id == case_id, Message.sender == "user", col(Message.seq) > after)
         .order_by(col(Message.seq))
     )
     return list((await session.exec(query)).all())

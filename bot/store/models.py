@@ -76,6 +76,9 @@ class HandOff(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=32)
     resolved_by: str | None = Field(default=None, max_length=32)
     pings: int = 0
+    # The case's last message number when the hand-off opened: what the person writes
+    # after it, while waiting, is copied to the thread on claim.
+    after_seq: int = 0
     created_at: datetime
     posted_at: datetime | None = None
     claimed_at: datetime | None = None
@@ -125,3 +128,18 @@ class SeenKey(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=128)
     created_at: datetime = Field(index=True)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease: periodic work runs on whichever one instance holds it."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)
+    expires_at: datetime
+
+
+class ChannelPace(SQLModel, table=True):
+    """When each Slack channel may next be posted to, shared by every instance."""
+
+    channel: str = Field(primary_key=True, max_length=64)
+    next_at: datetime
