@@ -18,9 +18,10 @@ The model is pure: files are read and regexes compiled in `load`; `assess` does 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.conversation.types import Safety
 from bot.conversation.yamlnodes import Node, compose_file
@@ -52,6 +53,11 @@ _FOLD = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# Trigger strings are indexed by their first three characters.
+_GRAM = 3
+# Limits on expanding a pattern into the exact strings it matches (load time only).
+_MAX_EXACT = 256
+_MAX_CLASS = 8
 
 
 @dataclass(frozen=True)
@@ -76,45 +82,28 @@ def _fold_pattern(node: Node) -> str:
     return pattern.translate(_FOLD)
 
 
-class _Matcher:
-    """A list of patterns searched as one, fast.
+@dataclass(eq=False, frozen=True)
+class _Part:
+    """One pattern from a data file, compiled for speed.
 
-    Python's `re` skips quickly to where a match can start only when it can tell the
-    first character; a leading \\b hides it and makes a search about five times slower.
-    So patterns that begin with \\b are compiled without it, and the word boundary is
-    checked at each hit instead (same result: the boundary depends only on where a
-    match starts).
+    Python's `re` tries a pattern at every position of the text; two things make that
+    cheap. A leading \\b hides the first character from `re`'s quick scan (about five
+    times slower), so it is stripped and the boundary checked at each hit instead (same
+    result: a boundary depends only on where a match starts). And most patterns need a
+    word that is rarely there ("noose", "tallest"): `triggers` are strings one of which
+    every match contains, so the pattern is not run at all when none is in the text.
     """
 
-    def __init__(self, bounded: re.Pattern[str] | None, free: re.Pattern[str] | None):
-        self._bounded = bounded
-        self._free = free
+    regex: re.Pattern[str]
+    bounded: bool  # a leading \\b was stripped: check the boundary at each hit
+    triggers: frozenset[str] | None  # None: no such strings, always run
 
-    def search(self, text: str) -> bool:
-        if self._free is not None and self._free.search(text):
-            return True
-        return self._bounded is not None and next(self._bounded_hits(text), None) is not None
-
-    def subn(self, fill: str, text: str) -> tuple[str, int]:
-        hits = 0
-        if self._bounded is not None:
-            pieces: list[str] = []
-            last = 0
-            for match in self._bounded_hits(text):
-                pieces += [text[last : match.start()], fill]
-                last = match.end()
-                hits += 1
-            if hits:
-                text = "".join(pieces) + text[last:]
-        if self._free is not None:
-            text, more = self._free.subn(fill, text)
-            hits += more
-        return text, hits
-
-    def _bounded_hits(self, text: str) -> Iterator[re.Match[str]]:
-        assert self._bounded is not None
+    def hits(self, text: str) -> Iterator[re.Match[str]]:
+        if not self.bounded:
+            yield from self.regex.finditer(text)
+            return
         pos = 0
-        while (match := self._bounded.search(text, pos)) is not None:
+        while (match := self.regex.search(text, pos)) is not None:
             start = match.start()
             if _is_word(text, start - 1) != _is_word(text, start):
                 yield match
@@ -128,6 +117,74 @@ def _is_word(text: str, index: int) -> bool:
         return False
     char = text[index]
     return char.isalnum() or char == "_"
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """The patterns of one list in a data file; a hit on any of them is a hit."""
+
+    parts: tuple[_Part, ...]
+
+    def search(self, text: str, active: Container[_Part]) -> bool:
+        for part in self.parts:
+            if part in active and next(part.hits(text), None) is not None:
+                return True
+        return False
+
+    def subn(self, fill: str, text: str, active: Container[_Part]) -> tuple[str, int]:
+        count = 0
+        for part in self.parts:
+            if part not in active:
+                continue
+            pieces: list[str] = []
+            last = 0
+            for match in part.hits(text):
+                pieces += [text[last : match.start()], fill]
+                last = match.end()
+            if pieces:
+                count += len(pieces) // 2
+                text = "".join(pieces) + text[last:]
+        return text, count
+
+
+class _TriggerIndex:
+    """Which parts can possibly match a text: its trigger strings, found by position.
+
+    Triggers are filed under their first three characters and then their length, so at
+    each position of the text one dictionary look-up per length tells which start there.
+    """
+
+    def __init__(self, parts: Sequence[_Part]) -> None:
+        always: set[_Part] = set()
+        table: dict[str, dict[int, dict[str, list[_Part]]]] = {}
+        for part in parts:
+            if part.triggers is None or min(map(len, part.triggers)) < _GRAM:
+                always.add(part)
+                continue
+            for trigger in part.triggers:
+                by_length = table.setdefault(trigger[:_GRAM], {})
+                by_length.setdefault(len(trigger), {}).setdefault(trigger, []).append(part)
+        self._always = frozenset(always)
+        self._table = {
+            gram: tuple(
+                (length, {trigger: tuple(found) for trigger, found in triggers.items()})
+                for length, triggers in sorted(by_length.items())
+            )
+            for gram, by_length in table.items()
+        }
+
+    def active(self, text: str) -> set[_Part]:
+        found = set(self._always)
+        table = self._table
+        for i in range(len(text) - _GRAM + 1):
+            lengths = table.get(text[i : i + _GRAM])
+            if lengths is None:
+                continue
+            for length, triggers in lengths:
+                parts = triggers.get(text[i : i + length])
+                if parts is not None:
+                    found.update(parts)
+        return found
 
 
 @dataclass(frozen=True)
@@ -157,6 +214,28 @@ class _Lexicon:
     window: int  # how many earlier user messages count towards it
 
 
+class _Reader:
+    """A locale's lexicon followed by the others', with the trigger indexes built once."""
+
+    def __init__(self, own: _Lexicon, others: Sequence[_Lexicon]) -> None:
+        self.masks = own.masks + tuple(mask for other in others for mask in other.masks)
+        rules = own.rules + tuple(rule for other in others for rule in other.rules)
+        # Urgent rules first: one urgent match settles a sentence.
+        self.rules = tuple(sorted(rules, key=lambda rule: 0 if rule.level == "urgent" else 1))
+        self.threshold = own.threshold
+        self.window = own.window
+        self.mask_index = _TriggerIndex([p for mask in self.masks for p in mask.pattern.parts])
+        self.rule_index = _TriggerIndex(
+            [
+                part
+                for rule in self.rules
+                for matcher in (rule.pattern, rule.unless)
+                if matcher is not None
+                for part in matcher.parts
+            ]
+        )
+
+
 @dataclass(frozen=True)
 class _SentenceResult:
     level: Safety
@@ -172,7 +251,7 @@ class SafetyModel:
         # languages and a short message's detected locale is a guess. All masks run
         # before any rule, so an English idiom is not re-read by the Swedish rules.
         self._readers = {
-            locale: _merge(own, [other for other in lexicons.values() if other is not own])
+            locale: _Reader(own, [other for other in lexicons.values() if other is not own])
             for locale, own in lexicons.items()
         }
 
@@ -214,20 +293,12 @@ class SafetyModel:
             return SafetyAssessment("urgent", "cumulative_distress")
         return SafetyAssessment(level, kind)
 
-    def _reader(self, locale: str) -> _Lexicon:
+    def _reader(self, locale: str) -> _Reader:
         base = (locale or DEFAULT_LOCALE).lower().replace("_", "-").split("-")[0]
         return self._readers.get(base) or self._readers[DEFAULT_LOCALE]
 
 
-def _merge(own: _Lexicon, others: list[_Lexicon]) -> _Lexicon:
-    masks = own.masks + tuple(mask for other in others for mask in other.masks)
-    rules = own.rules + tuple(rule for other in others for rule in other.rules)
-    # Urgent rules first: one urgent match settles a sentence.
-    ordered = tuple(sorted(rules, key=lambda rule: 0 if rule.level == "urgent" else 1))
-    return _Lexicon(own.locale, masks, ordered, own.threshold, own.window)
-
-
-def _read_text(text: str, lexicon: _Lexicon) -> tuple[Safety, str | None, int]:
+def _read_text(text: str, lexicon: _Reader) -> tuple[Safety, str | None, int]:
     best: _SentenceResult = _SentenceResult("none", None, 0)
     total_weight = 0
     for sentence in _sentences(text):
@@ -251,20 +322,22 @@ def _sentences(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _assess_sentence(sentence: str, lexicon: _Lexicon) -> _SentenceResult:
+def _assess_sentence(sentence: str, lexicon: _Reader) -> _SentenceResult:
     masked_level: Safety = "none"
     masked_kind: str | None = None
+    active = lexicon.mask_index.active(sentence)
     for mask in lexicon.masks:
-        sentence, hits = mask.pattern.subn(_MASK_FILL, sentence)
+        sentence, hits = mask.pattern.subn(_MASK_FILL, sentence, active)
         if hits and _RANK[mask.level] >= _RANK[masked_level]:
             masked_level, masked_kind = mask.level, mask.kind
     best = _SentenceResult(masked_level, masked_kind, 0)
     weight = 0
+    active = lexicon.rule_index.active(sentence)
     for rule in lexicon.rules:
-        if not rule.pattern.search(sentence):
+        if not rule.pattern.search(sentence, active):
             continue
         level = rule.level
-        if level == "urgent" and rule.unless is not None and rule.unless.search(sentence):
+        if level == "urgent" and rule.unless is not None and rule.unless.search(sentence, active):
             level = "check_in"
         if level == "urgent":
             return _SentenceResult("urgent", rule.kind, weight)
@@ -374,22 +447,138 @@ def _expand(node: Node, pattern: str, macros: dict[str, str]) -> str:
 
 
 def _compile_group(node: Node, macros: dict[str, str]) -> _Matcher:
-    """Compile a list of patterns into one matcher, checking each on its own line."""
-    bounded: list[str] = []
-    free: list[str] = []
+    """Compile a list of patterns, checking each on its own line."""
+    parts: list[_Part] = []
     for item in node.sequence():
         expanded = _expand(item, _fold_pattern(item), macros)
         try:
-            re.compile(expanded)
+            regex = re.compile(expanded)
         except re.error as exc:
             raise item.error(f"not a valid regex: {exc}") from None
-        if expanded.startswith("\\b") and not expanded.startswith("\\b|"):
-            bounded.append(f"(?:{expanded[2:]})")
+        triggers = _triggers(expanded)
+        if expanded.startswith("\\b") and re.compile(expanded[2:]).groups == regex.groups:
+            parts.append(_Part(re.compile(expanded[2:]), True, triggers))
         else:
-            free.append(f"(?:{expanded})")
-    if not bounded and not free:
+            parts.append(_Part(regex, False, triggers))
+    if not parts:
         raise node.error("expected at least one pattern")
-    return _Matcher(
-        re.compile("|".join(bounded)) if bounded else None,
-        re.compile("|".join(free)) if free else None,
-    )
+    return _Matcher(tuple(parts))
+
+
+def _triggers(pattern: str) -> frozenset[str] | None:
+    """Strings one of which every match of `pattern` contains, or None if unsure.
+
+    Reads the pattern's parse tree (`re._parser`, the parser `re` itself uses; private,
+    so anything unexpected falls back to None, which only costs speed).
+    """
+    try:
+        from re import _parser
+
+        return _required_strings(list(_parser.parse(pattern)))
+    except Exception:  # noqa: BLE001 - any surprise here must only cost speed
+        return None
+
+
+def _required_strings(items: list[Any]) -> frozenset[str] | None:
+    """Strings one of which every match of this parsed sequence contains (or None).
+
+    A run of elements that each match one of a few exact strings ("my", " ?", "self")
+    is expanded into every string the run can match ("my self", "myself"); the most
+    selective run or nested requirement wins.
+    """
+    candidates: list[frozenset[str]] = []
+    run: set[str] = {""}
+
+    def close_run() -> None:
+        if "" not in run:
+            candidates.append(frozenset(run))
+
+    for op, av in items:
+        exact = _exact(op, av)
+        if exact is not None:
+            joined = {head + tail for head in run for tail in exact}
+            if len(joined) <= _MAX_EXACT:
+                run = joined
+                continue
+            close_run()
+            run = set(exact)
+            continue
+        close_run()
+        run = {""}
+        found = _nested_requirement(op, av)
+        if found:
+            candidates.append(found)
+    close_run()
+    if not candidates:
+        return None
+    return max((_minimal(strings) for strings in candidates), key=_selectivity)
+
+
+def _minimal(strings: frozenset[str]) -> frozenset[str]:
+    # "best friend" adds nothing to "friend": any text with the first has the second.
+    return frozenset(s for s in strings if not any(o != s and o in s for o in strings))
+
+
+def _selectivity(strings: frozenset[str]) -> tuple[bool, bool, int, int]:
+    # Long strings are rare in ordinary text; few strings are cheap to look for.
+    shortest = min(map(len, strings))
+    return (shortest >= _GRAM + 1, shortest >= _GRAM, -len(strings), shortest)
+
+
+def _nested_requirement(op: Any, av: Any) -> frozenset[str] | None:
+    from re import _constants as c
+
+    if op is c.SUBPATTERN:
+        return _required_strings(list(av[-1]))
+    if op is c.BRANCH:
+        union: set[str] = set()
+        for alternative in av[1]:
+            strings = _required_strings(list(alternative))
+            if strings is None:
+                return None
+            union |= strings
+        return frozenset(union)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+        return _required_strings(list(av[2]))
+    return None
+
+
+def _exact(op: Any, av: Any) -> set[str] | None:
+    """Every string this parsed element can match, when they are few; else None."""
+    from re import _constants as c
+
+    if op is c.LITERAL:
+        return {chr(av)}
+    if op is c.AT:
+        return {""}
+    if op is c.IN:
+        chars = [chr(value) for kind, value in av if kind is c.LITERAL]
+        return set(chars) if len(chars) == len(av) and len(chars) <= _MAX_CLASS else None
+    if op is c.SUBPATTERN:
+        return _exact_sequence(list(av[-1]))
+    if op is c.BRANCH:
+        union: set[str] = set()
+        for alternative in av[1]:
+            strings = _exact_sequence(list(alternative))
+            if strings is None:
+                return None
+            union |= strings
+        return union if len(union) <= _MAX_EXACT else None
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] == 1 and av[0] in (0, 1):
+        strings = _exact_sequence(list(av[2]))
+        if strings is None:
+            return None
+        return strings | {""} if av[0] == 0 else strings
+    return None
+
+
+def _exact_sequence(items: list[Any]) -> set[str] | None:
+    strings = {""}
+    for op, av in items:
+        exact = _exact(op, av)
+        if exact is None:
+            return None
+        strings = {head + tail for head in strings for tail in exact}
+        if len(strings) > _MAX_EXACT:
+            return None
+    return strings

@@ -269,3 +269,26 @@ def test_an_override_lexicon_replaces_the_shipped_one(tmp_path: Path) -> None:
     assert model.assess("an okapi", locale="en") == SafetyAssessment("urgent", "test_kind")
     # Swedish still comes from the shipped file.
     assert model.assess("jag vill ta livet av mig", locale="sv").level == "urgent"
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def test_the_speed_ups_change_no_answer(
+    model: SafetyModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Trigger strings only skip patterns that cannot match: with every pattern run on
+    # every text, each answer must be the same.
+    from tests.conversation.test_safety_cases import EN, SV
+
+    texts = [(text, "en") for _, text, _ in EN] + [(text, "sv") for _, text, _ in SV]
+    texts += [(row["text"], "en") for row in _rows("external/goemotions_dev.jsonl")]
+    texts += [(post, locale) for locale, post in LONG_POSTS]
+    fast = [model.assess(text, locale=locale) for text, locale in texts]
+    monkeypatch.setattr(
+        "bot.conversation.safety._TriggerIndex.active", lambda self, text: _Everything()
+    )
+    slow = [model.assess(text, locale=locale) for text, locale in texts]
+    assert fast == slow
