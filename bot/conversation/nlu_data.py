@@ -18,6 +18,9 @@ from bot.datafiles import PACKAGED_DATA_DIR, DataFileError
 NLU_DIR = "nlu"
 # Intents whose examples carry no topic of their own (they steer the dialogue).
 DIALOGUE_INTENTS = ("greeting", "thanks", "affirm", "deny", "still_stuck")
+# Under `emotions:`, lines that carry no feeling although they sound close to one
+# ("great, that fixed it!"): they teach the emotion heads what not to fire on.
+NEUTRAL = "neutral"
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,10 @@ def _read_locale_file(path: Path, locale: str) -> list[Example]:
             examples += _read_person_requests(node, locale, wants=key == "wants_human")
         elif key == "emotions":
             for emotion, items in node.items():
-                _check(emotion in EMOTIONS, items, f"unknown emotion {emotion!r}; {EMOTIONS}")
-                examples += [Example(t, locale, emotion=emotion) for t in _texts(items)]
+                allowed = emotion in EMOTIONS or emotion == NEUTRAL
+                _check(allowed, items, f"unknown emotion {emotion!r}; {(*EMOTIONS, NEUTRAL)}")
+                feeling = None if emotion == NEUTRAL else emotion
+                examples += [Example(t, locale, emotion=feeling) for t in _texts(items)]
     if not examples:
         raise root.error("no examples in this file")
     return examples
