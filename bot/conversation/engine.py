@@ -263,7 +263,7 @@ class Engine:
         howto = next((i for i in u.intents if i in lib.wants), None)
         if howto is not None:
             return _Issue(lib.wants[howto], True)
-        if reflection.is_question:
+        if reflection.is_question and u.topic != "other":
             said = lib.group("line.question_about")[0].text
             return _Issue(render(said, issue=lib.issues[u.topic]), True)
         return _Issue("", False)
@@ -309,7 +309,8 @@ class Engine:
                 # you'd like to know" would say it twice.
                 parts.append(sentence(issue.text))
             else:
-                parts.append(picker.say(f"{topic}.reflect.{family}", slots))
+                group = f"{topic}.reflect.{family}"
+                parts.append(picker.say(group, slots, leading=issue.restated))
 
         if plan.action == "handoff" and plan.handoff is not None:
             reason = plan.handoff.reason
@@ -418,14 +419,14 @@ class _Picker:
         self.used: list[str] = []
         self.salt = salt
 
-    def template(self, group: str) -> Template:
-        t = self.library.pick(self.lib.locale, group, self.seen, self.salt)
+    def template(self, group: str, *, leading: bool = False) -> Template:
+        t = self.library.pick(self.lib.locale, group, self.seen, self.salt, leading=leading)
         self.seen.append(t.id)
         self.used.append(t.id)
         return t
 
-    def say(self, group: str, slots: dict[str, str]) -> str:
-        return render(self.template(group).text, **slots)
+    def say(self, group: str, slots: dict[str, str], *, leading: bool = False) -> str:
+        return render(self.template(group, leading=leading).text, **slots)
 
 
 def _salt(state: ConversationState, text: str) -> int:

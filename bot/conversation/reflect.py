@@ -21,10 +21,12 @@ from bot.datafiles import DataFileError
 # A word (letters, inner apostrophes), a number, whitespace, or any other single character.
 _TOKEN_RE = re.compile(r"\s+|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|.", re.UNICODE)
 _SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_LINK_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
 _CLAUSE_SPLIT_RE = re.compile(r"\s*(?:[;:]|\s[-–—]\s)\s*|,\s+")
 
 # Never echo a wall of text: a reflection longer than this is cut at a clause boundary.
 MAX_REFLECTION_WORDS = 18
+MAX_REFLECTION_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ReflectionRules:
     first_person: frozenset[str]
     subjects: frozenset[str]  # first-person subject pronouns whose verb may need fixing
     questions: tuple[Restatement, ...]
+    # Spellings made standard before reflecting: "you guys" -> "you", "dont" -> "don't".
+    normalize: tuple[tuple[re.Pattern[str], str], ...]
     trim: tuple[re.Pattern[str], ...]  # politeness cut from a clause ("..., please")
 
     @classmethod
@@ -101,6 +105,15 @@ class ReflectionRules:
                 )
             except re.error as exc:
                 raise DataFileError(f"{source}: reflection.questions: {exc}") from exc
+        normalize = []
+        for item in data.get("normalize", []) or []:
+            if not (isinstance(item, dict) and "match" in item and "say" in item):
+                raise DataFileError(f"{source}: reflection.normalize items need match and say")
+            try:
+                pattern = re.compile(str(item["match"]), re.IGNORECASE)
+            except re.error as exc:
+                raise DataFileError(f"{source}: reflection.normalize: {exc}") from exc
+            normalize.append((pattern, str(item["say"])))
         you = data.get("you") or {}
         return cls(
             locale=locale,
@@ -131,6 +144,7 @@ class ReflectionRules:
             first_person=frozenset(words("first_person")),
             subjects=frozenset(words("subjects")),
             questions=tuple(questions),
+            normalize=tuple(normalize),
             trim=patterns("trim"),
         )
 
@@ -173,12 +187,17 @@ class Reflector:
             text: the person's words (one clause is best).
         """
         r = self.rules
+        for pattern, say in r.normalize:
+            text = pattern.sub(say, text)
         tokens = _tokens(text)
         words = [i for i, t in enumerate(tokens) if _is_word(t)]
         lowered = {i: _norm(tokens[i]) for i in words}
         out = list(tokens)
         # Index (in `words`) -> the subject it follows, for verb agreement.
         subject_after: dict[int, str] = {}
+        # Whom the person's "you" means is decided once, at its first use, so one clause
+        # never mixes them ("I keep repeating myself", not "I keep repeating ourselves").
+        mode: str | None = None
         for n, i in enumerate(words):
             word = lowered[i]
             prev = lowered[words[n - 1]] if n > 0 else None
@@ -188,15 +207,16 @@ class Reflector:
             next_adjacent = n + 1 < len(words) and _only_space_between(tokens, i, words[n + 1])
             new: str | None = None
             subject: str | None = None
-            if word in r.you_forms:
+            if (word in r.you_forms or word in r.second_person) and mode is None:
                 mode = self._mode(words, lowered, n)
+            if word in r.you_forms and mode is not None:
                 if self._is_subject(prev if prev_adjacent else None, nxt, tokens, words, n):
                     new = r.you_subject.get(mode, word)
                     subject = new
                 else:
                     new = r.you_object.get(mode, word)
-            elif word in r.second_person:
-                new = r.second_person[word].get(self._mode(words, lowered, n), word)
+            elif word in r.second_person and mode is not None:
+                new = r.second_person[word].get(mode, word)
             elif word in r.possessive_or_object:
                 forms = r.possessive_or_object[word]
                 takes_noun = next_adjacent and nxt is not None and nxt not in r.not_nouns
@@ -274,7 +294,8 @@ class Reflector:
 
     def candidates(self, text: str) -> list[str]:
         """Sentences, and the clauses of each, with greetings and fillers dropped."""
-        body = self.strip_greeting(text)
+        # Links and addresses are not the issue, and are not ours to repeat.
+        body = self.strip_greeting(_LINK_RE.sub("", text))
         out: list[str] = []
         for m in _SENTENCE_RE.finditer(body):
             sentence = self.strip_greeting(m.group(0).strip())
@@ -312,6 +333,13 @@ class Reflector:
             score -= 2
         score += min(len(words), 8) / 16  # a little more said is a little better
         return score - order * 0.25  # people tend to lead with the issue
+
+    def _has_substance(self, body: str) -> bool:
+        """Worth saying back: two words or more, not only pronouns ("you", "I I I")."""
+        words = [_norm(t) for t in _tokens(body) if _is_word(t)]
+        r = self.rules
+        pronouns = r.first_person | r.you_forms | set(r.swaps) | set(r.second_person)
+        return len(words) >= 2 and any(w not in pronouns for w in words)
 
     def _only_feeling(self, words: list[str]) -> bool:
         content = [w for w in words if w not in self.rules.first_person]
@@ -358,7 +386,7 @@ class Reflector:
             body = pattern.sub("", body).strip()
         if _mostly_upper(body):
             body = body.lower()
-        if not body:
+        if not self._has_substance(body):
             return None
         reflected = self.reflect(body).strip()
         # Matched on the reflected words, so the patterns see "how do you reset your
@@ -377,10 +405,12 @@ class Reflector:
 def _question_part(name: str, value: str | None) -> str:
     """A captured piece of a question: auxiliaries lower-cased, `v3` given its -s."""
     text = (value or "").strip()
-    if name in ("aux", "verb", "v3", "q"):
+    if name in ("aux", "verb", "v3", "past", "q"):
         text = text.lower()
     if name == "v3":
         text = _third_person(text)
+    if name == "past":
+        text = _past(text)
     return text
 
 
@@ -391,6 +421,65 @@ def _third_person(verb: str) -> str:
     if len(verb) > 1 and verb.endswith("y") and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
     return verb + "s"
+
+
+# English irregular pasts a support conversation uses ("why did you take ...").
+_IRREGULAR_PAST: dict[str, str] = {
+    "be": "was",
+    "buy": "bought",
+    "bring": "brought",
+    "cancel": "cancelled",
+    "come": "came",
+    "cut": "cut",
+    "do": "did",
+    "find": "found",
+    "forget": "forgot",
+    "get": "got",
+    "give": "gave",
+    "go": "went",
+    "have": "had",
+    "hear": "heard",
+    "keep": "kept",
+    "know": "knew",
+    "leave": "left",
+    "let": "let",
+    "lose": "lost",
+    "make": "made",
+    "mean": "meant",
+    "pay": "paid",
+    "put": "put",
+    "read": "read",
+    "say": "said",
+    "see": "saw",
+    "sell": "sold",
+    "send": "sent",
+    "set": "set",
+    "shut": "shut",
+    "take": "took",
+    "tell": "told",
+    "think": "thought",
+    "write": "wrote",
+}
+
+
+def _past(verb: str) -> str:
+    # English "why did you charge me" -> "why we charged you"; only groups named `past`.
+    if verb in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if len(verb) > 1 and verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ied"
+    vowels = "aeiou"
+    if (
+        len(verb) <= 4
+        and len(verb) >= 3
+        and verb[-1] not in vowels + "wxy"
+        and verb[-2] in vowels
+        and verb[-3] not in vowels
+    ):
+        return verb + verb[-1] + "ed"  # stop -> stopped, ban -> banned
+    return verb + "ed"
 
 
 def _only_space_between(tokens: list[str], a: int, b: int) -> bool:
@@ -425,8 +514,12 @@ def _lower_first(text: str) -> str:
 
 def _shorten(clause: str) -> str:
     words = [t for t in _tokens(clause) if _is_word(t)]
-    if len(words) <= MAX_REFLECTION_WORDS:
+    if len(words) <= MAX_REFLECTION_WORDS and len(clause) <= MAX_REFLECTION_CHARS:
         return clause
+    if len(words) <= MAX_REFLECTION_WORDS:
+        # Few words but very long ones (a pasted link, a key held down): cut at a space.
+        cut_at = clause.rfind(" ", 0, MAX_REFLECTION_CHARS)
+        return clause[:cut_at].rstrip(" ,") if cut_at > 0 else ""
     # Cut at the last conjunction or comma that keeps it short: never a wall of text.
     tokens = _tokens(clause)
     count = 0

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.conversation.reflect import MAX_REFLECTION_WORDS
-from bot.conversation.templates import LocaleLibrary, Template, TemplateLibrary, render
+from bot.conversation.templates import (
+    FAMILIES,
+    LocaleLibrary,
+    Template,
+    TemplateLibrary,
+    render,
+)
+from bot.conversation.types import TOPICS
 
 # fail(rule, detail): records one failure for the template being checked.
 _Fail = Callable[[str, str], None]
@@ -280,10 +287,31 @@ def check_library(
         for template in lib.templates():
             checked += 1
             failures += check_template(template, rubric, reflections)
+        failures += _check_openings(lib)
     for file, tid, locale, text in crisis_templates:
         checked += 1
         failures += check_crisis(file, tid, locale, text)
     return Report(checked, tuple(failures))
+
+
+def _check_openings(lib: LocaleLibrary) -> list[Failure]:
+    """Each feeling needs a reflection that opens with the person's words: a restated
+    question ("You'd like to know ...") cannot follow "You're telling me"."""
+    failures = []
+    for topic in TOPICS:
+        for family in FAMILIES[1:]:
+            group = lib.group(f"{topic}.reflect.{family}")
+            if not any(t.text.startswith("{Reflection}") for t in group):
+                failures.append(
+                    Failure(
+                        group[0].file,
+                        group[0].line,
+                        f"{lib.locale}:{topic}.reflect.{family}",
+                        RULE_REFLECTION,
+                        "add a line that opens with {Reflection}",
+                    )
+                )
+    return failures
 
 
 def _battery_reflections(lib: LocaleLibrary) -> list[str]:

@@ -160,13 +160,27 @@ class TemplateLibrary:
             return self.locales[self.default_locale]
         return next(iter(self.locales.values()))
 
-    def pick(self, locale: str | None, group: str, used: Sequence[str], salt: int = 0) -> Template:
+    def pick(
+        self,
+        locale: str | None,
+        group: str,
+        used: Sequence[str],
+        salt: int = 0,
+        *,
+        leading: bool = False,
+    ) -> Template:
         """A template from `group` not in `used`; if all were used, the least recent one.
 
         Args:
             salt: rotates the starting point so two conversations don't sound alike.
+            leading: prefer templates that open with the person's words ({Reflection}),
+                for reflections that are already a sentence of their own ("You'd like to
+                know ..." reads badly after "You're telling me").
         """
         options = self.for_locale(locale).group(group)
+        if leading:
+            opening = tuple(t for t in options if t.text.startswith("{Reflection}"))
+            options = opening or options
         fresh = [t for t in options if t.id not in used]
         if fresh:
             return fresh[salt % len(fresh)]

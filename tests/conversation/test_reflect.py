@@ -209,6 +209,54 @@ def test_a_question_that_cannot_be_restated_gives_way_to_a_statement(en: Reflect
     assert said == "you think you have depression"
 
 
-def test_nothing_to_reflect_gives_empty_text(en: Reflector) -> None:
-    assert en.reflect_issue("thanks!").text == ""
-    assert en.reflect_issue("hello").text == ""
+@pytest.mark.parametrize("said", ["thanks!", "hello", "you", "I I I I", "🙂🙂", "a" * 5000])
+def test_nothing_to_reflect_gives_empty_text(en: Reflector, said: str) -> None:
+    assert en.reflect_issue(said).text == ""
+
+
+def test_a_long_message_is_cut_at_a_space(en: Reflector) -> None:
+    said = en.reflect_issue("my receipt link is https://example.com/" + "x" * 300).text
+    assert said == "your receipt link is"
+
+
+# The DOCTOR script's substitutions (Weizenbaum 1966, appendix), each in a sentence.
+DOCTOR_SUBSTITUTIONS = [
+    ("(DONT = DON'T)", "i dont get it", "you don't get it"),
+    ("(CANT = CAN'T)", "i cant log in", "you can't log in"),
+    ("(AM = ARE", "I am worried", "you are worried"),
+    ("(WERE = WAS", "you were rude to me", "I was rude to you"),
+    ("(ME = YOU)", "it logged me out", "it logged you out"),
+    ("(YOU'RE = I'M", "you're not listening", "I'm not listening"),
+    ("(I'M = YOU'RE", "I'm stuck", "you're stuck"),
+    ("(MYSELF = YOURSELF)", "I fixed it myself", "you fixed it yourself"),
+    ("(YOURSELF = MYSELF)", "you keep repeating yourself", "I keep repeating myself"),
+    ("(I = YOU", "I need help with billing", "you need help with billing"),
+    ("(YOU = I", "you don't listen", "I don't listen"),
+    ("(MY = YOUR", "my card was declined", "your card was declined"),
+]
+
+
+@pytest.mark.parametrize(("rule", "said", "reflected"), DOCTOR_SUBSTITUTIONS)
+def test_the_doctor_scripts_substitutions(
+    en: Reflector, rule: str, said: str, reflected: str
+) -> None:
+    script = ELIZA_TSV.with_name("eliza_doctor_script_1966.txt").read_text(encoding="utf-8")
+    assert rule in script
+    assert en.reflect_issue(said).text == reflected
+
+
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        ("you guys charged me twice", "we charged you twice"),
+        ("Why do you keep charging me?", "you'd like to know why we keep charging you"),
+        ("Why did you cancel my session?", "you'd like to know why we cancelled your session"),
+        (
+            "Did you take money from my card?",
+            "you'd like to know whether we took money from your card",
+        ),
+        ("Why does the app crash?", "you'd like to know why the app crashes"),
+    ],
+)
+def test_company_you_and_tenses(en: Reflector, said: str, reflected: str) -> None:
+    assert en.reflect_issue(said).text == reflected
