@@ -45,8 +45,11 @@ class Settings(BaseSettings):
 
     max_message_chars: int = 4000
     outbox_poll_s: float = 1.0
-    # Crisis cards are re-pinged this often until someone claims them.
+    # Crisis cards are re-pinged this often until someone claims them, and the person
+    # waiting hears from the bot this often.
     crisis_reping_s: float = 180.0
+    crisis_stay_s: float = 90.0
+    periodic_tick_s: float = 5.0
 
     log_level: str = "INFO"
     enabled_features: list[str] = Field(default_factory=list)

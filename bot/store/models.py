@@ -23,6 +23,11 @@ class CaseBase(SQLModel):
     urgent: bool = False
     summary: str | None = Field(default=None, sa_column=Column(Text))
     preferred_contact: str | None = Field(default=None, max_length=32)
+    # Set by the agent who resolves the case (bot/data/root_causes.yaml).
+    root_cause: str | None = Field(default=None, max_length=48)
+    # The person's rating after resolution (1..5), one per resolved case.
+    csat_score: int | None = None
+    incident_id: int | None = Field(default=None, index=True)
 
 
 class Case(CaseBase, table=True):
@@ -35,6 +40,7 @@ class Case(CaseBase, table=True):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
+    csat_at: datetime | None = None
 
 
 class CasePublic(CaseBase):
@@ -143,3 +149,47 @@ class ChannelPace(SQLModel, table=True):
 
     channel: str = Field(primary_key=True, max_length=64)
     next_at: datetime
+
+
+class Compensation(SQLModel, table=True):
+    """A fee waiver or a session credit: who, how much, why, when, and who approved it."""
+
+    id: str = Field(primary_key=True, max_length=32)  # also the billing idempotency key
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    kind: str = Field(max_length=16)  # waiver|credit
+    amount_cents: int
+    currency: str = Field(max_length=3)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", index=True, max_length=16)  # pending|applied|declined
+    requested_by: str = Field(max_length=32)
+    decided_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class Incident(SQLModel, table=True):
+    """A known problem many people hit at once; linked cases get proactive updates."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(index=True, unique=True, max_length=16)
+    title: str = Field(max_length=200)
+    topic: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="open", index=True, max_length=16)  # open|resolved
+    started_by: str = Field(max_length=32)
+    update_every_s: int
+    updates_sent: int = 0
+    next_update_at: datetime
+    started_at: datetime
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = None
+
+
+class IncidentUpdate(SQLModel, table=True):
+    """One proactive update: the unique (incident, number) lets only one instance send it."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number", name="uq_incident_update"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    number: int
+    holder: str = Field(max_length=64)
+    sent_at: datetime
