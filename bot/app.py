@@ -14,8 +14,10 @@ from bot.bus import Bus
 from bot.chat import ChatService
 from bot.clock import Clock, system_clock
 from bot.conversation.engine import Engine
+from bot.crisis_lane import CrisisLane
 from bot.desk import Desk
 from bot.outbox import OutboxWorker
+from bot.periodic import Periodic
 from bot.ratelimit import RateLimiter
 from bot.routing import load_routing
 from bot.settings import DEV_BOT_TOKEN, Settings
@@ -74,7 +76,23 @@ def create_app(
         default_region=settings.default_region,
         on_outbox=outbox.nudge,
     )
-    app[keys.DESK] = Desk(db=db, engine=engine, bus=bus, clock=clock, on_outbox=outbox.nudge)
+    desk = Desk(db=db, engine=engine, bus=bus, clock=clock, on_outbox=outbox.nudge)
+    app[keys.DESK] = desk
+    app[keys.PERIODIC] = schedule_periodic_work(
+        settings,
+        db=db,
+        clock=clock,
+        desk=desk,
+        lane=CrisisLane(
+            db=db,
+            engine=engine,
+            routing=routing,
+            bus=bus,
+            reping_s=settings.crisis_reping_s,
+            stay_s=settings.crisis_stay_s,
+            on_outbox=outbox.nudge,
+        ),
+    )
     app[keys.IP_LIMITER] = RateLimiter(rate_per_s=5, burst=30)
     app[keys.CONVERSATION_LIMITER] = RateLimiter(rate_per_s=1, burst=10)
     bolt = build_bolt_app(settings, client)
@@ -90,12 +108,13 @@ def create_app(
             bot_token=DEV_BOT_TOKEN,
             events_url=f"http://127.0.0.1:{settings.port}/slack/events",
             channels=routing.channels(),
+            clock=lambda: clock().timestamp(),
         )
         app[keys.SLACK_FAKE] = fake
         mount_sandbox(app, fake)
         app.cleanup_ctx.append(sandbox_context)
     app.cleanup_ctx.append(outbox_context)
-    app.cleanup_ctx.append(housekeeping_context)
+    app.cleanup_ctx.append(periodic_context)
     register(bolt, app)
     return app
 
@@ -124,18 +143,19 @@ async def outbox_context(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def housekeeping_context(app: web.Application) -> AsyncIterator[None]:
-    desk = app[keys.DESK]
+def schedule_periodic_work(
+    settings: Settings, *, db: Database, clock: Clock, desk: Desk, lane: CrisisLane
+) -> Periodic:
+    periodic = Periodic(db=db, clock=clock, tick_s=settings.periodic_tick_s)
+    # The lane checks often; each case is re-pinged / reassured on its own schedule.
+    periodic.every(settings.periodic_tick_s, "crisis_reping", lane.reping)
+    periodic.every(settings.periodic_tick_s, "crisis_stay", lane.stay_with_person)
+    periodic.every(600, "forget_seen_keys", lambda _now: desk.forget_old_keys())
+    return periodic
 
-    async def loop() -> None:
-        while True:
-            try:
-                await desk.forget_old_keys()
-            except Exception:
-                log.exception("housekeeping failed")
-            await asyncio.sleep(600)
 
-    task = asyncio.create_task(loop(), name="housekeeping")
+async def periodic_context(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[keys.PERIODIC].run(), name="periodic")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -13,6 +13,7 @@ from bot.chat import ChatService
 from bot.conversation.engine import Engine
 from bot.desk import Desk
 from bot.outbox import OutboxWorker
+from bot.periodic import Periodic
 from bot.ratelimit import RateLimiter
 from bot.routing import Routing
 from bot.settings import Settings
@@ -30,6 +31,7 @@ BUS = web.AppKey("bus", Bus)
 CHAT = web.AppKey("chat", ChatService)
 DESK = web.AppKey("desk", Desk)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
+PERIODIC = web.AppKey("periodic", Periodic)
 BOLT = web.AppKey("bolt", AsyncApp)
 SLACK_CLIENT = web.AppKey("slack_client", AsyncWebClient)
 SLACK_FAKE = web.AppKey("slack_fake", "SlackFake")

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
 DEV_SIGNING_SECRET = "sandbox-signing-secret"
 DEV_BOT_TOKEN = "xoxb-sandbox-token"
+DEV_WEBHOOK_SECRET = "dev-only-billing-webhook-secret"
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,28 @@ class Settings(BaseSettings):
     crisis_stay_s: float = 90.0
     periodic_tick_s: float = 5.0
 
+    # The agents' toolkit (README "Agents' toolkit").
+    # Compensation up to this amount takes effect at once; above it a lead approves.
+    compensation_limit: float = 100.0
+    currency: str = "USD"
+    # Slack user ids (comma-separated) who may approve compensation and see everyone's load.
+    support_leads: str = ""
+    # Where approval requests and incident suggestions go (a channel name or id); the
+    # case's own thread when unset.
+    leads_channel: str | None = None
+    billing_webhook_url: str | None = None
+    billing_webhook_secret: str = DEV_WEBHOOK_SECRET
+    incident_update_every_s: int = 2 * 3600
+    incident_tick_s: float = 30.0
+    # This many cases of one topic within the window suggest an incident.
+    incident_suggest_cases: int = 3
+    incident_suggest_window_s: int = 10 * 60
+    # Intense cases (crisis, angry, long) an agent handled in the window before we
+    # suggest a break and skip them for crisis pings.
+    agent_load_window_h: float = 4.0
+    agent_load_threshold: int = 3
+    long_case_minutes: int = 45
+
     log_level: str = "INFO"
     enabled_features: list[str] = Field(default_factory=list)
 
@@ -58,6 +81,10 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """With no Slack token we run against the built-in local Slack."""
         return not self.slack_bot_token
+
+    @property
+    def leads(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.support_leads.split(",") if u.strip())
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,6 +116,8 @@ class Settings(BaseSettings):
             problems.append("SLACK_BOT_TOKEN is required in production")
         if self.slack_signing_secret == DEV_SIGNING_SECRET:
             problems.append("SLACK_SIGNING_SECRET must be the Slack app's signing secret")
+        if self.billing_webhook_url and self.billing_webhook_secret == DEV_WEBHOOK_SECRET:
+            problems.append("BILLING_WEBHOOK_SECRET must be set when BILLING_WEBHOOK_URL is")
         if problems:
             raise ValueError("; ".join(problems))
         return self

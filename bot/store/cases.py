@@ -140,3 +140,28 @@ async def add_event(
 async def events_for_case(session: AsyncSession, *, case_id: str) -> list[CaseEvent]:
     query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
     return list((await session.exec(query)).all())
+
+
+async def unclaimed_handoffs(
+    session: AsyncSession, *, queue: str, posted: bool = False
+) -> list[tuple[HandOff, Case]]:
+    """Open hand-offs in `queue` nobody has claimed (only those whose card is in Slack,
+    with `posted`)."""
+    query = (
+        select(HandOff, Case)
+        .join(Case, col(Case.id) == col(HandOff.case_id))
+        .where(HandOff.queue == queue, HandOff.status == "open")
+        .order_by(col(HandOff.id))
+    )
+    if posted:
+        query = query.where(col(HandOff.posted_at).is_not(None))
+    return [(handoff, case) for handoff, case in (await session.exec(query)).all()]
+
+
+async def count_events(session: AsyncSession, *, case_id: str, kind: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+    )
+    return int((await session.exec(query)).one())

@@ -1,0 +1,75 @@
+"""Periodic work (crisis re-pings, proactive updates, purges) run once across instances.
+
+Each job holds a named lease for its interval: whichever instance takes the lease runs
+the job; the others find it held and skip, so a re-ping or an update is never doubled by
+running more dynos.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.store import leases
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[datetime], Awaitable[None]]
+
+
+@dataclass
+class _Scheduled:
+    name: str
+    every_s: float
+    job: Job
+
+
+class Periodic:
+    def __init__(self, *, db: Database, clock: Clock, tick_s: float = 1.0) -> None:
+        self.db = db
+        self.clock = clock
+        self.tick_s = tick_s
+        self.instance = uuid.uuid4().hex[:12]
+        self._jobs: list[_Scheduled] = []
+
+    def every(self, seconds: float, name: str, job: Job) -> None:
+        self._jobs.append(_Scheduled(name=name, every_s=seconds, job=job))
+
+    async def run_due(self) -> list[str]:
+        """Run every job whose lease this instance can take now; returns their names."""
+        ran = []
+        for scheduled in self._jobs:
+            now = self.clock()
+            async with self.db.transaction() as session:
+                mine = await leases.acquire(
+                    session,
+                    name=scheduled.name,
+                    holder=self.instance,
+                    now=now,
+                    # A hair under the interval, so the next tick after it is due wins.
+                    seconds=max(0.0, scheduled.every_s - self.tick_s / 2),
+                )
+            if not mine:
+                continue
+            try:
+                await scheduled.job(now)
+            except Exception:
+                log.exception("periodic job %s failed", scheduled.name)
+            ran.append(scheduled.name)
+        return ran
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic pass failed")
+            await asyncio.sleep(self.tick_s)

@@ -1,0 +1,110 @@
+"""A person in crisis behind a backlog: resources in the same turn, the crisis card first,
+re-pings until someone claims, and the bot stays with the person meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot import keys
+from bot.app import create_app
+from bot.clock import FakeClock
+from bot.conversation.engine import Engine
+from bot.settings import Settings
+from bot.slack_fake import SlackFake
+from tests.support import Person, blocks_text, card_for
+
+BACKLOG = 12
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def lane_client(
+    aiohttp_client, settings: Settings, engine: Engine, clock: FakeClock
+) -> TestClient:  # type: ignore[no-untyped-def]
+    app = create_app(settings, clock=clock, engine=engine)
+    client: TestClient = await aiohttp_client(app)
+    app[keys.SLACK_FAKE].events_url = str(client.make_url("/slack/events"))
+    return client
+
+
+def thread_texts(slack: SlackFake, channel: str, ts: str) -> list[str]:
+    return [m["text"] for m in slack.thread(channel, ts)]
+
+
+async def test_crisis_jumps_the_queue_and_is_repinged_until_claimed(
+    lane_client: TestClient, clock: FakeClock
+) -> None:
+    client = lane_client
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    periodic = client.app[keys.PERIODIC]
+    settings = client.app[keys.SETTINGS]
+
+    # A backlog of ordinary hand-offs, held up by Slack's per-channel rate limit.
+    for n in range(BACKLOG):
+        waiting = Person(client)
+        await waiting.start(locale="en-US")
+        answer = await waiting.say(f"I was charged twice on invoice {n}, I want a person to fix it")
+        assert answer["state"] == "queued"
+
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    answer = await person.say("I have enough pills saved to finish it")
+
+    # The crisis reply comes in the same response, with the US number and one question.
+    assert answer["state"] == "queued"
+    reply = answer["messages"][0]["text"]
+    assert "988" in reply
+    assert reply.count("?") == 1
+    assert "pills" not in reply.lower()
+
+    # Its card is in the crisis channel while the ordinary backlog is still waiting.
+    crisis = "support-crisis"
+    ref = started["case_ref"]
+    await slack.wait_for(lambda: card_for(slack.messages(crisis), ref) is not None)
+    card = card_for(slack.messages(crisis), ref)
+    assert card is not None
+    assert "<!subteam^S0ONCALL>" in card["text"]
+    assert "CRITICAL" in blocks_text(card)
+    posted_billing = [m for m in slack.messages("support-billing") if m.get("blocks")]
+    assert len(posted_billing) < BACKLOG
+
+    # Nobody claims: after the re-ping interval the on-call group is pinged again...
+    clock.advance(settings.crisis_reping_s + 1)
+    assert "crisis_reping" in await periodic.run_due()
+    await slack.wait_for(
+        lambda: any("S0ONCALL" in t for t in thread_texts(slack, crisis, card["ts"]))
+    )
+    # ...and again, widened to the leads.
+    clock.advance(settings.crisis_reping_s + 1)
+    await periodic.run_due()
+    await slack.wait_for(
+        lambda: any("S0LEADS" in t for t in thread_texts(slack, crisis, card["ts"]))
+    )
+
+    # Meanwhile the bot stayed with the person.
+    inbox = await person.inbox()
+    later_bot_lines = [m for m in inbox["messages"] if m["sender"] == "bot" and m["seq"] > 3]
+    assert later_bot_lines, inbox["messages"]
+
+    # A claim stops the re-pings.
+    await slack.click(user="U0AGENT1", channel=crisis, ts=card["ts"], action_id="claim")
+    await slack.wait_for(
+        lambda: "Claimed by" in blocks_text(card_for(slack.messages(crisis), ref) or {})
+    )
+    pings_before = sum("unclaimed" in t for t in thread_texts(slack, crisis, card["ts"]))
+    clock.advance(settings.crisis_reping_s * 3)
+    await periodic.run_due()
+    await asyncio.sleep(0.3)
+    assert sum("unclaimed" in t for t in thread_texts(slack, crisis, card["ts"])) == pings_before
+
+    # "I'm fine now" does not cancel the crisis hand-off.
+    after = await person.say("no I'm fine, forget it")
+    assert after["state"] == "agent"
