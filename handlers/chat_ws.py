@@ -15,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from bot import keys
-from bot.errors import DomainError
-from handlers.chat_api import message_json
+from bot.errors import DomainError, Forbidden
+from handlers.chat_api import MAX_SEQ, message_json, storable
+from handlers.ratelimits import allow_socket_message, check_ip, client_ip
 
 # A message is at most 4,000 characters; a frame carrying one (as UTF-8 JSON, with its
 # escapes) stays far below this.
@@ -45,7 +47,8 @@ def origin_allowed(request: web.Request) -> bool:
 
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
-        raise web.HTTPForbidden(reason="This origin may not open the chat.")
+        raise Forbidden("origin_not_allowed", "This origin may not open the chat.")
+    check_ip(request)  # before the upgrade, so a refusal is a plain 429 with Retry-After
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
     session = ChatSocket(request, ws)
@@ -58,8 +61,8 @@ class ChatSocket:
         self.app = request.app
         self.chat = request.app[keys.CHAT]
         self.bus = request.app[keys.BUS]
-        self.limiter = request.app[keys.CONVERSATION_LIMITER]
         self.ws = ws
+        self.ip = client_ip(request)
         self.case_id = ""
         self.last_seq = 0
         self.last_state: str | None = None
@@ -110,8 +113,8 @@ class ChatSocket:
         try:
             self.chat.authorize(data["conversation_id"], data.get("token"))
             after = data.get("after", 0)
-            if not isinstance(after, int) or after < 0:
-                raise DomainError("after_invalid", "`after` must be a non-negative integer.")
+            if type(after) is not int or not 0 <= after <= MAX_SEQ:
+                raise DomainError("after_invalid", f"`after` must be an integer, 0 to {MAX_SEQ}.")
             case, _ = await self.chat.history(case_id=data["conversation_id"], after=10**9)
         except DomainError as exc:
             await self.error(exc.code, exc.message)
@@ -134,8 +137,21 @@ class ChatSocket:
         if kind != "message":
             await self.error("unknown_type", 'Send {"type": "message", "text": ...}.')
             return
-        if not self.limiter.allow(self.case_id):
-            await self.error("rate_limited", "You are sending messages too quickly.")
+        retry_after = allow_socket_message(self.app, self.ip, self.case_id)
+        if retry_after is not None:
+            # 1008 "policy violation" (RFC 6455 §7.4.1): the client may reconnect and
+            # resume by `seq` once the budget refills.
+            await self.send(
+                {
+                    "type": "error",
+                    "client_id": data.get("client_id"),
+                    "retry_after": max(1, math.ceil(retry_after)),
+                    "error": {
+                        "code": "rate_limited",
+                        "message": "You are sending messages too quickly.",
+                    },
+                }
+            )
             await self.ws.close(code=1008, message=b"rate limited")
             return
         client_id = data.get("client_id")
@@ -181,6 +197,6 @@ class ChatSocket:
 def parse(raw: object) -> dict[str, Any] | None:
     try:
         data = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    return data if isinstance(data, dict) and storable(data) else None

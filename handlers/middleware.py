@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from bot.errors import DomainError
 from bot.logs import request_context
+from handlers.ratelimits import RateLimited
 
 log = logging.getLogger("bot.http")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -32,21 +33,28 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-HTTP_ERROR_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
+# What an aiohttp exception (from routing or from reading the body) becomes in our JSON.
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request is malformed."),
+    401: ("unauthorized", "This request needs credentials."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("body_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send the body as application/json."),
+    429: ("rate_limited", "Too many requests; slow down."),
 }
+# Headers of an aiohttp exception that still mean something once the body is ours.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """The one error shape of the API: `{"error": {"code", "message"}}` with `status`."""
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
 
 
 @web.middleware
@@ -64,13 +72,17 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except RateLimited as exc:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return error_response(exc.status, exc.code, exc.message, headers=headers)
     except DomainError as exc:
         return error_response(exc.status, exc.code, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        code = HTTP_ERROR_CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, exc.reason)
+        code, message = HTTP_ERRORS.get(exc.status, ("http_error", exc.reason))
+        kept = {name: exc.headers[name] for name in KEPT_HEADERS if name in exc.headers}
+        return error_response(exc.status, code, message, headers=kept)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Something went wrong on our side.")
