@@ -53,6 +53,8 @@ _FOLD = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# Messages up to this long are also read as one sentence (cross-sentence phrasings).
+_WHOLE_MESSAGE_CHARS = 300
 # Trigger strings are indexed by their first three characters.
 _GRAM = 3
 # Limits on expanding a pattern into the exact strings it matches (load time only).
@@ -301,13 +303,20 @@ class SafetyModel:
 def _read_text(text: str, lexicon: _Reader) -> tuple[Safety, str | None, int]:
     best: _SentenceResult = _SentenceResult("none", None, 0)
     total_weight = 0
-    for sentence in _sentences(text):
+    sentences = _sentences(text)
+    for sentence in sentences:
         result = _assess_sentence(fold(sentence), lexicon)
         total_weight += result.weight
         if _RANK[result.level] > _RANK[best.level]:
             best = result
         if best.level == "urgent":
             return "urgent", best.kind, total_weight
+    if 1 < len(sentences) and len(text) <= _WHOLE_MESSAGE_CHARS:
+        # A short message is also read whole: "Thank you for everything. Goodbye."
+        # says together what neither sentence says alone.
+        whole = _assess_sentence(fold(text), lexicon)
+        if whole.level == "urgent":
+            return "urgent", whole.kind, total_weight
     if total_weight >= lexicon.threshold:
         # A long post with several weaker signals is read as one voice, not as
         # separate harmless sentences.
