@@ -7,18 +7,27 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from bot import keys
+from bot import keys, toolkit
 from bot.slack_guard import SlackGuard
 from handlers import (
     chat_api,
     chat_page,
     chat_ws,
+    contact_api,
     health,
+    openapi,
+    slack_callback,
     slack_claim,
+    slack_commands,
+    slack_compensation,
     slack_dedupe,
     slack_events,
+    slack_home,
+    slack_release,
     slack_resolve,
+    slack_root_cause,
     slack_thread_reply,
+    slack_transfer,
 )
 
 
@@ -35,12 +44,26 @@ def register(bolt_app: AsyncApp, web_app: web.Application) -> None:
     web_app.router.add_get(
         "/api/v1/conversations/{conversation_id}/messages", chat_api.list_messages
     )
+    web_app.router.add_get("/api/v1/openapi.json", openapi.openapi_document)
+    web_app.router.add_post(
+        "/api/v1/conversations/{conversation_id}/contact", contact_api.choose_contact
+    )
+    web_app.router.add_post("/api/v1/conversations/{conversation_id}/csat", contact_api.rate)
     web_app.router.add_get("/chat/ws", chat_ws.chat_socket)
     chat_page.add_routes(web_app)
     web_app.router.add_post("/slack/events", slack_events.slack_events)
 
     async def provide_services(context: Any, next: Any) -> Any:
         context["desk"] = web_app[keys.DESK]
+        # The agents' toolkit (bot/toolkit.py).
+        context["db"] = web_app[keys.DB]
+        context["clock"] = web_app[keys.CLOCK]
+        context["settings"] = web_app[keys.SETTINGS]
+        context["routing"] = web_app[keys.ROUTING]
+        context["root_causes"] = web_app[toolkit.ROOT_CAUSES]
+        context["compensations"] = web_app[toolkit.COMPENSATIONS]
+        context["incidents"] = web_app[toolkit.INCIDENTS]
+        context["contact"] = web_app[toolkit.CONTACT]
         return await next()
 
     bolt_app.use(provide_services)
@@ -48,3 +71,17 @@ def register(bolt_app: AsyncApp, web_app: web.Application) -> None:
     bolt_app.action("claim")(slack_claim.claim)
     bolt_app.action("resolve")(slack_resolve.resolve)
     bolt_app.event("message")(slack_thread_reply.thread_reply)
+    # The agents' toolkit.
+    bolt_app.action("transfer")(slack_transfer.open_transfer)
+    bolt_app.view(slack_transfer.CALLBACK_ID)(slack_transfer.submit_transfer)
+    bolt_app.action("release")(slack_release.release)
+    bolt_app.action("resolve_cause")(slack_root_cause.open_root_cause)
+    bolt_app.view(slack_root_cause.CALLBACK_ID)(slack_root_cause.submit_root_cause)
+    bolt_app.action("make_it_right")(slack_compensation.open_make_it_right)
+    bolt_app.view(slack_compensation.CALLBACK_ID)(slack_compensation.submit_make_it_right)
+    bolt_app.action("compensation_approve")(slack_compensation.approve)
+    bolt_app.action("compensation_decline")(slack_compensation.decline)
+    bolt_app.action("offer_callback")(slack_callback.offer_callback)
+    bolt_app.command("/case")(slack_commands.case)
+    bolt_app.command("/incident")(slack_commands.incident)
+    bolt_app.event("app_home_opened")(slack_home.home_opened)
