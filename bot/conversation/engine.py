@@ -55,6 +55,7 @@ EXTRA_QUEUE = "queue"  # the open hand-off's queue
 EXTRA_SUMMARY = "summary"  # the reflected issue, for the agent's card
 EXTRA_CRISIS_SENT = "crisis_sent"  # crisis replies so far (picks the next variant)
 EXTRA_QUEUED_MESSAGES = "queued_messages"  # messages while waiting (for waiting lines)
+EXTRA_CHECK_INS = "check_ins"  # gentle safety questions asked so far (picks the next one)
 # Dialogue acts: a message made only of these says nothing new about the issue.
 DIALOGUE_INTENTS: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny"})
 # Messages with these intents answer the bot; they don't restate the issue for the card.
@@ -326,6 +327,10 @@ class Engine:
                 reflect()
                 parts.append(picker.say(f"{topic}.own.{family}", slots))
             parts.append(picker.say(f"{topic}.next", slots))
+            if u.safety == "check_in":
+                # Handing over does not replace asking: the gentle question still comes.
+                parts.append(self._check_in_question(after, lib.locale, picker))
+                asked = "check_in"
         elif plan.action == "selfserve" and plan.selfserve is not None:
             if issue.text:
                 parts.append(sentence(issue.text))
@@ -348,11 +353,7 @@ class Engine:
             if topic != "other":
                 parts.append(picker.say(f"{topic}.own.{family}", slots))
                 parts.append(picker.say(f"{topic}.offer", slots))
-            variant = _int(after.extra, "check_ins")
-            tid, question = self.crisis.check_in(locale=lib.locale, variant=variant)
-            after.extra["check_ins"] = variant + 1
-            picker.used.append(tid)
-            parts.append(question)
+            parts.append(self._check_in_question(after, lib.locale, picker))
             asked = "check_in"
         else:  # offer
             if issue.text:
@@ -366,6 +367,13 @@ class Engine:
                 asked = "open"
         # One message: the parts are one reply, read top to bottom.
         return _Reply((" ".join(parts),), tuple(picker.used), asked)
+
+    def _check_in_question(self, after: ConversationState, locale: str, picker: _Picker) -> str:
+        variant = _int(after.extra, EXTRA_CHECK_INS)
+        tid, question = self.crisis.check_in(locale=locale, variant=variant)
+        after.extra[EXTRA_CHECK_INS] = variant + 1
+        picker.used.append(tid)
+        return question
 
     def _advance(self, after: ConversationState, plan: Plan, reply: _Reply) -> None:
         after.awaiting_confirmation = reply.asked in ("confirm", "worked", "repair")

@@ -255,6 +255,35 @@ def test_check_in_reflects_and_asks_one_gentle_question(engine: Engine) -> None:
     assert d.handoff is None
 
 
+def test_check_in_still_asks_when_handing_over(engine: Engine) -> None:
+    u = Understanding("clinical", ("sad",), 0.6, "check_in", False, "en")
+    scripted = Engine(
+        understander=_Scripted(u),
+        templates=engine.templates,
+        routing=engine.routing,
+        crisis=engine.crisis,
+    )
+    d = scripted.respond("I feel so alone lately and everything is heavy", now=NOW)
+    (reply,) = d.replies
+    assert d.handoff is not None and d.handoff.queue == "clinical"
+    assert "clinical team" in reply
+    assert questions(reply) == 1 and reply.endswith("?")
+
+
+# -- Swedish ----------------------------------------------------------------------------------
+
+
+def test_a_swedish_conversation(engine: Engine) -> None:
+    first, second, third = talk(
+        engine, ["Min terapeut dök inte upp idag", "ja", "hallå?"], locale="sv"
+    )
+    assert "din terapeut dök inte upp idag" in first.replies[0]
+    assert "en specialist på sessioner" in first.replies[0]
+    assert "inom 10 minuter" in first.replies[0]
+    assert second.handoff is not None and second.handoff.queue == "sessions"
+    assert "specialist på sessioner" in third.replies[0]  # the wait, acknowledged in Swedish
+
+
 # -- queued and agent phases ----------------------------------------------------------------
 
 
