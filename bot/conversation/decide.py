@@ -36,10 +36,10 @@ SELFSERVE_INTENTS: tuple[str, ...] = (
     "howto_receipt",
 )
 # Signals that on their own show the person is past patience: they are repeating
-# themselves, or they say so ("third time").
-STRONG_FRUSTRATION: frozenset[str] = frozenset({"repeat", "nth_time"})
+# themselves, they say so ("third time"), or they are giving up on the bot ("forget it").
+STRONG_FRUSTRATION: frozenset[str] = frozenset({"repeat", "nth_time", "abrupt_leave"})
 # Signals that count as frustration; two at once, or one on two turns, is "rising".
-FRUSTRATION: frozenset[str] = frozenset({"repeat", "nth_time", "shouting", "burst"})
+FRUSTRATION: frozenset[str] = STRONG_FRUSTRATION | {"shouting", "burst"}
 # Turns where the bot asked and was told it had it wrong, before a person takes over.
 MAX_TURNS_WITHOUT_PROGRESS = 2
 # Money goes to billing unless the topic has its own queue (a session credit for a

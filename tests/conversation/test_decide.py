@@ -76,6 +76,7 @@ def u(**changes: object) -> Understanding:
             HandoffDecision("general", "frustration", "high"),
         ),
         (u(signals=("repeat",)), HandoffDecision("billing", "frustration", "high")),
+        (u(signals=("abrupt_leave",)), HandoffDecision("billing", "frustration", "high")),
         (u(signals=("no_progress",)), HandoffDecision("billing", "no_progress", "normal")),
     ],
 )
