@@ -269,6 +269,8 @@ class OutboxWorker:
     async def _post_card(self, item: OutboxItem) -> None:
         case, handoff, view = await self._load(item)
         channel = self.routing.queue(handoff.queue).channel
+        # "Posted" is when we sent it: re-ping timers count from here.
+        now = self.clock()
         response = await self.client.chat_postMessage(
             channel=channel,
             text=card_text(view),
@@ -277,7 +279,6 @@ class OutboxWorker:
             metadata={"event_type": "supportbot_card", "event_payload": {"outbox_id": item.id}},
         )
         channel_id, ts = str(response["channel"]), str(response["ts"])
-        now = self.clock()
         async with self.db.transaction() as session:
             fresh = await session.get(HandOff, handoff.id)
             assert fresh is not None
