@@ -26,6 +26,8 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 CHAR_NGRAMS = (3, 4, 5)
 # Regularisation of the linear heads; smaller is smoother (generalises from fewer lines).
 SVM_C = 0.5
+# The emotion heads learn from few lines each; they get their own regularisation.
+SVM_C_EMOTIONS = 0.2
 # A steady seed so that the same data always gives the same model.
 SEED = 0
 
@@ -143,7 +145,8 @@ def train(data: NluData) -> CompiledModel:
 
     emotion_coef, emotion_bias = [], []
     for emotion in EMOTIONS:
-        coef, bias = _fit_binary(matrix, [e.emotion == emotion for e in examples])
+        labels = [e.emotion == emotion for e in examples]
+        coef, bias = _fit_binary(matrix, labels, c=SVM_C_EMOTIONS)
         emotion_coef.append(coef)
         emotion_bias.append(bias)
     add_head("emotions", EMOTIONS, np.stack(emotion_coef), np.array(emotion_bias))
@@ -165,18 +168,20 @@ def _topic_of(example: Example) -> str | None:
     return None
 
 
-def _fit(matrix: object, labels: Sequence[object]) -> LinearSVC:
-    model = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED)
+def _fit(matrix: object, labels: Sequence[object], c: float = SVM_C) -> LinearSVC:
+    model = LinearSVC(C=c, class_weight="balanced", random_state=SEED)
     model.fit(matrix, labels)
     return model
 
 
-def _fit_binary(matrix: object, labels: Sequence[bool]) -> tuple[np.ndarray, float]:
+def _fit_binary(
+    matrix: object, labels: Sequence[bool], c: float = SVM_C
+) -> tuple[np.ndarray, float]:
     if not any(labels):
         # No examples in any locale: the head never fires.
         width = matrix.shape[1]  # type: ignore[attr-defined]
         return np.zeros(width), -1.0
-    model = _fit(matrix, labels)
+    model = _fit(matrix, labels, c)
     return np.asarray(model.coef_[0]), float(model.intercept_[0])
 
 
