@@ -6,9 +6,9 @@
  * `script-src 'self'; style-src 'self'`, so there are no inline scripts or style
  * attributes; the accent colour is set through the CSSOM (a CSS custom property).
  *
- * Resilience: the conversation id and token live in sessionStorage, so a reload resumes
- * the same conversation. Messages the person writes wait in an outbox (also in
- * sessionStorage) until the server acknowledges them; each carries a client_id, so
+ * Resilience: the conversation id and token live in sessionStorage (see Store), so a
+ * reload resumes the same conversation. Messages the person writes wait in an outbox (also
+ * stored) until the server acknowledges them; each carries a client_id, so
  * re-sending after a dropped connection is idempotent on the server. The socket resumes
  * by `seq`: the hello frame says the last seq this page has, and the server replays
  * exactly what came after it.
@@ -46,6 +46,23 @@
     token_expired: true,
     forbidden: true,
     conversation_not_found: true,
+  };
+  // Refusals of the text itself (bot/chat.py, handlers/chat_api.py): sending it again would
+  // be refused again, so the person gets it back to change.
+  var REFUSED_TEXT = {
+    text_required: true,
+    text_empty: true,
+    text_too_long: true,
+    invalid_characters: true,
+    client_id_invalid: true,
+  };
+  // The host platform's identity check failed (misconfigured widget, stale hash): the person
+  // still gets help, in an anonymous chat, rather than a chat that never opens.
+  var IDENTITY_REFUSED = {
+    identity_not_configured: true,
+    identity_unverified: true,
+    user_id_invalid: true,
+    user_id_missing: true,
   };
   var SUPPORTED = ["en", "sv"];
   var ACCENT = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
@@ -137,23 +154,85 @@
     });
   }
 
-  function readJSON(storage, key) {
+  // -- where the conversation is remembered ----------------------------------------------
+  //
+  // Our own sessionStorage when the browser allows it. Inside the widget's iframe on another
+  // site, browsers that block third-party storage refuse it ("Access is denied"); then the
+  // embedding page keeps it for us (widget.js, in its own sessionStorage) and we mirror
+  // writes to it by postMessage. Failing both, memory: the chat works, a reload starts over.
+
+  var STORE_WAIT_MS = 1000;
+
+  function ownStorage() {
     try {
-      var raw = storage.getItem(key);
-      return raw ? JSON.parse(raw) : null;
+      var storage = window.sessionStorage;
+      storage.setItem("supportbot.probe", "1");
+      storage.removeItem("supportbot.probe");
+      return storage;
     } catch (err) {
-      return null; // storage disabled or corrupted: behave like a first visit
+      return null;
     }
   }
 
-  function writeJSON(storage, key, value) {
-    try {
-      if (value === null) storage.removeItem(key);
-      else storage.setItem(key, JSON.stringify(value));
-    } catch (err) {
-      /* storage full or disabled: the chat still works, it just won't survive a reload */
-    }
+  function Store(storage, parentOrigin) {
+    this.storage = storage;
+    this.parentOrigin = parentOrigin;
+    this.memory = {};
   }
+
+  Store.prototype.ready = function () {
+    var self = this;
+    if (this.storage || !this.parentOrigin) return Promise.resolve();
+    return new Promise(function (resolve) {
+      var timer = setTimeout(done, STORE_WAIT_MS);
+      function done() {
+        clearTimeout(timer);
+        window.removeEventListener("message", onMessage);
+        resolve();
+      }
+      function onMessage(event) {
+        var data = event.data;
+        if (event.source !== window.parent || event.origin !== self.parentOrigin) return;
+        if (!data || data.type !== "supportbot:store-data" || typeof data.items !== "object") {
+          return;
+        }
+        Object.keys(data.items || {}).forEach(function (key) {
+          if (typeof data.items[key] === "string") self.memory[key] = data.items[key];
+        });
+        done();
+      }
+      window.addEventListener("message", onMessage);
+      window.parent.postMessage({ type: "supportbot:store-get" }, self.parentOrigin);
+    });
+  };
+
+  Store.prototype.read = function (key) {
+    try {
+      var raw = this.storage ? this.storage.getItem(key) : this.memory[key];
+      return raw ? JSON.parse(raw) : null;
+    } catch (err) {
+      return null; // corrupted: behave like a first visit
+    }
+  };
+
+  Store.prototype.write = function (key, value) {
+    var raw = value === null ? null : JSON.stringify(value);
+    if (this.storage) {
+      try {
+        if (raw === null) this.storage.removeItem(key);
+        else this.storage.setItem(key, raw);
+      } catch (err) {
+        /* storage full: the chat still works, it just won't survive a reload */
+      }
+      return;
+    }
+    if (raw === null) delete this.memory[key];
+    else this.memory[key] = raw;
+    if (this.parentOrigin) {
+      var message = { type: "supportbot:store-set", key: key, value: raw };
+      window.parent.postMessage(message, this.parentOrigin);
+    }
+  };
 
   function newClientId() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
@@ -197,6 +276,10 @@
     if (window.location.hash) {
       window.history.replaceState(null, "", window.location.pathname + window.location.search);
     }
+    // The embedding page's origin: the browser's own word where it gives one (Chromium,
+    // Safari); otherwise what widget.js said, which frame-ancestors already vouches for.
+    var ancestors = window.location.ancestorOrigins;
+    var parentOrigin = ancestors && ancestors.length ? ancestors[0] : fragment.get("host");
     var requested = query.get("locale");
     var accent = query.get("accent");
     return {
@@ -207,13 +290,15 @@
       accent: accent && ACCENT.test(accent) ? accent : null,
       userId: fragment.get("user_id") || null,
       userHash: fragment.get("user_hash") || null,
+      parentOrigin: window.parent !== window && parentOrigin ? parentOrigin : null,
     };
   }
 
   // -- the chat --------------------------------------------------------------------------
 
-  function Chat(config) {
+  function Chat(config, store) {
     this.config = config;
+    this.store = store;
     this.t = STRINGS[config.uiLanguage];
     this.el = {
       root: document.getElementById("chat"),
@@ -254,7 +339,7 @@
   Chat.prototype.start = function () {
     this.applyConfig();
     this.bindEvents();
-    var stored = readJSON(window.sessionStorage, STORAGE_KEY);
+    var stored = this.store.read(STORAGE_KEY);
     var sameUser = stored && (stored.user_id || null) === (this.config.userId || null);
     if (stored && stored.conversation_id && stored.token && sameUser) {
       this.session = {
@@ -344,12 +429,6 @@
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && self.config.embedded) self.askToClose();
     });
-    window.addEventListener("message", function (event) {
-      // Only the page that embeds us may ask for focus; the message carries no data.
-      if (event.source === window.parent && event.data && event.data.type === "supportbot:focus") {
-        self.el.input.focus();
-      }
-    });
     window.addEventListener("offline", function () {
       // The OS says the network is gone: stop trusting the socket now rather than after
       // a ping timeout, so what the person writes waits visibly in the outbox.
@@ -369,10 +448,8 @@
   };
 
   Chat.prototype.askToClose = function () {
-    if (!this.config.embedded || window.parent === window) return;
-    // Nothing private in the message, and the embedding page's origin is not knowable
-    // here (no referrer), so "*" is fine; the widget checks it came from our iframe.
-    window.parent.postMessage({ type: "supportbot:close" }, "*");
+    if (!this.config.embedded || !this.config.parentOrigin) return;
+    window.parent.postMessage({ type: "supportbot:close" }, this.config.parentOrigin);
   };
 
   // -- starting a conversation -----------------------------------------------------------
@@ -384,7 +461,8 @@
     this.renderStatus();
     var body = {};
     if (this.config.serverLocale) body.locale = this.config.serverLocale;
-    if (this.config.userId && this.config.userHash) {
+    var identified = Boolean(this.config.userId && this.config.userHash && !this.anonymous);
+    if (identified) {
       body.user_id = this.config.userId;
       body.user_hash = this.config.userHash;
     }
@@ -396,10 +474,26 @@
       cache: "no-store",
     })
       .then(function (response) {
-        if (response.status !== 201) throw new Error("status " + response.status);
-        return response.json();
+        if (response.status === 201) return response.json();
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (answer) {
+            var code = (answer && answer.error && answer.error.code) || "";
+            if (identified && IDENTITY_REFUSED[code]) {
+              // For the integrator's console; the person just gets an anonymous chat.
+              console.warn("support chat: identity refused (" + code + "); chatting anonymously");
+              self.anonymous = true;
+              self.startConversation(note);
+              return null;
+            }
+            throw new Error("status " + response.status + " " + code);
+          });
       })
       .then(function (data) {
+        if (data === null) return;
         self.starting = false;
         self.session = {
           conversation_id: data.conversation_id,
@@ -426,7 +520,7 @@
 
   Chat.prototype.save = function () {
     if (!this.session) return;
-    writeJSON(window.sessionStorage, STORAGE_KEY, {
+    this.store.write(STORAGE_KEY, {
       conversation_id: this.session.conversation_id,
       token: this.session.token,
       user_id: this.session.user_id,
@@ -450,7 +544,7 @@
       item.inFlight = false;
       item.seq = null;
     });
-    writeJSON(window.sessionStorage, STORAGE_KEY, null);
+    this.store.write(STORAGE_KEY, null);
   };
 
   // -- the socket ------------------------------------------------------------------------
@@ -518,9 +612,11 @@
       this.showNotice(this.t.slowDown);
       this.connection = "retrying";
       this.renderStatus();
+      var wait = this.retryAfterMs || RATE_LIMITED_WAIT_MS;
+      this.retryAfterMs = 0;
       this.retryTimer = setTimeout(function () {
         self.connect();
-      }, RATE_LIMITED_WAIT_MS);
+      }, wait);
       return;
     }
     if (code === 1008) this.attempt = Math.max(this.attempt, 6); // our bug, not the network's
@@ -809,7 +905,14 @@
 
   Chat.prototype.onError = function (frame) {
     var error = frame.error || {};
-    if (frame.client_id) {
+    if (error.code === "rate_limited") {
+      // The message stays in the outbox; the server closes the socket (1008) and we come
+      // back after its Retry-After and re-send.
+      this.retryAfterMs = Math.max(1, Number(frame.retry_after) || 0) * 1000;
+      this.showNotice(this.t.slowDown);
+      return;
+    }
+    if (frame.client_id && REFUSED_TEXT[error.code]) {
       var index = this.outbox.findIndex(function (item) {
         return item.clientId === frame.client_id;
       });
@@ -830,9 +933,9 @@
         });
         if (!stillWaiting) this.releaseHeld();
       }
-      return;
     }
-    if (error.code === "rate_limited") this.showNotice(this.t.slowDown);
+    // Anything else (a hiccup on our side) leaves the message in the outbox: the ack
+    // timeout reconnects and re-sends it, idempotently.
   };
 
   // -- state, status, typing, rating -----------------------------------------------------
@@ -907,7 +1010,7 @@
   };
 
   Chat.prototype.renderCsat = function () {
-    var rating = this.session && (readJSON(window.sessionStorage, RATING_KEY) || {})[this.session.conversation_id];
+    var rating = this.session && (this.store.read(RATING_KEY) || {})[this.session.conversation_id];
     // A rating covers the resolution it was given after; a later resolution asks again.
     var rated = rating && rating.seq >= this.lastSeq;
     var show = this.state === "resolved" && !rated;
@@ -923,9 +1026,9 @@
 
   Chat.prototype.rate = function (score) {
     if (!this.session || !(score >= 1 && score <= 5)) return;
-    var ratings = readJSON(window.sessionStorage, RATING_KEY) || {};
+    var ratings = this.store.read(RATING_KEY) || {};
     ratings[this.session.conversation_id] = { score: score, seq: this.lastSeq };
-    writeJSON(window.sessionStorage, RATING_KEY, ratings);
+    this.store.write(RATING_KEY, ratings);
     if (CSAT_ENDPOINT) {
       fetch(CSAT_ENDPOINT, {
         method: "POST",
@@ -953,7 +1056,18 @@
   };
 
   function boot() {
-    new Chat(readConfig()).start();
+    var config = readConfig();
+    // Registered before anything async, so the widget's first "focus" is never missed.
+    window.addEventListener("message", function (event) {
+      var fromHost = event.source === window.parent && event.origin === config.parentOrigin;
+      if (fromHost && event.data && event.data.type === "supportbot:focus") {
+        document.getElementById("input").focus();
+      }
+    });
+    var store = new Store(ownStorage(), config.embedded ? config.parentOrigin : null);
+    store.ready().then(function () {
+      new Chat(config, store).start();
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);

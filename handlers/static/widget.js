@@ -16,6 +16,8 @@
  * 'unsafe-inline' still allows, and nothing here uses innerHTML or eval.
  * The iframe is created on first open, so page views alone start no conversations.
  * data-user-id / data-user-hash travel in the URL fragment, which is never sent to a server.
+ * Where the browser denies the iframe its own storage, the chat asks this page to keep its
+ * conversation id and token (postMessage, origin-checked both ways).
  * API: window.SupportChat.open(), .close(), .toggle().
  */
 (function () {
@@ -41,13 +43,15 @@
 
   var launcher = document.createElement("button");
   var frame = null;
+  var frameLoaded = false;
   var isOpen = false;
 
   function chatUrl() {
     var query = new URLSearchParams({ embed: "1" });
     if (data.locale) query.set("locale", data.locale);
     if (data.accent && ACCENT.test(data.accent)) query.set("accent", data.accent);
-    var fragment = new URLSearchParams();
+    // host: so the chat knows whom to talk to where the browser does not say (Firefox).
+    var fragment = new URLSearchParams({ host: window.location.origin });
     if (data.userId && data.userHash) {
       fragment.set("user_id", data.userId);
       fragment.set("user_hash", data.userHash);
@@ -126,6 +130,7 @@
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms");
     frame.referrerPolicy = "no-referrer";
     frame.addEventListener("load", function () {
+      frameLoaded = true;
       if (isOpen) focusChat();
     });
     launcher.setAttribute("aria-controls", frame.id);
@@ -134,7 +139,8 @@
 
   function focusChat() {
     frame.focus();
-    frame.contentWindow.postMessage({ type: "supportbot:focus" }, ORIGIN);
+    // Before its load the iframe still holds about:blank, which may not be spoken to.
+    if (frameLoaded) frame.contentWindow.postMessage({ type: "supportbot:focus" }, ORIGIN);
   }
 
   function render() {
@@ -171,9 +177,55 @@
     render();
   }
 
+  // Browsers that block third-party storage deny the chat's iframe its own sessionStorage;
+  // then the chat keeps its conversation id and token here, in this page's sessionStorage
+  // (first-party), so the conversation survives navigating the host site.
+  var STORE_PREFIX = "supportbot.";
+  var STORE_MAX_CHARS = 64 * 1024;
+
+  function hostStorage() {
+    try {
+      return window.sessionStorage;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function storedItems() {
+    var storage = hostStorage();
+    var items = {};
+    if (!storage) return items;
+    for (var i = 0; i < storage.length; i++) {
+      var key = storage.key(i);
+      if (key && key.indexOf(STORE_PREFIX) === 0) items[key] = storage.getItem(key);
+    }
+    return items;
+  }
+
+  function store(key, value) {
+    var storage = hostStorage();
+    if (!storage || typeof key !== "string" || key.indexOf(STORE_PREFIX) !== 0) return;
+    try {
+      if (value === null) storage.removeItem(key);
+      else if (typeof value === "string" && value.length <= STORE_MAX_CHARS) {
+        storage.setItem(key, value);
+      }
+    } catch (err) {
+      /* full or disabled: the chat carries on in memory */
+    }
+  }
+
   window.addEventListener("message", function (event) {
     if (!frame || event.origin !== ORIGIN || event.source !== frame.contentWindow) return;
-    if (event.data && event.data.type === "supportbot:close") close();
+    var message = event.data || {};
+    if (message.type === "supportbot:close") {
+      close();
+    } else if (message.type === "supportbot:store-get") {
+      var reply = { type: "supportbot:store-data", items: storedItems() };
+      frame.contentWindow.postMessage(reply, ORIGIN);
+    } else if (message.type === "supportbot:store-set") {
+      store(message.key, message.value);
+    }
   });
   if (PHONE.addEventListener) PHONE.addEventListener("change", render);
 
