@@ -24,6 +24,7 @@ Action = Literal[
     "repair",  # "did I get that right?" -> "no": ask what was missed
     "thanks",  # it worked / thank you
     "greeting",  # only a greeting: invite them to say what's going on
+    "check_in_safe",  # a safe yes/no to the check-in question: thank them, carry on
 ]
 
 MONEY_INTENTS: tuple[str, ...] = ("refund_request", "fee_waiver", "session_credit")
@@ -75,6 +76,8 @@ def plan_turn(u: Understanding, state: ConversationState, routing: QueueRouting)
         return Plan("handoff", handoff)
     if u.safety == "check_in":
         return Plan("check_in")
+    if state.extra.get(EXTRA_ASKED) == "check_in" and {"affirm", "deny"} & set(u.intents):
+        return Plan("check_in_safe")  # the engine already read a dangerous answer as urgent
     asked = state.extra.get(EXTRA_ASKED) if state.awaiting_confirmation else None
     if asked == "confirm" and "deny" in u.intents:
         return Plan("repair")

@@ -34,6 +34,7 @@ from bot.conversation.templates import (
     sentence,
 )
 from bot.conversation.types import (
+    TOPICS,
     ConversationState,
     Decision,
     HandoffDecision,
@@ -52,10 +53,12 @@ MAX_USED_TEMPLATES = 60
 
 # state.extra keys
 EXTRA_QUEUE = "queue"  # the open hand-off's queue
+EXTRA_TOPIC = "topic"  # the issue's topic, for replies like "yes" that name none
 EXTRA_SUMMARY = "summary"  # the reflected issue, for the agent's card
 EXTRA_CRISIS_SENT = "crisis_sent"  # crisis replies so far (picks the next variant)
 EXTRA_QUEUED_MESSAGES = "queued_messages"  # messages while waiting (for waiting lines)
 EXTRA_CHECK_INS = "check_ins"  # gentle safety questions asked so far (picks the next one)
+EXTRA_CHECK_IN_QUESTION = "check_in_question"  # the last one, to read a yes or a no
 # Dialogue acts: a message made only of these says nothing new about the issue.
 DIALOGUE_INTENTS: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny"})
 # Messages with these intents answer the bot; they don't restate the issue for the card.
@@ -192,6 +195,12 @@ class Engine:
         u = self.understander.understand(
             text, history=tuple(before.turns), locale=locale or None, now=now
         )
+        if phase != "agent":  # with an agent there, a yes or no answers the agent
+            u = self._read_check_in_answer(u, before)
+        known_topic = before.extra.get(EXTRA_TOPIC)
+        if u.topic == "other" and known_topic in TOPICS and set(u.intents) & SAYS_LITTLE:
+            # "yes", "no", "that didn't work" are about the issue already on the table.
+            u = replace(u, topic=known_topic)  # type: ignore[arg-type]
         lang = u.locale
         after = replace(
             before,
@@ -201,12 +210,16 @@ class Engine:
             selfserve_given=list(before.selfserve_given),
             extra=dict(before.extra),
         )
+        if u.topic != "other":
+            after.extra[EXTRA_TOPIC] = u.topic
         if FRUSTRATION & set(u.signals):
             after.extra[EXTRA_FRUSTRATED_TURNS] = _int(before.extra, EXTRA_FRUSTRATED_TURNS) + 1
         # The phase is the truth about an open hand-off: "bot" means none is open (a case
         # that was resolved gives the conversation back to the bot).
         open_handoff = phase != "bot"
         after.handed_off = open_handoff
+        if open_handoff:
+            after.extra[EXTRA_ASKED] = None  # the bot's last question has had its answer
 
         handoff: HandoffDecision | None = None
         escalate = False
@@ -250,6 +263,18 @@ class Engine:
             summary=summary,
             escalate=escalate,
         )
+
+    def _read_check_in_answer(self, u: Understanding, before: ConversationState) -> Understanding:
+        """A bare yes/no after the check-in question means what the question asked:
+        "no" to "are you safe right now?" is urgent, whatever the words alone say."""
+        question = before.extra.get(EXTRA_CHECK_IN_QUESTION)
+        if u.safety == "urgent" or before.extra.get(EXTRA_ASKED) != "check_in" or not question:
+            return u
+        lib = self.templates.for_locale(u.locale)
+        yes, no = "affirm" in u.intents, "deny" in u.intents
+        if lib.answer_is_danger(str(question), yes=yes, no=no):
+            return replace(u, safety="urgent", safety_kind="check_in_answer")
+        return u
 
     # -- composing replies ---------------------------------------------------------------
 
@@ -348,6 +373,15 @@ class Engine:
             parts.append(picker.say("line.greeting_only", slots))
             parts.append(picker.say("question.open", slots))
             asked = "open"
+        elif plan.action == "check_in_safe":
+            parts.append(picker.say("line.check_in_safe", slots))
+            if after.extra.get(EXTRA_SUMMARY) and topic != "other":
+                parts.append(picker.say(f"{topic}.offer", slots))
+                parts.append(picker.say("question.confirm", slots))
+                asked = "confirm"
+            else:
+                parts.append(picker.say("question.open", slots))
+                asked = "open"
         elif plan.action == "check_in":
             reflect()
             if topic != "other":
@@ -372,6 +406,7 @@ class Engine:
         variant = _int(after.extra, EXTRA_CHECK_INS)
         tid, question = self.crisis.check_in(locale=locale, variant=variant)
         after.extra[EXTRA_CHECK_INS] = variant + 1
+        after.extra[EXTRA_CHECK_IN_QUESTION] = question
         picker.used.append(tid)
         return question
 

@@ -61,6 +61,7 @@ LINE_KINDS: tuple[str, ...] = (
     "queued_ack",
     "summary_wants_human",
     "summary_crisis",
+    "check_in_safe",
 )
 SYSTEM_KEYS: tuple[str, ...] = (
     "greeting",
@@ -104,6 +105,16 @@ class LocaleLibrary:
     topic_words: dict[str, frozenset[str]]
     wants: dict[str, str]  # self-serve intent -> what the person wants, reflected
     groups: dict[str, tuple[Template, ...]] = field(default_factory=dict)
+    # How a yes or a no answers crisis.py's check-in questions (matched on the question):
+    # "no" to "are you safe?" is danger, "yes" to "are you having thoughts of ...?" is.
+    danger_if_no: tuple[re.Pattern[str], ...] = ()
+    danger_if_yes: tuple[re.Pattern[str], ...] = ()
+
+    def answer_is_danger(self, question: str, *, yes: bool, no: bool) -> bool:
+        """Whether a yes/no answer to a check-in question says the person is not safe."""
+        if no and any(p.search(question) for p in self.danger_if_no):
+            return True
+        return yes and any(p.search(question) for p in self.danger_if_yes)
 
     def group(self, name: str) -> tuple[Template, ...]:
         try:
@@ -307,6 +318,16 @@ def load_locale(path: Path) -> LocaleLibrary:
     system = need(data, "system", "top")
     for key in SYSTEM_KEYS:
         add(f"system.{key}", need(system, key, "system"), f"{key}:")
+    answers = need(data, "check_in_answers", "top")
+    for key in ("danger_if_no", "danger_if_yes"):
+        raw = need(answers, key, "check_in_answers")
+        if not isinstance(raw, list) or not raw:
+            raise DataFileError(f"{where(key + ':')}: `{key}` needs a list of patterns")
+        try:
+            compiled = tuple(re.compile(str(p), re.IGNORECASE) for p in raw)
+        except re.error as exc:
+            raise DataFileError(f"{where(key + ':')}: `{key}`: {exc}") from exc
+        setattr(lib, key, compiled)
     _check_unique_ids(lib)
     return lib
 

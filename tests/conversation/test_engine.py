@@ -270,6 +270,51 @@ def test_check_in_still_asks_when_handing_over(engine: Engine) -> None:
     assert questions(reply) == 1 and reply.endswith("?")
 
 
+class _Sequence:
+    """An understander that reads each message as the next Understanding in a list."""
+
+    def __init__(self, *readings: Understanding) -> None:
+        self.readings = list(readings)
+
+    def understand(self, text: str, **_: object) -> Understanding:
+        return self.readings.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("variant", "answer", "urgent"),
+    [
+        (0, "deny", True),  # "are you safe right now?" - "no"
+        (0, "affirm", False),
+        (2, "affirm", True),  # "are you having thoughts of harming yourself?" - "yes"
+        (2, "deny", False),
+    ],
+)
+def test_a_yes_or_no_to_the_check_in_is_read_against_the_question(
+    engine: Engine, variant: int, answer: str, urgent: bool
+) -> None:
+    asked = Understanding("billing", ("sad",), 0.5, "check_in", False, "en")
+    answered = Understanding("other", (), 0.0, "none", False, "en", intents=(answer,))
+    scripted = Engine(
+        understander=_Sequence(asked, answered),
+        templates=engine.templates,
+        routing=engine.routing,
+        crisis=engine.crisis,
+    )
+    state = ConversationState(extra={"check_ins": variant})
+    first = scripted.respond("I was charged twice and I can't cope with any of it", state, now=NOW)
+    question = first.replies[0].rsplit(": ", 1)[-1]
+    assert question == engine.crisis.check_in(locale="en", variant=variant)[1].rsplit(": ", 1)[-1]
+    second = scripted.respond(answer == "deny" and "no" or "yes", first.state, now=NOW + 30)
+    if urgent:
+        assert second.handoff is not None and second.handoff.queue == "crisis"
+        assert "988" in second.replies[0]
+        assert second.understanding.safety == "urgent"
+    else:
+        assert second.handoff is None
+        assert second.replies[0].startswith(("Thank you for telling me", "Thanks for letting"))
+        assert "billing specialist" in second.replies[0]
+
+
 # -- Swedish ----------------------------------------------------------------------------------
 
 
