@@ -28,6 +28,8 @@ CHAR_NGRAMS = (3, 4, 5)
 SVM_C = 0.5
 # The emotion heads learn from few lines each; they get their own regularisation.
 SVM_C_EMOTIONS = 0.2
+# Words whose character n-grams are remembered between messages (a few MB at most).
+WORD_CACHE_SIZE = 50_000
 # A steady seed so that the same data always gives the same model.
 SEED = 0
 
@@ -73,6 +75,7 @@ class CompiledModel:
         self._weights = weights
         self._bias = bias
         self._heads = heads
+        self._word_grams: dict[str, list[int]] = {}
         offset = 0
         self._slices: dict[str, slice] = {}
         for name, labels in heads.items():
@@ -80,10 +83,10 @@ class CompiledModel:
             offset += len(labels)
 
     def raw_scores(self, text: str) -> np.ndarray:
-        counts = Counter(f for f in features(text) if f in self._vocab)
+        counts = Counter(self._feature_indices(text))
         if not counts:
             return self._bias.copy()
-        index = np.fromiter((self._vocab[f] for f in counts), dtype=np.int64, count=len(counts))
+        index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(
             (1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts)
         )
@@ -91,6 +94,40 @@ class CompiledModel:
         values /= math.sqrt(float(values @ values))
         result: np.ndarray = values @ self._weights[index] + self._bias
         return result
+
+    def _feature_indices(self, text: str) -> list[int]:
+        """The vocabulary indices of `features(text)`, with repeats, computed word by word:
+        a word's character n-grams are looked up once and remembered."""
+        vocab = self._vocab
+        words = tokens(text)
+        found: list[int] = []
+        for word in words:
+            grams = self._word_grams.get(word)
+            if grams is None:
+                grams = self._char_gram_indices(word)
+            found += grams
+            index = vocab.get(f"w:{word}")
+            if index is not None:
+                found.append(index)
+        for a, b in zip(words, words[1:], strict=False):
+            index = vocab.get(f"b:{a} {b}")
+            if index is not None:
+                found.append(index)
+        return found
+
+    def _char_gram_indices(self, word: str) -> list[int]:
+        padded = f" {word} "
+        vocab = self._vocab
+        grams = [
+            vocab[gram]
+            for n in CHAR_NGRAMS
+            for i in range(len(padded) - n + 1)
+            if (gram := padded[i : i + n]) in vocab
+        ]
+        if len(self._word_grams) >= WORD_CACHE_SIZE:
+            self._word_grams.clear()  # bounded memory; frequent words come back at once
+        self._word_grams[word] = grams
+        return grams
 
     def scores(self, text: str) -> Scores:
         raw = self.raw_scores(text).tolist()
