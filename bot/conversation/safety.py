@@ -54,7 +54,7 @@ _FOLD = str.maketrans(
 )
 _SPACES = re.compile(r"\s+")
 # Messages up to this long are also read as one sentence (cross-sentence phrasings).
-_WHOLE_MESSAGE_CHARS = 300
+_WHOLE_MESSAGE_CHARS = 200
 # Trigger strings are indexed by their first three characters.
 _GRAM = 3
 # Limits on expanding a pattern into the exact strings it matches (load time only).
