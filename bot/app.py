@@ -24,6 +24,7 @@ from bot.settings import DEV_BOT_TOKEN, Settings
 from bot.slack import build_bolt_app, build_client
 from bot.store.db import Database
 from bot.store.migrate import ensure_migrated
+from bot.toolkit import install as install_toolkit
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def create_app(
             on_outbox=outbox.nudge,
         ),
     )
+    install_toolkit(app)
     app[keys.IP_LIMITER] = RateLimiter(rate_per_s=5, burst=30)
     app[keys.CONVERSATION_LIMITER] = RateLimiter(rate_per_s=1, burst=10)
     bolt = build_bolt_app(settings, client)

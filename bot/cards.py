@@ -7,11 +7,13 @@ their preferred contact route. Never the transcript, a name, an email, a phone o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.privacy.redact import escape_slack
+from bot.store.models import Case
 
 SEVERITY_BADGE = {
     "critical": ":rotating_light: CRITICAL",
@@ -22,6 +24,8 @@ SEVERITY_BADGE = {
 LANGUAGES = {"en": "English", "sv": "Swedish"}
 # Slack rejects section text over 3000 characters; we stay well below.
 SUMMARY_MAX_CHARS = 600
+# Enough to spot a pattern; `/case REF` shows the rest.
+EARLIER_REFS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,42 @@ class CardView:
     assignee: str | None = None
     resolved_by: str | None = None
     ping: str | None = None  # a user-group mention for crisis cards
+    moved_to: str | None = None  # the channel a transferred case went to
+    earlier_refs: tuple[str, ...] = ()  # the person's earlier cases, newest first
 
 
 def _slack_date(moment: datetime) -> str:
     epoch = int(moment.timestamp())
     fallback = moment.strftime("%H:%M UTC")
     return f"<!date^{epoch}^{{time}}|{fallback}>"
+
+
+def channel_mention(channel: str) -> str:
+    """A channel id links as <#C…>; a configured name is shown as #name."""
+    if channel[:1] in ("C", "G") and channel[1:].isalnum() and channel.isupper():
+        return f"<#{channel}>"
+    return f"#{channel.lstrip('#')}"
+
+
+def earlier_line(view: CardView) -> str:
+    if not view.earlier_refs:
+        return str(view.earlier_cases)
+    shown = ", ".join(view.earlier_refs[:EARLIER_REFS_SHOWN])
+    return f"{view.earlier_cases} ({shown}; `/case REF`)"
+
+
+def earlier_cases_text(earlier: Sequence[Case]) -> str:
+    """The thread note listing a person's earlier cases (refs, topics, states; no text)."""
+    lines = [
+        f"• {c.ref} — {c.topic or 'other'}, {c.status}, {c.created_at:%Y-%m-%d}"
+        + (f", root cause {c.root_cause}" if c.root_cause else "")
+        for c in earlier
+    ]
+    return (
+        ":card_index: *Earlier cases for this person*\n"
+        + "\n".join(lines)
+        + ("\nUse `/case REF` for details.")
+    )
 
 
 def status_line(view: CardView) -> str:
@@ -57,6 +91,8 @@ def status_line(view: CardView) -> str:
         who = f" by <@{view.resolved_by}>" if view.resolved_by else ""
         return f":white_check_mark: Resolved{who}"
     if view.status == "transferred":
+        if view.moved_to:
+            return f":arrow_right: Moved to {channel_mention(view.moved_to)}"
         return ":arrow_right: Moved to another queue"
     return f":hourglass_flowing_sand: Unclaimed — waiting since {_slack_date(view.created_at)}"
 
@@ -79,7 +115,7 @@ def build_card(view: CardView) -> list[dict[str, Any]]:
         f"*Reason*\n{view.reason.replace('_', ' ')}",
         f"*Language*\n{LANGUAGES.get(view.locale, view.locale)}",
         f"*Queue*\n{view.queue}",
-        f"*Earlier cases*\n{view.earlier_cases}",
+        f"*Earlier cases*\n{earlier_line(view)}",
         f"*Contact*\n{view.preferred_contact or 'chat'}",
     ]
     blocks: list[dict[str, Any]] = [
@@ -110,8 +146,16 @@ def _buttons(view: CardView) -> list[dict[str, Any]]:
     if view.status == "queued":
         return [
             _button("claim", "Claim", view.case_id, "primary"),
+            _button("transfer", "Transfer", view.case_id),
             _button("resolve", "Resolve", view.case_id),
         ]
     if view.status == "agent":
-        return [_button("resolve", "Resolve", view.case_id, "primary")]
+        return [
+            _button("resolve", "Resolve", view.case_id, "primary"),
+            _button("resolve_cause", "Resolve with cause", view.case_id),
+            _button("transfer", "Transfer", view.case_id),
+            _button("release", "Release", view.case_id),
+            _button("make_it_right", "Make it right", view.case_id),
+            _button("offer_callback", "Offer callback", view.case_id),
+        ]
     return []

@@ -12,6 +12,7 @@ from bot.bus import Bus
 from bot.clock import Clock
 from bot.conversation.engine import Engine
 from bot.errors import NotFound
+from bot.routing import Routing
 from bot.slack_text import is_internal_note, slack_to_plain
 from bot.store import cases as case_store
 from bot.store import messages as message_store
@@ -151,3 +152,63 @@ class Desk:
         if not note:
             await self.bus.publish(case.id)
         return Relayed("note" if note else "relayed", case)
+
+    # -- the agents' toolkit ---------------------------------------------------------------
+
+    async def transfer(
+        self, *, case_id: str, to_queue: str, reason: str, agent_id: str, routing: Routing
+    ) -> Case:
+        """Move a case to another queue; the old card points at the new one.
+
+        Args:
+            reason: why, in the agent's words (audit trail and the old thread).
+        """
+        now = self.clock()
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id, for_update=True)
+            if case is None:
+                raise NotFound("case_not_found", "That case no longer exists.")
+            text = self.engine.system_text(
+                "transferred",
+                locale=case.locale,
+                label=self.engine.queue_label(to_queue, locale=case.locale),
+                wait=str(self.engine.queue_wait_minutes(to_queue)),
+            )
+            await handoffs.transfer(
+                session,
+                case=case,
+                to_queue=to_queue,
+                reason=reason,
+                agent_id=agent_id,
+                routing=routing,
+                now=now,
+                transferred_text=text,
+            )
+        await self.bus.publish(case_id)
+        self.on_outbox()
+        return case
+
+    async def release(
+        self, *, case_id: str, agent_id: str, agent_name: str | None = None
+    ) -> Case | None:
+        """Give a claimed case back to the queue; None unless `agent_id` held it."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id)
+            if case is None:
+                raise NotFound("case_not_found", "That case no longer exists.")
+            queue = case.queue or "general"
+            # "{Who} had to step away": who is the agent leaving, by first name.
+            text = self.engine.system_text(
+                "released",
+                locale=case.locale,
+                who=agent_name or self.engine.queue_label(queue, locale=case.locale),
+                wait=str(self.engine.queue_wait_minutes(queue)),
+            )
+            released = await handoffs.release(
+                session, case_id=case_id, agent_id=agent_id, now=now, released_text=text
+            )
+        if released is not None:
+            await self.bus.publish(case_id)
+            self.on_outbox()
+        return released

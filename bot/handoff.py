@@ -12,10 +12,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cards import EARLIER_REFS_SHOWN, earlier_cases_text
 from bot.conversation.types import ConversationState, HandoffDecision
 from bot.errors import Conflict, NotFound
 from bot.routing import Routing
 from bot.store import cases as case_store
+from bot.store import history as history_store
 from bot.store import messages as message_store
 from bot.store import outbox as outbox_store
 from bot.store.models import Case, HandOff, Message
@@ -81,6 +83,24 @@ async def open_handoff(
         priority=priority_for(decision.severity),
         payload={"case_id": case.id, "handoff_id": handoff.id},
     )
+    # The person's earlier cases, linked in the thread, so nobody asks them to repeat.
+    earlier = await history_store.earlier_cases(
+        session, person_ref=case.person_ref, case_id=case.id, limit=EARLIER_REFS_SHOWN
+    )
+    if earlier:
+        await outbox_store.enqueue(
+            session,
+            kind="thread_notice",
+            now=now,
+            channel=queue.channel,
+            ordering_key=f"case:{case.id}",
+            priority=priority_for(decision.severity),
+            payload={
+                "case_id": case.id,
+                "handoff_id": handoff.id,
+                "text": earlier_cases_text(earlier),
+            },
+        )
     return handoff
 
 
@@ -234,6 +254,8 @@ async def resolve(
     state.handed_off = False
     state.urgent = False
     case.engine_state = state.to_dict()
+    if root_cause:
+        case.root_cause = root_cause
     session.add(case)
     await case_store.add_event(
         session,
@@ -246,5 +268,126 @@ async def resolve(
     )
     await message_store.add_message(
         session, case_id=case_id, sender="system", text=resolved_text, now=now
+    )
+    return case
+
+
+async def transfer(
+    session: AsyncSession,
+    *,
+    case: Case,
+    to_queue: str,
+    reason: str,
+    agent_id: str,
+    routing: Routing,
+    now: datetime,
+    transferred_text: str,
+) -> HandOff:
+    """Move the case to another queue: the old card says where, a new card is posted there.
+
+    Args:
+        reason: why, in the agent's words; kept in the audit trail and the old thread.
+        transferred_text: what the person is told (names who will join and when).
+    """
+    if to_queue not in routing.queues:
+        raise NotFound("queue_not_found", f"There is no queue called {to_queue!r}.")
+    if case.status not in ("queued", "agent"):
+        raise Conflict("case_not_open", f"{case.ref} is {case.status}; only open cases move.")
+    current = await case_store.open_handoff(session, case_id=case.id)
+    if current is not None and current.queue == to_queue:
+        raise Conflict("same_queue", f"{case.ref} is already in {to_queue}.")
+    target = routing.queue(to_queue)
+    severity = current.severity if current is not None else (case.severity or "normal")
+    if current is not None:
+        current.status = "transferred"
+        session.add(current)
+        await outbox_store.enqueue(
+            session,
+            kind="moved_card",
+            now=now,
+            channel=current.slack_channel,
+            ordering_key=f"case:{case.id}",
+            priority=priority_for(current.severity),
+            payload={
+                "case_id": case.id,
+                "handoff_id": current.id,
+                "to_channel": target.channel,
+                "reason": reason,
+                "by": agent_id,
+            },
+        )
+    await case_store.add_event(
+        session,
+        case_id=case.id,
+        handoff_id=current.id if current else None,
+        kind="transferred",
+        actor=agent_id,
+        now=now,
+        data={"from": current.queue if current else None, "to": to_queue, "reason": reason},
+    )
+    await message_store.add_message(
+        session, case_id=case.id, sender="system", text=transferred_text, now=now
+    )
+    # The new queue's agents start from the summary: messages since the old card was
+    # posted are copied to the new thread on claim.
+    return await open_handoff(
+        session,
+        case=case,
+        decision=HandoffDecision(to_queue, current.reason if current else "transfer", severity),
+        routing=routing,
+        now=now,
+        after_seq=current.after_seq if current else case.last_seq,
+    )
+
+
+async def release(
+    session: AsyncSession, *, case_id: str, agent_id: str, now: datetime, released_text: str
+) -> Case | None:
+    """Give a claimed case back to its queue; None unless `agent_id` held it."""
+    held = await case_store.get_case(session, case_id=case_id, for_update=True)
+    if held is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    if held.assignee != agent_id:
+        return None
+    moved = await case_store.transition_status(
+        session,
+        case_id=case_id,
+        from_statuses=("agent",),
+        now=now,
+        status="queued",
+        assignee=None,
+        assignee_name=None,
+    )
+    case = await case_store.get_case(session, case_id=case_id)
+    if case is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    await session.refresh(case)
+    if not moved:
+        return None
+    handoff = await case_store.open_handoff(session, case_id=case_id)
+    if handoff is not None:
+        handoff.status, handoff.claimed_by, handoff.claimed_at = "open", None, None
+        # Whoever claims it next sees what the person wrote from here on.
+        handoff.after_seq = case.last_seq
+        session.add(handoff)
+        await outbox_store.enqueue(
+            session,
+            kind="update_card",
+            now=now,
+            channel=handoff.slack_channel,
+            ordering_key=f"case:{case_id}",
+            priority=priority_for(handoff.severity),
+            payload={"case_id": case_id, "handoff_id": handoff.id},
+        )
+    await case_store.add_event(
+        session,
+        case_id=case_id,
+        handoff_id=handoff.id if handoff else None,
+        kind="released",
+        actor=agent_id,
+        now=now,
+    )
+    await message_store.add_message(
+        session, case_id=case_id, sender="system", text=released_text, now=now
     )
     return case

@@ -1,0 +1,153 @@
+"""Moving to a route that works: an agent offers a call or a secure text, the person picks.
+
+The person answers over the chat API (`POST /api/v1/conversations/{id}/contact`); the route
+is stored on the case, shown on the card ("Contact") and noted in the thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.bus import Bus
+from bot.clock import Clock
+from bot.errors import Conflict, Invalid, NotFound
+from bot.store import cases as case_store
+from bot.store import messages as message_store
+from bot.store import outbox as outbox_store
+from bot.store.db import Database
+from bot.store.models import Case
+
+ROUTES = ("phone", "text", "chat")
+ROUTE_LABELS = {"phone": "phone call", "text": "secure text callback", "chat": "chat"}
+
+PERSON_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "offer": "If it's easier, we can move this to a phone call or a secure text message "
+        "on the number on your account, or keep going here in the chat. Which would you "
+        "prefer: phone, text or chat?",
+        "phone": "Thank you; your agent will call you on the phone number on your account.",
+        "text": "Thank you; your agent will send you a secure text message on the number on "
+        "your account.",
+        "chat": "Thank you; we'll carry on here in the chat.",
+    },
+    "sv": {
+        "offer": "Om det är enklare kan vi ta det här i ett telefonsamtal eller ett säkert "
+        "sms till numret på ditt konto, eller fortsätta här i chatten. Vad föredrar du: "
+        "telefon, sms eller chatt?",
+        "phone": "Tack; din handläggare ringer dig på telefonnumret på ditt konto.",
+        "text": "Tack; din handläggare skickar ett säkert sms till numret på ditt konto.",
+        "chat": "Tack; vi fortsätter här i chatten.",
+    },
+}
+
+
+def person_text(key: str, *, locale: str) -> str:
+    return PERSON_TEXTS.get(locale, PERSON_TEXTS["en"])[key]
+
+
+class ContactRoutes:
+    def __init__(
+        self, *, db: Database, bus: Bus, clock: Clock, on_outbox: Callable[[], None] = lambda: None
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.on_outbox = on_outbox
+
+    async def offer(self, *, case_id: str, agent_id: str) -> Case:
+        """The agent offers a call or a text: the person gets a system message asking which."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id)
+            if case is None:
+                raise NotFound("case_not_found", "That case no longer exists.")
+            if case.status != "agent":
+                raise Conflict("not_claimed", f"Claim {case.ref} before offering a callback.")
+            await message_store.add_message(
+                session,
+                case_id=case_id,
+                sender="system",
+                text=person_text("offer", locale=case.locale),
+                now=now,
+            )
+            await case_store.add_event(
+                session, case_id=case_id, kind="callback_offered", actor=agent_id, now=now
+            )
+            await self._thread_notice(
+                session,
+                case=case,
+                now=now,
+                text=f":telephone_receiver: <@{agent_id}> offered a phone call or a secure "
+                "text; the person's answer will show here and on the card.",
+            )
+        await self.bus.publish(case_id)
+        self.on_outbox()
+        return case
+
+    async def choose(self, *, case_id: str, route: object) -> Case:
+        """The person picks phone, text or chat; the card and the thread show it."""
+        if route not in ROUTES:
+            raise Invalid("route_invalid", '`route` must be "phone", "text" or "chat".')
+        assert isinstance(route, str)
+        now = self.clock()
+        async with self.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=case_id)
+            if case is None:
+                raise NotFound("conversation_not_found", "No such conversation.")
+            case.preferred_contact = route
+            case.updated_at = now
+            session.add(case)
+            await message_store.add_message(
+                session,
+                case_id=case_id,
+                sender="system",
+                text=person_text(route, locale=case.locale),
+                now=now,
+            )
+            await case_store.add_event(
+                session,
+                case_id=case_id,
+                kind="contact_chosen",
+                actor="person",
+                now=now,
+                data={"route": route},
+            )
+            await self._thread_notice(
+                session,
+                case=case,
+                now=now,
+                text=f":telephone_receiver: The person prefers a *{ROUTE_LABELS[route]}*.",
+                update_card=True,
+            )
+        await self.bus.publish(case_id)
+        self.on_outbox()
+        return case
+
+    @staticmethod
+    async def _thread_notice(
+        session: AsyncSession, *, case: Case, now: datetime, text: str, update_card: bool = False
+    ) -> None:
+        handoff = await case_store.open_handoff(session, case_id=case.id)
+        if handoff is None:
+            return  # no card to note it on; the case row and the audit trail have it
+        payload = {"case_id": case.id, "handoff_id": handoff.id}
+        if update_card:
+            await outbox_store.enqueue(
+                session,
+                kind="update_card",
+                now=now,
+                channel=handoff.slack_channel,
+                ordering_key=f"case:{case.id}",
+                payload=payload,
+            )
+        await outbox_store.enqueue(
+            session,
+            kind="thread_notice",
+            now=now,
+            channel=handoff.slack_channel,
+            ordering_key=f"case:{case.id}",
+            payload={**payload, "text": text},
+        )

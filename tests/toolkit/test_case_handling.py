@@ -1,0 +1,120 @@
+"""Transfer, release, resolve with a root cause, `/case`, earlier cases: through signed
+Slack interactions on the fake, with what the person and the agents see checked."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+from sqlmodel import select as sql_select
+
+from bot import keys
+from bot.slack_fake import SlackFake
+from bot.store.models import Case, HandOff
+from tests.support import card_for
+from tests.toolkit.helpers import (
+    card_text_in,
+    claimed,
+    handed_off,
+    only_modal,
+    select,
+    system_lines,
+)
+
+ALEX, SAM = "U0AGENT1", "U0AGENT2"
+
+
+async def test_release_transfer_and_resolve_with_a_root_cause(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    slack = tk_slack
+    person, ref, card = await handed_off(tk, slack, user_id="person-17")
+    billing = "support-billing"
+    await claimed(slack, user=ALEX, channel=billing, ref=ref, card=card)
+
+    # Release: back to the queue, unclaimed, the person told; only the holder may do it.
+    await slack.click(user=SAM, channel=billing, ts=card["ts"], action_id="release")
+    assert any(
+        m.get("ephemeral_to") == SAM and "Only the agent who claimed" in m["text"]
+        for m in slack.messages(billing)
+    )
+    await slack.click(user=ALEX, channel=billing, ts=card["ts"], action_id="release")
+    await slack.wait_for(lambda: "Unclaimed" in card_text_in(slack, billing, ref))
+    assert "Claimed by" not in card_text_in(slack, billing, ref)
+    assert any("Alex had to step away" in line for line in await system_lines(person))
+    assert (await person.inbox())["state"] == "queued"
+
+    # Sam claims and transfers to sessions with a reason: the card moves.
+    await claimed(slack, user=SAM, channel=billing, ref=ref, card=card)
+    await slack.click(user=SAM, channel=billing, ts=card["ts"], action_id="transfer")
+    modal = only_modal(slack, SAM)
+    assert modal["callback_id"] == "transfer_case"
+    answer = await slack.submit_view(
+        user=SAM,
+        view_id=modal["id"],
+        values={"queue": {"queue": select("sessions")}, "reason": {"reason": "video drops"}},
+    )
+    assert answer["status"] == 200
+    assert not slack.modals_of(SAM)
+    sessions = "support-sessions"
+    await slack.wait_for(lambda: card_for(slack.messages(sessions), ref) is not None)
+    await slack.wait_for(lambda: "Moved to #support-sessions" in card_text_in(slack, billing, ref))
+    old = card_for(slack.messages(billing), ref)
+    assert old is not None and "actions" not in [b["type"] for b in old["blocks"]]
+    assert any("video drops" in m["text"] for m in slack.thread(billing, card["ts"]))
+    assert "Unclaimed" in card_text_in(slack, sessions, ref)
+    assert any("sessions specialist" in line for line in await system_lines(person))
+    async with tk.app[keys.DB].transaction() as session:
+        case = (await session.exec(sql_select(Case).where(Case.ref == ref))).one()
+        rows = (await session.exec(sql_select(HandOff).where(HandOff.case_id == case.id))).all()
+    assert [(h.queue, h.status) for h in sorted(rows, key=lambda h: h.id or 0)] == [
+        ("billing", "transferred"),
+        ("sessions", "open"),
+    ]
+    assert case.queue == "sessions" and case.status == "queued" and case.assignee is None
+
+    # Alex claims it in sessions and resolves it with a root cause from the list.
+    new_card = card_for(slack.messages(sessions), ref)
+    assert new_card is not None
+    await claimed(slack, user=ALEX, channel=sessions, ref=ref, card=new_card)
+    await slack.click(user=ALEX, channel=sessions, ts=new_card["ts"], action_id="resolve_cause")
+    modal = only_modal(slack, ALEX)
+    options = modal["blocks"][0]["element"]["options"]
+    assert "video_platform" in [option["value"] for option in options]
+    bad = await slack.submit_view(
+        user=ALEX, view_id=modal["id"], values={"root_cause": {"root_cause": select("nonsense")}}
+    )
+    assert bad["body"]["response_action"] == "errors"
+    await slack.submit_view(
+        user=ALEX,
+        view_id=modal["id"],
+        values={"root_cause": {"root_cause": select("video_platform")}},
+    )
+    await slack.wait_for(lambda: "Resolved by <@U0AGENT1>" in card_text_in(slack, sessions, ref))
+    assert (await person.inbox())["state"] == "resolved"
+    async with tk.app[keys.DB].transaction() as session:
+        case = (await session.exec(sql_select(Case).where(Case.ref == ref))).one()
+    assert case.root_cause == "video_platform"
+
+    # `/case REF`: ephemeral, the facts, never the transcript.
+    answer = await slack.command(user=SAM, channel=billing, command="/case", text=ref.lower())
+    shown = answer["body"]["text"] if isinstance(answer["body"], dict) else answer["body"]
+    assert ref in shown and "resolved" in shown and "sessions" in shown
+    assert "video_platform" in shown and "<@U0AGENT1>" not in shown.split("Assignee")[0]
+    assert "charged twice" not in shown
+    reply = [m for m in slack.messages(billing) if m.get("ephemeral_to") == SAM][-1]
+    assert ref in reply["text"]
+
+    # The same person comes back: the new card's thread links the earlier case.
+    _again, ref2, card2 = await handed_off(tk, slack, user_id="person-17")
+    await slack.wait_for(lambda: any(ref in m["text"] for m in slack.thread(billing, card2["ts"])))
+    assert "Earlier cases*\n1" in card_text_in(slack, billing, ref2)
+    answer = await slack.command(user=SAM, channel=billing, command="/case", text=ref2)
+    shown = answer["body"]["text"] if isinstance(answer["body"], dict) else answer["body"]
+    assert f"Earlier cases: {ref} (" in shown
+
+
+async def test_case_command_for_an_unknown_ref_says_so(tk: TestClient, tk_slack: SlackFake) -> None:
+    answer = await tk_slack.command(
+        user=ALEX, channel="support-general", command="/case", text="C-ZZZZZZ"
+    )
+    body = answer["body"]
+    assert "No case C-ZZZZZZ" in (body["text"] if isinstance(body, dict) else body)
