@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.conversation.crisis import CrisisResources
-from bot.conversation.rubric import check_library
+from bot.conversation.engine import Engine
+from bot.conversation.queues import QueueRouting
+from bot.conversation.rubric import check_library, check_replies
 from bot.conversation.templates import TemplateLibrary
+from bot.conversation.understand import Understander
 from bot.datafiles import DataFileError
 
 
@@ -43,15 +46,31 @@ def run(args: argparse.Namespace) -> int:
     try:
         library = TemplateLibrary.load(path=args.path, data_dir=args.data_dir)
         crisis = _crisis_templates(args.data_dir)
+        engine = _engine(library, args.data_dir)
     except DataFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report = check_library(library, crisis)
-    for failure in report.failures:
+    replies = check_replies(engine)
+    failures = [*report.failures, *replies.failures]
+    for failure in failures:
         print(failure)
-    status = "ok" if report.ok else f"{len(report.failures)} failure(s)"
-    print(f"{report.checked} templates checked: {status}", file=sys.stderr)
-    return 0 if report.ok else 1
+    status = "ok" if not failures else f"{len(failures)} failure(s)"
+    print(
+        f"{report.checked} templates and {replies.checked} composed replies checked: {status}",
+        file=sys.stderr,
+    )
+    return 0 if not failures else 1
+
+
+def _engine(library: TemplateLibrary, data_dir: Path | None) -> Engine:
+    """The real engine, speaking from the library under check."""
+    return Engine(
+        understander=Understander.load(data_dir=data_dir),
+        templates=library,
+        routing=QueueRouting.load(data_dir=data_dir),
+        crisis=CrisisResources.load(data_dir=data_dir),
+    )
 
 
 def _crisis_templates(data_dir: Path | None) -> list[tuple[Path, str, str, str]]:

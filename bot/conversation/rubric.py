@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.conversation.engine import Engine
 from bot.conversation.reflect import MAX_REFLECTION_WORDS
 from bot.conversation.templates import (
     FAMILIES,
@@ -23,7 +24,7 @@ from bot.conversation.templates import (
     TemplateLibrary,
     render,
 )
-from bot.conversation.types import TOPICS
+from bot.conversation.types import TOPICS, Decision
 
 # fail(rule, detail): records one failure for the template being checked.
 _Fail = Callable[[str, str], None]
@@ -466,6 +467,77 @@ def check_crisis(file: Path | str, tid: str, locale: str, text: str) -> list[Fai
         if _says(phrase, lowered):
             fail(RULE_BANNED, f"says {phrase!r}")
     return found
+
+
+# Whole first messages the composed replies are checked on, per locale: the reply's
+# sequence, its one question, who and when for a hand-off, crisis first when urgent.
+REPLY_BATTERY: dict[str, tuple[str, ...]] = {
+    "en": (
+        "I was charged twice for one session and I want a refund.",
+        "My session froze and I couldn't reconnect. I'm really upset.",
+        "How do I reset my password?",
+        "Should I increase my dose of sertraline?",
+        "Connect me to a human agent",
+        "I'm writing for the fourth time!!! Nobody is helping me!!!",
+        "I was charged twice and honestly I want to end my life",
+        "Are my sessions recorded?",
+    ),
+    "sv": (
+        "Jag har dragits pengar två gånger och vill ha pengarna tillbaka.",
+        "Min terapeut dök inte upp idag.",
+        "Hur återställer jag mitt lösenord?",
+        "Vilka biverkningar har min medicin?",
+        "Jag vill prata med en person, inte en robot.",
+        "Jag har dragits pengar två gånger och jag orkar inte leva mer.",
+    ),
+}
+RULE_REPLY = "reply"
+
+
+def check_replies(engine: Engine, battery: dict[str, tuple[str, ...]] | None = None) -> Report:
+    """Compose the first reply to each battery message and check it as a whole.
+
+    Args:
+        engine: an engine built on the library under check.
+        battery: locale -> messages (default REPLY_BATTERY).
+    """
+    failures: list[Failure] = []
+    checked = 0
+    for locale, messages in (battery or REPLY_BATTERY).items():
+        if locale not in engine.templates.locales:
+            continue
+        rubric = RUBRICS.get(locale, RUBRICS["en"])
+        file = engine.templates.for_locale(locale).file
+        for message in messages:
+            checked += 1
+            d = engine.respond(message, locale=locale, now=0.0)
+            ids = ",".join(d.state.used_templates) or "no templates"
+            failures += [
+                Failure(file, None, ids, RULE_REPLY, f"{message!r}: {problem}")
+                for problem in _reply_problems(engine, d, locale, rubric)
+            ]
+    return Report(checked, tuple(failures))
+
+
+def _reply_problems(engine: Engine, d: Decision, locale: str, rubric: LocaleRubric) -> list[str]:
+    if not d.replies:
+        return ["no reply"]
+    problems = []
+    first = d.replies[0]
+    if _unquoted(first).count("?") > 1:
+        problems.append(f"asks more than one question: {first!r}")
+    problems += [f"says {p!r}" for p in rubric.banned if _says(p, f" {first.lower()} ")]
+    if d.understanding.safety == "urgent":
+        if d.handoff is None or d.handoff.queue != "crisis":
+            problems.append("urgent, but no crisis hand-off")
+        if not CRISIS_NUMBERS.search(first):
+            problems.append(f"urgent, but the first reply is not the crisis reply: {first!r}")
+    elif d.handoff is not None:
+        who = engine.queue_label(d.handoff.queue, locale=locale)
+        wait = str(engine.queue_wait_minutes(d.handoff.queue))
+        if who.lower() not in first.lower() or wait not in first:
+            problems.append(f"a hand-off must say who ({who}) and when ({wait}): {first!r}")
+    return problems
 
 
 def _says(phrase: str, lowered: str) -> bool:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.conversation.crisis import CrisisResources
+from bot.conversation.engine import Engine
 from bot.conversation.rubric import (
     RUBRICS,
     check_crisis,
     check_library,
+    check_replies,
     check_template,
 )
 from bot.conversation.templates import Template, TemplateLibrary
@@ -149,3 +152,29 @@ def test_a_good_crisis_reply_passes() -> None:
         "Självmordslinjen på 90101, eller 112 vid fara. Är du i säkerhet just nu?"
     )
     assert check_crisis(FILE, "sv:crisis.reply.1", "sv", swedish) == []
+
+
+def test_composed_replies_pass_and_a_broken_step_is_caught() -> None:
+    engine = Engine.load()
+    report = check_replies(engine)
+    assert report.ok, "\n".join(str(f) for f in report.failures)
+    assert report.checked >= 10
+
+    # A library whose hand-off lines forget the wait: the whole reply no longer says when.
+    broken = TemplateLibrary.load()
+    en = broken.for_locale("en")
+    en.groups["billing.next"] = tuple(
+        replace(t, text="{Who} will join here to look at the charge with you.")
+        for t in en.groups["billing.next"]
+    )
+    speaking_broken = Engine(
+        understander=engine.understander,
+        templates=broken,
+        routing=engine.routing,
+        crisis=engine.crisis,
+    )
+    failures = check_replies(speaking_broken, {"en": ("I want my money back",)}).failures
+    assert len(failures) == 1
+    assert failures[0].rule == "reply"
+    assert "en:billing.next." in failures[0].template_id
+    assert "a hand-off must say who (a billing specialist) and when (10)" in failures[0].detail
