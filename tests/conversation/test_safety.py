@@ -133,12 +133,193 @@ LONG_POSTS = [
 ]
 
 
-@pytest.mark.parametrize(("locale", "post"), LONG_POSTS)
+MORE_LONG_POSTS = [
+    (
+        "en",
+        (
+            "I don't even know why I'm posting this. I've been in therapy for two years and on "
+            "three different meds and nothing changes. Every morning I wake up and the first "
+            "feeling is dread. I go to work, I come home, I lie in bed. My friends stopped "
+            "inviting me places because I always cancel. My mom calls and I pretend I'm fine. I "
+            "don't know how much longer I can keep doing this. I'm so tired of pretending. "
+            "Sometimes when I'm driving I think about how easy it would be to just turn the "
+            "wheel."
+        ),
+    ),
+    (
+        "en",
+        (
+            "Last night was really bad. I sat in the bathroom for hours with a razor in my hand. "
+            "I didn't use it but I wanted to so badly. I haven't hurt myself in almost a year and"
+            " I feel like I'm going to lose that streak. My partner is asleep in the next room "
+            "and has no idea. I can't tell my therapist because she'll want to increase my "
+            "sessions and I can't afford it. Everything feels heavy. I'm writing here because I "
+            "don't know where else to go."
+        ),
+    ),
+    (
+        "en",
+        (
+            "Two weeks ago I took an overdose. I spent three days in the hospital and now "
+            "everyone is walking on eggshells around me. My parents keep checking on me every "
+            "hour. The doctors said I was lucky. I don't feel lucky. I feel embarrassed and angry"
+            " that it didn't work. I'm back at work like nothing happened and nobody there knows."
+            " I keep thinking about next time and doing it properly."
+        ),
+    ),
+    (
+        "en",
+        (
+            "My whole life has been a series of failures. I dropped out of college, I lost my job"
+            " in March, my girlfriend left me for my best friend. I live in my car now most "
+            "nights. I've started giving my stuff away to people who can use it. I wrote a letter"
+            " to my sister explaining everything. I don't think anyone will be surprised. I just "
+            "want to be at peace finally."
+        ),
+    ),
+    (
+        "en",
+        (
+            "I've been having these thoughts for months now. They started small, like wishing I "
+            "could just not exist for a while. Now it's every day. I look up methods at night and"
+            " then delete my history. I know which pills would work and I know where my mom keeps"
+            " hers. I haven't done anything yet. I'm scared of myself. I don't want to worry my "
+            "therapist but I think I need to tell someone."
+        ),
+    ),
+    (
+        "en",
+        (
+            "Hi. I'm 16 and I don't know who else to talk to. My stepdad drinks every night and "
+            "when he's drunk he hits my mom and sometimes me. Last night he pushed me into the "
+            "wall and I have a bruise on my back. My mom says not to tell anyone or we'll lose "
+            "the house. I'm scared to go home after school. I'm sorry if this is the wrong place."
+        ),
+    ),
+    (
+        "en",
+        (
+            "Honestly I feel like I'm drowning. Work is crushing me, my relationship is falling "
+            "apart and I haven't slept properly in weeks. I cry in the shower every morning so no"
+            " one hears. I keep thinking everyone would be fine without me, maybe even better. I "
+            "don't have a plan or anything. I just feel like a burden to everyone who loves me."
+        ),
+    ),
+    (
+        "en",
+        (
+            "It's 4am and I'm standing on my balcony. I'm on the 14th floor. I've been out here "
+            "for an hour. I keep looking down. I texted my brother goodbye but he's asleep. I "
+            "don't know why I'm writing to a support chat of all places. Maybe I just want "
+            "someone to know."
+        ),
+    ),
+    (
+        "sv",
+        (
+            "Jag vet inte ens varför jag skriver här. Jag har gått i terapi i två år och provat "
+            "tre olika mediciner och ingenting blir bättre. Varje morgon vaknar jag med en klump "
+            "i magen. Jag jobbar, kommer hem, ligger i sängen. Mina vänner har slutat höra av "
+            "sig. Mamma ringer och jag låtsas att allt är bra. Jag vet inte hur länge till jag "
+            "orkar hålla på så här. Ibland när jag kör bil tänker jag på hur lätt det vore att "
+            "bara svänga av vägen."
+        ),
+    ),
+    (
+        "sv",
+        (
+            "För två veckor sedan tog jag en massa tabletter. Jag låg på sjukhus i tre dagar och "
+            "nu går alla som på äggskal runt mig. Läkarna sa att jag hade tur. Jag känner mig "
+            "inte lyckligt lottad. Jag skäms och är arg att det inte fungerade. Jag tänker på "
+            "nästa gång."
+        ),
+    ),
+    (
+        "sv",
+        (
+            "Jag har haft de här tankarna i månader. De började smått, som att önska att jag inte"
+            " fanns ett tag. Nu är det varje dag. Jag letar efter sätt på nätterna och raderar "
+            "sedan historiken. Jag vet vilka tabletter som skulle fungera. Jag har inte gjort "
+            "något än. Jag är rädd för mig själv."
+        ),
+    ),
+    (
+        "sv",
+        (
+            "Jag mår så dåligt. Jobbet krossar mig, mitt förhållande håller på att ta slut och "
+            "jag har inte sovit ordentligt på veckor. Jag gråter i duschen varje morgon. Jag "
+            "tänker hela tiden att alla skulle klara sig bättre utan mig. Jag känner mig som en "
+            "börda för alla som bryr sig om mig."
+        ),
+    ),
+]
+
+LONG_ORDINARY_POSTS = [
+    (
+        "en",
+        (
+            "I've been a member since January and I really like my therapist, but the billing has"
+            " been a nightmare. I was charged twice in March, then the refund went to an old card"
+            " that I cancelled, and now your system says I owe $90. I've called three times and "
+            "each time the hold music was killing me. I'm dead tired of explaining the same "
+            "thing. I'm not going to cancel, I just want someone to actually fix it. Please look "
+            "at my account and call me back."
+        ),
+    ),
+    (
+        "en",
+        (
+            "My therapist has been great helping me process my grandfather's death last year. "
+            "We've talked a lot about grief and about my anxiety at work. The only problem is the"
+            " app keeps crashing when I open the video room, and yesterday the session link was "
+            "dead. I had to jump on a call from my laptop instead. Can someone look into the "
+            "crash? I'm on Android 14."
+        ),
+    ),
+    (
+        "en",
+        (
+            "I used to struggle with self-harm when I was a teenager but I've been doing well for"
+            " years, partly thanks to this platform. I'm writing because I'm moving to Sweden "
+            "next month and want to know whether I can keep my therapist, and whether my records,"
+            " including my history of self-harm, will be transferred or deleted. I'm not in any "
+            "danger, I just want to understand the privacy policy."
+        ),
+    ),
+    (
+        "en",
+        (
+            "Ugh, this week. My landlord raised the rent, my car died on the motorway and my boss"
+            " keeps piling on work. I'm exhausted and honestly I could cry. On top of that your "
+            "app charged me for a session my therapist cancelled. I'd like a refund for that one "
+            "and maybe to pause for a month while I sort things out. Thanks."
+        ),
+    ),
+    (
+        "sv",
+        (
+            "Jag har varit medlem sedan januari och gillar min terapeut, men faktureringen har "
+            "varit en mardröm. Jag blev dubbeldebiterad i mars och återbetalningen gick till ett "
+            "gammalt kort. Jag har ringt tre gånger och är dödstrött på att förklara samma sak. "
+            "Jag vill inte säga upp mig, jag vill bara att någon fixar det. Ring mig gärna."
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("locale", "post"), LONG_POSTS + MORE_LONG_POSTS)
 def test_a_long_post_is_read_sentence_by_sentence(
     model: SafetyModel, locale: str, post: str
 ) -> None:
-    assert len(post.split()) > 60
+    assert len(post.split()) > 40 and len(post) > 250
     assert model.assess(post, locale=locale).level == "urgent"
+
+
+@pytest.mark.parametrize(("locale", "post"), LONG_ORDINARY_POSTS)
+def test_long_ordinary_posts_with_heavy_words_are_not_urgent(
+    model: SafetyModel, locale: str, post: str
+) -> None:
+    assert model.assess(post, locale=locale).level != "urgent"
 
 
 def test_a_long_ordinary_complaint_is_not_urgent(model: SafetyModel) -> None:
