@@ -26,11 +26,21 @@ from bot.errors import DomainError, Forbidden
 from handlers.chat_api import MAX_SEQ, message_json, storable
 from handlers.ratelimits import allow_socket_message, check_ip, client_ip
 
-# A message is at most 4,000 characters; a frame carrying one (as UTF-8 JSON, with its
-# escapes) stays far below this.
-MAX_FRAME_BYTES = 32 * 1024
+# The longest escape JSON has for one character is 12 bytes (an astral character written
+# as two \uXXXX escapes, as Python's json.dumps does), so a frame carrying the longest
+# accepted message fits in 12 bytes a character plus room for the envelope and client_id.
+FRAME_BYTES_PER_CHAR = 12
+FRAME_ENVELOPE_BYTES = 4 * 1024
+
+
+def max_frame_bytes(max_message_chars: int) -> int:
+    """The largest frame read: bigger ones close the socket with 1009 (RFC 6455 §7.4.1)."""
+    return max_message_chars * FRAME_BYTES_PER_CHAR + FRAME_ENVELOPE_BYTES
+
+
 HELLO_TIMEOUT_S = 10
 HEARTBEAT_S = 30
+SAFETY_POLL_S = 10
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -49,7 +59,8 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         raise Forbidden("origin_not_allowed", "This origin may not open the chat.")
     check_ip(request)  # before the upgrade, so a refusal is a plain 429 with Retry-After
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=HEARTBEAT_S)
+    frame_limit = max_frame_bytes(request.app[keys.SETTINGS].max_message_chars)
+    ws = web.WebSocketResponse(max_msg_size=frame_limit, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
     session = ChatSocket(request, ws)
     await session.run()
@@ -173,7 +184,9 @@ class ChatSocket:
 
     async def pump(self, notifications: asyncio.Queue[str]) -> None:
         while True:
-            await notifications.get()
+            # A notification lost between instances costs at most this much delay.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(notifications.get(), timeout=SAFETY_POLL_S)
             await self.flush()
 
     async def flush(self) -> None:
