@@ -22,8 +22,12 @@ async def handed_off(
 ) -> tuple[Person, str, dict[str, Any]]:
     """A person asks for a human; returns them, their case ref and the card in `channel`."""
     person = Person(client)
-    who = {"user_id": user_id, "user_hash": user_hash(user_id, secret=IDENTITY_SECRET)}
-    started = await person.start(locale="en-US", **(who if user_id else {}))
+    who = (
+        {"user_id": user_id, "user_hash": user_hash(user_id, secret=IDENTITY_SECRET)}
+        if user_id
+        else {}
+    )
+    started = await person.start(locale="en-US", **who)
     await person.say(issue)
     asked = await person.say("I want to talk to a real person please")
     assert asked["state"] == "queued", asked
