@@ -18,6 +18,7 @@ from bot.crisis_lane import CrisisLane
 from bot.desk import Desk
 from bot.outbox import OutboxWorker
 from bot.periodic import Periodic
+from bot.pgbus import PgBusTransport, asyncpg_dsn
 from bot.ratelimit import RateLimiter
 from bot.routing import load_routing
 from bot.settings import DEV_BOT_TOKEN, Settings
@@ -101,6 +102,8 @@ def create_app(
     app[keys.BOLT] = bolt
 
     app.cleanup_ctx.append(database_context)
+    if db.is_postgres:
+        app.cleanup_ctx.append(pg_bus_context)
     if settings.sandbox and not settings.slack_api_url:
         from bot.slack_fake import SlackFake
         from bot.slack_fake.sandbox import mount_sandbox
@@ -127,6 +130,13 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     await ensure_migrated(db, auto=settings.should_auto_migrate)
     yield
     await db.close()
+
+
+async def pg_bus_context(app: web.Application) -> AsyncIterator[None]:
+    transport = PgBusTransport(dsn=asyncpg_dsn(app[keys.DB].url), bus=app[keys.BUS])
+    await transport.start()
+    yield
+    await transport.stop()
 
 
 async def sandbox_context(app: web.Application) -> AsyncIterator[None]:

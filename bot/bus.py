@@ -41,6 +41,11 @@ class Bus:
                 continue
             queue.put_nowait(kind)
 
+    def resync_all(self) -> None:
+        """Ask every local socket to re-read the store (after the transport was away)."""
+        for case_id in list(self._subscribers):
+            self.deliver_local(case_id, "resync")
+
     async def publish(self, case_id: str, kind: str = "messages") -> None:
         """Announce news for a case to every instance (this one included)."""
         if self.remote_publish is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -23,10 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards import CardView, build_card, card_text
 from bot.clock import Clock
 from bot.privacy.redact import safe_for_slack
-from bot.ratelimit import RateLimiter
 from bot.routing import Routing
 from bot.store import cases as case_store
 from bot.store import outbox as outbox_store
+from bot.store import pacing
 from bot.store.db import Database
 from bot.store.models import Case, HandOff, Message, OutboxItem
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 # Slack allows about one message per second per channel, with short bursts
 # (docs: "Rate limits", chat.postMessage "special rate limits").
 CHANNEL_RATE_PER_S = 1.0
-CHANNEL_BURST = 3
+CHANNEL_BURST_S = 2.0  # allows a burst of three posts
 # Errors that no retry can fix: park the item and tell a human.
 PERMANENT_ERRORS = frozenset(
     {
@@ -55,6 +56,7 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_ATTEMPTS = 12
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 MAX_BACKOFF_S = 300.0
 LEASE_S = 60.0
 BATCH = 64
@@ -64,6 +66,10 @@ Delivery = Callable[[OutboxItem], Awaitable[None]]
 
 class PermanentFailure(Exception):
     pass
+
+
+def outbox_metadata(item: OutboxItem) -> dict[str, Any]:
+    return {"event_type": "supportbot_outbox", "event_payload": {"outbox_id": item.id}}
 
 
 class OutboxWorker:
@@ -84,8 +90,8 @@ class OutboxWorker:
         self.clock = clock
         self.poll_s = poll_s
         self.wake = asyncio.Event()
-        self._pacer = RateLimiter(rate_per_s=CHANNEL_RATE_PER_S, burst=CHANNEL_BURST)
-        self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
+        self._cooling: dict[str, float] = {}
+        self._channel_ids: dict[str, str] = {}  # channel -> monotonic time it may post again
         self._kinds: dict[str, Delivery] = {
             "post_card": self._post_card,
             "update_card": self._update_card,
@@ -137,9 +143,18 @@ class OutboxWorker:
             if lane in busy:
                 continue
             busy.add(lane)
-            if item.channel and self._posts(item) and not self._pacer.allow(item.channel):
-                self._cooling[item.channel] = now_mono + self._pacer.retry_after(item.channel)
-                continue
+            if item.channel and self._posts(item):
+                async with self.db.transaction() as session:
+                    wait = await pacing.reserve(
+                        session,
+                        channel=item.channel,
+                        now=now,
+                        interval_s=1 / CHANNEL_RATE_PER_S,
+                        burst_s=CHANNEL_BURST_S,
+                    )
+                if wait > 0:
+                    self._cooling[item.channel] = now_mono + wait
+                    continue
             chosen.append(item)
         leased: list[OutboxItem] = []
         for item in chosen:
@@ -183,6 +198,12 @@ class OutboxWorker:
                 self._cooling[item.channel] = time.monotonic() + retry_after
             assert item.id is not None
             async with self.db.transaction() as session:
+                if item.channel:
+                    await pacing.push_back(
+                        session,
+                        channel=item.channel,
+                        until=self.clock() + timedelta(seconds=retry_after),
+                    )
                 await outbox_store.retry_later(
                     session,
                     item_id=item.id,
@@ -271,14 +292,19 @@ class OutboxWorker:
         channel = self.routing.queue(handoff.queue).channel
         # "Posted" is when we sent it: re-ping timers count from here.
         now = self.clock()
-        response = await self.client.chat_postMessage(
-            channel=channel,
-            text=card_text(view),
-            blocks=build_card(view),
-            unfurl_links=False,
-            metadata={"event_type": "supportbot_card", "event_payload": {"outbox_id": item.id}},
-        )
-        channel_id, ts = str(response["channel"]), str(response["ts"])
+        found = await self._find_earlier_post(item, channel=channel)
+        if found is not None:
+            channel_id, ts = found
+        else:
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                text=card_text(view),
+                blocks=build_card(view),
+                unfurl_links=False,
+                metadata=outbox_metadata(item),
+            )
+            channel_id, ts = str(response["channel"]), str(response["ts"])
+            self._channel_ids[channel] = channel_id
         async with self.db.transaction() as session:
             fresh = await session.get(HandOff, handoff.id)
             assert fresh is not None
@@ -315,19 +341,66 @@ class OutboxWorker:
             message = await session.get(Message, item.payload["message_id"])
         if message is None:
             return  # purged or erased since; nothing to copy
-        await self._post_in_thread(handoff, f"*Person:* {safe_for_slack(message.text)}")
+        await self._post_in_thread(item, handoff, f"*Person:* {safe_for_slack(message.text)}")
 
     async def _thread_notice(self, item: OutboxItem) -> None:
         _case, handoff, _view = await self._load(item)
-        await self._post_in_thread(handoff, str(item.payload["text"]))
+        await self._post_in_thread(item, handoff, str(item.payload["text"]))
 
-    async def _post_in_thread(self, handoff: HandOff, text: str, **extra: Any) -> None:
+    async def _post_in_thread(self, item: OutboxItem, handoff: HandOff, text: str) -> None:
         if not handoff.slack_ts or not handoff.slack_channel:
             raise PermanentFailure("the hand-off card was never posted")
+        found = await self._find_earlier_post(
+            item, channel=handoff.slack_channel, thread_ts=handoff.slack_ts
+        )
+        if found is not None:
+            return
         await self.client.chat_postMessage(
             channel=handoff.slack_channel,
             thread_ts=handoff.slack_ts,
             text=text,
             unfurl_links=False,
-            **extra,
+            metadata=outbox_metadata(item),
         )
+
+    async def _find_earlier_post(
+        self, item: OutboxItem, *, channel: str, thread_ts: str | None = None
+    ) -> tuple[str, str] | None:
+        """After a crash or a timeout we cannot know whether Slack took the post: look for
+        it (each post carries its outbox id in its metadata) before posting again."""
+        if item.attempts == 0 and item.locked_until is None:
+            return None  # first try: nothing could have been posted yet
+        oldest = f"{item.created_at.timestamp() - 1:.6f}"
+        channel = await self._channel_id(channel)
+        if thread_ts:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
+            )
+        else:
+            response = await self.client.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+            )
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox_id") == item.id:
+                return channel, str(message["ts"])
+        return None
+
+    async def _channel_id(self, name: str) -> str:
+        """Slack's read methods want a channel ID; the routing file may name channels."""
+        if CHANNEL_ID.fullmatch(name):
+            return name
+        if name not in self._channel_ids:
+            cursor = None
+            while True:
+                response = await self.client.conversations_list(
+                    types="public_channel,private_channel", limit=1000, cursor=cursor
+                )
+                for channel in response.get("channels") or []:
+                    self._channel_ids[str(channel["name"])] = str(channel["id"])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        if name not in self._channel_ids:
+            raise PermanentFailure(f"no channel named {name!r}")
+        return self._channel_ids[name]

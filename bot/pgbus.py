@@ -1,0 +1,102 @@
+"""The bus across instances, on PostgreSQL itself: LISTEN/NOTIFY, no extra service.
+
+Every instance listens on one channel; a publish is a NOTIFY that every instance (the
+sender included) turns into a local delivery. Notifications only say "case X has news":
+the socket reads the messages from the store by `seq`, so a notification lost while
+PostgreSQL restarts costs a little latency, never a message (the listener resyncs every
+socket when it reconnects, and sockets also poll now and then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from bot.bus import Bus
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "supportbot_bus"
+RECONNECT_MAX_S = 5.0
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class PgBusTransport:
+    def __init__(self, *, dsn: str, bus: Bus) -> None:
+        self.dsn = dsn
+        self.bus = bus
+        self._listener: asyncio.Task[None] | None = None
+        self._publisher: asyncpg.Connection | None = None
+        self._publish_lock = asyncio.Lock()
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen_forever(), name="pgbus-listen")
+        self.bus.remote_publish = self.publish
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), timeout=5)
+
+    async def stop(self) -> None:
+        self.bus.remote_publish = None
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._publisher is not None and not self._publisher.is_closed():
+            await self._publisher.close()
+
+    async def publish(self, case_id: str, kind: str) -> None:
+        payload = f"{kind}:{case_id}"
+        try:
+            async with self._publish_lock:
+                if self._publisher is None or self._publisher.is_closed():
+                    self._publisher = await asyncpg.connect(self.dsn, timeout=5)
+                await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # Sockets on this instance still hear it; others catch up by polling.
+            log.warning("bus publish failed, delivering locally: %s", exc)
+            self._publisher = None
+            self.bus.deliver_local(case_id, kind)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        kind, _, case_id = payload.partition(":")
+        if case_id:
+            self.bus.deliver_local(case_id, kind)
+
+    async def _listen_forever(self) -> None:
+        delay = 0.2
+        while True:
+            closed = asyncio.Event()
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn, timeout=5)
+                conn.add_termination_listener(lambda _c, done=closed: done.set())
+                await conn.add_listener(CHANNEL, self._on_notify)
+                self.connected.set()
+                delay = 0.2
+                # Anything published while we were away: every socket re-reads the store.
+                self.bus.resync_all()
+                while not closed.is_set():
+                    # A cheap query notices a dead server sooner than TCP would.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(closed.wait(), timeout=5)
+                    if not closed.is_set():
+                        await conn.execute("SELECT 1", timeout=5)
+            except asyncio.CancelledError:
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("bus listener lost PostgreSQL (%s); reconnecting", exc)
+            finally:
+                self.connected.clear()
+            if conn is not None and not conn.is_closed():
+                conn.terminate()
+            await asyncio.sleep(delay)
+            delay = min(RECONNECT_MAX_S, delay * 2)
