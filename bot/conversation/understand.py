@@ -178,16 +178,11 @@ def _intents(scores: Scores) -> tuple[str, ...]:
     return tuple(ranked[:MAX_INTENTS])
 
 
-def _load_safety(data_dir: Path | None) -> SafetyReader | None:
-    try:
-        from bot.conversation.safety import SafetyModel
-    except ModuleNotFoundError as exc:
-        # The safety model is built alongside this module; until it lands, understanding
-        # still works and reports safety "none".
-        if exc.name != "bot.conversation.safety":
-            raise
-        return None
+def _load_safety(data_dir: Path | None) -> SafetyReader:
+    # Imported here: the safety model reads its own data files and is loaded with us.
+    from bot.conversation.safety import SafetyModel
+
     return SafetyModel.load(data_dir=data_dir)
 
 
-__all__ = ["Understander", "Emotion"]
+__all__ = ["Emotion", "Understander"]

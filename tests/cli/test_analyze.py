@@ -95,7 +95,6 @@ def test_blank_lines_are_skipped() -> None:
 def test_command_runs_the_real_engine(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("bot.conversation.engine")
     lines = [
         {"id": "1", "text": "I want a refund for last month, you charged me twice"},
         {"id": "2", "text": "Jag vill prata med en människa"},

@@ -74,7 +74,6 @@ def test_bad_file_names_the_line(tmp_path: Path) -> None:
 
 
 def test_command_prints_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bot.conversation.engine")
     path = tmp_path / "rows.jsonl"
     rows = [
         {"id": "1", "text": "you charged my card twice", "topic": "billing", "handoff": None},

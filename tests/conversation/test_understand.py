@@ -4,6 +4,7 @@ or held-out sets."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,7 @@ NOW = 1_700_000_000.0
 
 
 def _load() -> Understander:
-    try:
-        return Understander.load()
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.conversation.safety":
-            raise
-    except DataFileError as exc:
-        # The safety model is written alongside; its data files may not have landed yet.
-        if "safety/" not in str(exc):
-            raise
-    return Understander.from_data(None, safety=None)
+    return Understander.load()
 
 
 @pytest.fixture(scope="module")
@@ -189,16 +181,12 @@ def test_repeating_yourself_reads_as_frustration(understander: Understander) -> 
 
 
 def test_urgent_messages_are_rated_by_the_safety_model(understander: Understander) -> None:
-    if understander._safety is None:  # noqa: SLF001 - the model lands separately
-        pytest.skip("safety model not available yet")
     seen = understander.understand("I'm going to kill myself tonight", now=NOW)
     assert seen.safety == "urgent"
     assert seen.safety_kind
 
 
 def test_understanding_is_fast(understander: Understander) -> None:
-    import time
-
     texts = ["you charged me twice and nobody answers!!", "jag vill byta terapeut"] * 50
     best = float("inf")
     # CPU time of this process, best of three: other test runs on the machine must not
