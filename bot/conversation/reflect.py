@@ -210,7 +210,7 @@ class Reflector:
             if (word in r.you_forms or word in r.second_person) and mode is None:
                 mode = self._mode(words, lowered, n)
             if word in r.you_forms and mode is not None:
-                if self._is_subject(prev if prev_adjacent else None, nxt, tokens, words, n):
+                if self._is_subject(prev if prev_adjacent else None, nxt):
                     new = r.you_subject.get(mode, word)
                     subject = new
                 else:
@@ -260,14 +260,8 @@ class Reflector:
         nxt = lowered[words[n + 1]] if n + 1 < len(words) else None
         return nxt is not None and nxt in self.rules.skip_before_verb
 
-    def _is_subject(
-        self,
-        prev: str | None,
-        nxt: str | None,
-        tokens: list[str],
-        words: list[int],
-        n: int,
-    ) -> bool:
+    def _is_subject(self, prev: str | None, nxt: str | None) -> bool:
+        """Whether the person's "you" is a subject (-> I / we) or an object (-> me / us)."""
         r = self.rules
         if prev is None or prev in r.clause_starts:
             return nxt is not None
@@ -276,7 +270,7 @@ class Reflector:
         if nxt is None:
             return False
         # "you charged", "you never", "you are": a verb or an adverb follows a subject.
-        return nxt in r.skip_before_verb or nxt.endswith("ed") and prev not in r.chat_verbs
+        return nxt in r.skip_before_verb or (nxt.endswith("ed") and prev not in r.chat_verbs)
 
     # -- choosing what to reflect ------------------------------------------------------
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.conversation.engine import MAX_TURNS, Engine
 from bot.conversation.types import ConversationState, Decision, Turn, Understanding
@@ -15,9 +18,14 @@ from bot.conversation.types import ConversationState, Decision, Turn, Understand
 NOW = 1_700_000_000.0
 
 
+@functools.cache
+def _engine() -> Engine:
+    return Engine.load()
+
+
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine.load()
+    return _engine()
 
 
 def talk(
@@ -409,3 +417,46 @@ def test_respond_is_fast(engine: Engine) -> None:
     median, p99 = min(rounds, key=lambda r: r[1])
     assert median < 0.002, f"median {median * 1000:.2f} ms"
     assert p99 < 0.005, f"p99 {p99 * 1000:.2f} ms"
+
+
+POOL = [
+    "I was charged twice for one session",
+    "I want my money back",
+    "How do I reset my password?",
+    "that didn't work",
+    "yes",
+    "no",
+    "thanks",
+    "hello?",
+    "agent please",
+    "I want to end my life",
+    "I'm fine now",
+    "Should I increase my dose?",
+    "Min terapeut dök inte upp",
+    "THIS IS THE THIRD TIME!!!",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(POOL), st.text(max_size=80)), min_size=1, max_size=8),
+    st.lists(st.sampled_from(["bot", "queued", "agent"]), min_size=8, max_size=8),
+)
+def test_any_conversation_keeps_the_promises(messages: list[str], phases: list[str]) -> None:
+    engine = _engine()
+    state: ConversationState | None = None
+    for k, text in enumerate(messages):
+        phase = phases[k] if state is not None and state.handed_off else "bot"
+        was_urgent = state is not None and state.urgent
+        d = engine.respond(text, state, phase=phase, now=NOW + k)  # type: ignore[arg-type]
+        for reply in d.replies:
+            assert questions(reply) <= 1, reply
+        if d.understanding.safety == "urgent":
+            assert d.replies and re.search(r"\b(988|911|112|90101|116 123)\b", d.replies[0])
+            assert (d.handoff is not None and d.handoff.queue == "crisis") or d.escalate
+        if was_urgent:
+            assert d.state.urgent  # nothing said later cancels it
+        if phase == "agent" and d.understanding.safety != "urgent":
+            assert d.replies == ()
+        assert len(d.state.turns) <= MAX_TURNS
+        state = d.state

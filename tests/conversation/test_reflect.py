@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.conversation.reflect import MAX_REFLECTION_WORDS, Reflector
 from bot.conversation.templates import TemplateLibrary
@@ -31,9 +34,18 @@ ELIZA_REFLECTIONS: dict[str, str] = {
 }
 
 
+@functools.cache
+def _library() -> TemplateLibrary:
+    return TemplateLibrary.load()
+
+
+def _english() -> Reflector:
+    return _library().for_locale("en").reflector
+
+
 @pytest.fixture(scope="module")
 def library() -> TemplateLibrary:
-    return TemplateLibrary.load()
+    return _library()
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +272,12 @@ def test_the_doctor_scripts_substitutions(
 )
 def test_company_you_and_tenses(en: Reflector, said: str, reflected: str) -> None:
     assert en.reflect_issue(said).text == reflected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_reflects_to_a_short_statement(text: str) -> None:
+    said = _english().reflect_issue(text).text
+    assert "?" not in said
+    assert len(re.findall(r"\w+", said)) <= MAX_REFLECTION_WORDS + 6
+    assert len(said) <= 200
