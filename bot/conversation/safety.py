@@ -460,15 +460,13 @@ def _compile_group(node: Node, macros: dict[str, str]) -> _Matcher:
     parts: list[_Part] = []
     for item in node.sequence():
         expanded = _expand(item, _fold_pattern(item), macros)
+        # "\\b" + X is a valid regex exactly when X is, so one compile checks both.
+        bounded = expanded.startswith("\\b")
         try:
-            regex = re.compile(expanded)
+            regex = re.compile(expanded[2:] if bounded else expanded)
         except re.error as exc:
             raise item.error(f"not a valid regex: {exc}") from None
-        triggers = _triggers(expanded)
-        if expanded.startswith("\\b") and re.compile(expanded[2:]).groups == regex.groups:
-            parts.append(_Part(re.compile(expanded[2:]), True, triggers))
-        else:
-            parts.append(_Part(regex, False, triggers))
+        parts.append(_Part(regex, bounded, _triggers(expanded)))
     if not parts:
         raise node.error("expected at least one pattern")
     return _Matcher(tuple(parts))

@@ -59,28 +59,21 @@ def test_idioms_and_past_context_are_rarely_urgent(model: SafetyModel) -> None:
 
 
 def test_ordinary_support_messages_are_almost_never_urgent(model: SafetyModel) -> None:
-    urgent: list[str] = []
+    urgent_by_set: dict[str, list[str]] = {}
     total = 0
     for name in SUPPORT_SETS:
-        for row in _rows(name):
-            total += 1
-            if model.assess(row["text"], locale=row.get("locale", "en")).level == "urgent":
-                urgent.append(row["text"])
-    assert total > 4000
-    assert len(urgent) / total <= 0.005, urgent
-
-
-def test_each_support_set_on_its_own_stays_under_the_false_urgent_limit(
-    model: SafetyModel,
-) -> None:
-    for name in SUPPORT_SETS:
         rows = _rows(name)
-        urgent = [
+        total += len(rows)
+        urgent_by_set[name] = [
             row["text"]
             for row in rows
             if model.assess(row["text"], locale=row.get("locale", "en")).level == "urgent"
         ]
-        assert len(urgent) / len(rows) <= 0.005, (name, urgent)
+        # Each set on its own, so a large clean set cannot hide a bad small one.
+        assert len(urgent_by_set[name]) / len(rows) <= 0.005, (name, urgent_by_set[name])
+    assert total > 4000
+    all_urgent = [text for texts in urgent_by_set.values() for text in texts]
+    assert len(all_urgent) / total <= 0.005, all_urgent
 
 
 LONG_POSTS = [
@@ -465,7 +458,7 @@ def test_the_speed_ups_change_no_answer(
     from tests.conversation.test_safety_cases import EN, SV
 
     texts = [(text, "en") for _, text, _ in EN] + [(text, "sv") for _, text, _ in SV]
-    texts += [(row["text"], "en") for row in _rows("external/goemotions_dev.jsonl")]
+    texts += [(row["text"], "en") for row in _rows("external/goemotions_dev.jsonl")[:200]]
     texts += [(post, locale) for locale, post in LONG_POSTS]
     fast = [model.assess(text, locale=locale) for text, locale in texts]
     monkeypatch.setattr(
