@@ -180,7 +180,8 @@ class TemplateLibrary:
         *,
         leading: bool = False,
     ) -> Template:
-        """A template from `group` not in `used`; if all were used, the least recent one.
+        """A template from `group` not in `used`; then one from the generic `other` topic's
+        same group; if all were used, the least recently used of `group`.
 
         Args:
             salt: rotates the starting point so two conversations don't sound alike.
@@ -188,15 +189,24 @@ class TemplateLibrary:
                 for reflections that are already a sentence of their own ("You'd like to
                 know ..." reads badly after "You're telling me").
         """
-        options = self.for_locale(locale).group(group)
-        if leading:
-            opening = tuple(t for t in options if t.text.startswith("{Reflection}"))
-            options = opening or options
-        fresh = [t for t in options if t.id not in used]
-        if fresh:
-            return fresh[salt % len(fresh)]
+        lib = self.for_locale(locale)
+        chain = [group]
+        topic, _, rest = group.partition(".")
+        if topic in TOPICS and topic != "other":
+            # Every topic's lines can fall back on the generic ones before repeating.
+            chain.append(f"other.{rest}")
+        for name in chain:
+            options = _opening(lib.group(name)) if leading else lib.group(name)
+            fresh = [t for t in options if t.id not in used]
+            if fresh:
+                return fresh[salt % len(fresh)]
+        options = _opening(lib.group(group)) if leading else lib.group(group)
         last_use = {tid: k for k, tid in enumerate(used)}
         return min(options, key=lambda t: last_use.get(t.id, -1))
+
+
+def _opening(options: tuple[Template, ...]) -> tuple[Template, ...]:
+    return tuple(t for t in options if t.text.startswith("{Reflection}")) or options
 
 
 def render(text: str, **values: str) -> str:
