@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.conversation.safety import SafetyAssessment, SafetyModel
 from bot.datafiles import DataFileError
@@ -466,3 +468,18 @@ def test_the_speed_ups_change_no_answer(
     )
     slow = [model.assess(text, locale=locale) for text, locale in texts]
     assert fast == slow
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400), locale=st.sampled_from(["en", "sv", "xx", ""]))
+def test_any_text_gets_a_rating_and_a_crisis_sentence_is_never_drowned_out(
+    model: SafetyModel, text: str, locale: str
+) -> None:
+    rating = model.assess(text, locale=locale)
+    assert rating.level in ("none", "check_in", "urgent")
+    assert model.assess(text, locale=locale) == rating  # pure: same text, same answer
+    # Whatever comes before it, a plain statement of intent is still heard.
+    assert model.assess(f"{text}\nI want to kill myself.", locale=locale).level == "urgent"
+    assert model.assess(f"{text}\nJag vill ta livet av mig.", locale=locale).level == "urgent"
