@@ -12,7 +12,8 @@ next to a swapped subject ("I wasn't" -> "you weren't", "am I" -> "are you").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,14 @@ class ReflectionRules:
     first_person: frozenset[str]
     subjects: frozenset[str]  # first-person subject pronouns whose verb may need fixing
     questions: tuple[Restatement, ...]
+    pronouns: frozenset[str] = field(init=False)  # every word the swap tables know
     # Spellings made standard before reflecting: "you guys" -> "you", "dont" -> "don't".
     normalize: tuple[tuple[re.Pattern[str], str], ...]
     trim: tuple[re.Pattern[str], ...]  # politeness cut from a clause ("..., please")
+
+    def __post_init__(self) -> None:
+        known = self.first_person | self.you_forms | set(self.swaps) | set(self.second_person)
+        object.__setattr__(self, "pronouns", frozenset(known))
 
     @classmethod
     def from_data(cls, locale: str, data: Any, *, source: Path | str) -> ReflectionRules:
@@ -248,10 +254,10 @@ class Reflector:
         r = self.rules
         window = [lowered[i] for i in words[max(0, n - 3) : n + 5]]
         for w in window:
-            if any(w.startswith(stem) for stem in r.chat_verbs):
+            if r.chat_verbs and w.startswith(r.chat_verbs):
                 return "bot"
         for w in window:
-            if any(w.startswith(stem) for stem in r.company_verbs):
+            if r.company_verbs and w.startswith(r.company_verbs):
                 return "company"
         return "bot" if self._bot_context(words, lowered, n) else "company"
 
@@ -305,14 +311,15 @@ class Reflector:
         bare = clause.strip(" .!?,")
         return not bare or any(p.fullmatch(bare) for p in self.rules.fillers)
 
-    def _score(self, clause: str, order: int, topic_words: frozenset[str]) -> float:
+    def _score(self, clause: str, order: int, topic_words: tuple[str, ...]) -> float:
         words = [_norm(t) for t in _tokens(clause) if _is_word(t)]
         if not words:
             return -100.0
         score = 0.0
         if any(w in self.rules.first_person for w in words):
             score += 3
-        score += 2 * min(2, sum(1 for w in words if any(w.startswith(t) for t in topic_words)))
+        if topic_words:
+            score += 2 * min(2, sum(1 for w in words if w.startswith(topic_words)))
         if self._only_feeling(words):
             score -= 2  # "I'm so upset": the template carries the feeling; find the issue
         else:
@@ -332,7 +339,7 @@ class Reflector:
         """Worth saying back: two words or more, not only pronouns ("you", "I I I")."""
         words = [_norm(t) for t in _tokens(body) if _is_word(t)]
         r = self.rules
-        pronouns = r.first_person | r.you_forms | set(r.swaps) | set(r.second_person)
+        pronouns = r.pronouns
         return len(words) >= 2 and any(w not in pronouns for w in words)
 
     def _only_feeling(self, words: list[str]) -> bool:
@@ -341,19 +348,18 @@ class Reflector:
             w in self.rules.feeling_words or w in self.rules.skip_before_verb for w in content
         )
 
-    def ranked(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> list[str]:
+    def ranked(self, text: str, *, topic_words: Iterable[str] = ()) -> list[str]:
         """The clauses of `text`, best statement of the issue first, in the person's words."""
         candidates = self.candidates(text)
-        order = sorted(
-            range(len(candidates)), key=lambda k: -self._score(candidates[k], k, topic_words)
-        )
+        stems = tuple(topic_words)
+        order = sorted(range(len(candidates)), key=lambda k: -self._score(candidates[k], k, stems))
         return [_shorten(candidates[k]) for k in order]
 
-    def pick(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> str:
+    def pick(self, text: str, *, topic_words: Iterable[str] = ()) -> str:
         ranked = self.ranked(text, topic_words=topic_words)
         return ranked[0] if ranked else ""
 
-    def reflect_issue(self, text: str, *, topic_words: frozenset[str] = frozenset()) -> Reflection:
+    def reflect_issue(self, text: str, *, topic_words: Iterable[str] = ()) -> Reflection:
         """Pick the clause worth reflecting and say it back as a statement.
 
         A question or a request is restated ("how do I reset my password?" -> "you'd like to

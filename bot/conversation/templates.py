@@ -102,7 +102,7 @@ class LocaleLibrary:
     file: Path
     reflector: Reflector
     issues: dict[str, str]  # topic -> how the issue is named
-    topic_words: dict[str, frozenset[str]]
+    topic_words: dict[str, tuple[str, ...]]  # word stems that mark the topic
     wants: dict[str, str]  # self-serve intent -> what the person wants, reflected
     groups: dict[str, tuple[Template, ...]] = field(default_factory=dict)
     # How a yes or a no answers crisis.py's check-in questions (matched on the question):
@@ -305,7 +305,7 @@ def load_locale(path: Path) -> LocaleLibrary:
     for topic in TOPICS:
         spec = need(topics, topic, "topics")
         lib.issues[topic] = str(need(spec, "issue", topic))
-        lib.topic_words[topic] = frozenset(str(w).lower() for w in spec.get("words") or [])
+        lib.topic_words[topic] = tuple(str(w).lower() for w in spec.get("words") or [])
         for kind in TOPIC_KINDS:
             per_family = need(spec, kind, topic)
             for family in FAMILIES:

@@ -198,7 +198,7 @@ def test_the_clause_with_the_issue_is_picked_not_the_feeling_or_filler(en: Refle
         "My session froze and I couldn't reconnect. I'm really upset, that was my only "
         "free hour this week."
     )
-    topic_words = frozenset({"session", "froze", "reconnect"})
+    topic_words = ("session", "froze", "reconnect")
     assert en.reflect_issue(said, topic_words=topic_words).text == (
         "your session froze and you couldn't reconnect"
     )
