@@ -2,11 +2,16 @@
 
 The browser tests are skipped (with the reason) only on a machine without
 /usr/bin/chromium; in CI (`CI` set) a missing browser is a failure, never a skip.
+
+One Chromium serves the whole run (starting it costs seconds); every test gets its own
+app, database, browser context and page. So the tests and these fixtures share one event
+loop: test modules here say `pytestmark = pytest.mark.asyncio(loop_scope="session")`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import unused_port
 from playwright.async_api import (
@@ -27,6 +33,7 @@ from playwright.async_api import (
 
 from bot import keys
 from bot.app import create_app
+from bot.conversation.engine import Engine
 from bot.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +72,14 @@ class LiveServer:
         return dropped
 
 
-@pytest.fixture
+@functools.cache
+def trained_engine(data_dir: Path | None, default_region: str) -> Engine:
+    """One engine for the whole run: training it takes seconds and it keeps no state of its
+    own (a conversation's state travels with the case), so every app can share it."""
+    return Engine.load(data_dir=data_dir, default_region=default_region)
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
@@ -76,9 +90,9 @@ def chromium() -> str:
     return str(CHROMIUM)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def server(settings: Settings) -> AsyncIterator[LiveServer]:
-    app = create_app(settings)
+    app = create_app(settings, engine=trained_engine(settings.data_dir, settings.default_region))
     live = LiveServer(url="", app=app)
 
     async def remember_chat_socket(request: web.Request, response: web.StreamResponse) -> None:
@@ -110,7 +124,7 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
         await runner.cleanup()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -137,7 +151,7 @@ class PageWatch:
         await dialog.dismiss()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def context(browser: Browser, server: LiveServer) -> AsyncIterator[BrowserContext]:
     # Depending on `server` makes the browser close first and the server stop after it.
     context = await browser.new_context(viewport=DESKTOP, locale="en-US")
@@ -152,7 +166,7 @@ def watch() -> PageWatch:
     return PageWatch()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def page(context: BrowserContext, watch: PageWatch) -> AsyncIterator[Page]:
     page = await context.new_page()
     page.on("console", watch.on_console)
@@ -163,7 +177,7 @@ async def page(context: BrowserContext, watch: PageWatch) -> AsyncIterator[Page]
     assert watch.csp_violations == [], f"the page broke its own CSP: {watch.csp_violations}"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     # No keep-alive: the outage test cuts sockets, and a reused dead connection would fail
     # the test's own control calls rather than the chat.

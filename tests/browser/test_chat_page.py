@@ -7,10 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 from playwright.async_api import BrowserContext, Page
 
 from tests.browser.conftest import PHONE, LiveServer, PageWatch
 from tests.browser.drivers import Backend, ChatPage, SandboxAgent, eventually, reach_an_agent
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 XSS = "<img src=x onerror=alert(1)>"
 

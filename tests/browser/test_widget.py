@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import unused_port
 from playwright.async_api import Page
@@ -20,6 +21,8 @@ from bot.identity import user_hash
 from bot.settings import Settings
 from tests.browser.conftest import PHONE, LiveServer
 from tests.browser.drivers import eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -47,7 +50,7 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"identity_secret": IDENTITY_SECRET})
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def host_page(server: LiveServer) -> AsyncIterator[str]:
     """The platform's web app: another origin (another port) with a strict CSP of its own.
 
