@@ -209,7 +209,6 @@ class _Rule:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    locale: str
     masks: tuple[_Mask, ...]
     rules: tuple[_Rule, ...]
     threshold: int  # summed check_in weight that makes a conversation urgent
@@ -300,12 +299,12 @@ class SafetyModel:
         return self._readers.get(base) or self._readers[DEFAULT_LOCALE]
 
 
-def _read_text(text: str, lexicon: _Reader) -> tuple[Safety, str | None, int]:
+def _read_text(text: str, reader: _Reader) -> tuple[Safety, str | None, int]:
     best: _SentenceResult = _SentenceResult("none", None, 0)
     total_weight = 0
     sentences = _sentences(text)
     for sentence in sentences:
-        result = _assess_sentence(fold(sentence), lexicon)
+        result = _assess_sentence(fold(sentence), reader)
         total_weight += result.weight
         if _RANK[result.level] > _RANK[best.level]:
             best = result
@@ -314,10 +313,10 @@ def _read_text(text: str, lexicon: _Reader) -> tuple[Safety, str | None, int]:
     if 1 < len(sentences) and len(text) <= _WHOLE_MESSAGE_CHARS:
         # A short message is also read whole: "Thank you for everything. Goodbye."
         # says together what neither sentence says alone.
-        whole = _assess_sentence(fold(text), lexicon)
+        whole = _assess_sentence(fold(text), reader)
         if whole.level == "urgent":
             return "urgent", whole.kind, total_weight
-    if total_weight >= lexicon.threshold:
+    if total_weight >= reader.threshold:
         # A long post with several weaker signals is read as one voice, not as
         # separate harmless sentences.
         if best.level == "check_in":
@@ -331,18 +330,18 @@ def _sentences(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _assess_sentence(sentence: str, lexicon: _Reader) -> _SentenceResult:
+def _assess_sentence(sentence: str, reader: _Reader) -> _SentenceResult:
     masked_level: Safety = "none"
     masked_kind: str | None = None
-    active = lexicon.mask_index.active(sentence)
-    for mask in lexicon.masks:
+    active = reader.mask_index.active(sentence)
+    for mask in reader.masks:
         sentence, hits = mask.pattern.subn(_MASK_FILL, sentence, active)
         if hits and _RANK[mask.level] >= _RANK[masked_level]:
             masked_level, masked_kind = mask.level, mask.kind
     best = _SentenceResult(masked_level, masked_kind, 0)
     weight = 0
-    active = lexicon.rule_index.active(sentence)
-    for rule in lexicon.rules:
+    active = reader.rule_index.active(sentence)
+    for rule in reader.rules:
         if not rule.pattern.search(sentence, active):
             continue
         level = rule.level
@@ -395,7 +394,7 @@ def _load_lexicon(path: Path, locale: str) -> _Lexicon:
     window = _whole_number(_required(cumulative, "window"))
     if threshold < 1:
         raise _required(cumulative, "threshold").error("threshold must be at least 1")
-    return _Lexicon(locale, tuple(masks), tuple(rules), threshold, window)
+    return _Lexicon(tuple(masks), tuple(rules), threshold, window)
 
 
 def _required(node: Node, key: str) -> Node:
@@ -460,30 +459,43 @@ def _compile_group(node: Node, macros: dict[str, str]) -> _Matcher:
     parts: list[_Part] = []
     for item in node.sequence():
         expanded = _expand(item, _fold_pattern(item), macros)
-        # "\\b" + X is a valid regex exactly when X is, so one compile checks both.
-        bounded = expanded.startswith("\\b")
         try:
-            regex = re.compile(expanded[2:] if bounded else expanded)
+            regex = re.compile(expanded)
         except re.error as exc:
             raise item.error(f"not a valid regex: {exc}") from None
-        parts.append(_Part(regex, bounded, _triggers(expanded)))
+        tree = _parse(expanded)
+        if tree is not None and _starts_with_boundary(tree):
+            parts.append(_Part(re.compile(expanded[2:]), True, _required_strings(tree)))
+        else:
+            parts.append(_Part(regex, False, None if tree is None else _required_strings(tree)))
     if not parts:
         raise node.error("expected at least one pattern")
     return _Matcher(tuple(parts))
 
 
-def _triggers(pattern: str) -> frozenset[str] | None:
-    """Strings one of which every match of `pattern` contains, or None if unsure.
-
-    Reads the pattern's parse tree (`re._parser`, the parser `re` itself uses; private,
-    so anything unexpected falls back to None, which only costs speed).
-    """
+def _parse(pattern: str) -> list[Any] | None:
+    """The parse tree `re` itself builds (`re._parser`: private, so any surprise gives
+    None, which only costs speed: the pattern is then always run, unstripped)."""
     try:
         from re import _parser
 
-        return _required_strings(list(_parser.parse(pattern)))
-    except Exception:  # noqa: BLE001 - any surprise here must only cost speed
+        return list(_parser.parse(pattern))
+    except Exception:  # noqa: BLE001 - must never stop the model from loading
         return None
+
+
+def _starts_with_boundary(tree: list[Any]) -> bool:
+    # Only a pattern whose every top-level alternative starts with \b may lose it.
+    from re import _constants as c
+
+    if not tree:
+        return False
+    op, av = tree[0]
+    if op is c.AT:
+        return bool(av is c.AT_BOUNDARY)
+    if op is c.BRANCH and len(tree) == 1:
+        return all(alt and alt[0] == (c.AT, c.AT_BOUNDARY) for alt in map(list, av[1]))
+    return False
 
 
 def _required_strings(items: list[Any]) -> frozenset[str] | None:
