@@ -25,6 +25,7 @@ from bot.conversation.templates import (
     render,
 )
 from bot.conversation.types import TOPICS, Decision
+from bot.datafiles import line_of
 
 # fail(rule, detail): records one failure for the template being checked.
 _Fail = Callable[[str, str], None]
@@ -443,7 +444,7 @@ def check_crisis(file: Path | str, tid: str, locale: str, text: str) -> list[Fai
     and the never-rules."""
     rubric = RUBRICS.get(locale, RUBRICS["en"])
     found: list[Failure] = []
-    line = _line_of(file, text)
+    line = line_of(Path(file), text[:40])
 
     def fail(rule: str, detail: str) -> None:
         found.append(Failure(file, line, tid, rule, detail))
@@ -543,15 +544,3 @@ def _reply_problems(engine: Engine, d: Decision, locale: str, rubric: LocaleRubr
 def _says(phrase: str, lowered: str) -> bool:
     # Whole words: "you should" is advice, "you shouldn't have to" is not.
     return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered) is not None
-
-
-def _line_of(file: Path | str, text: str) -> int | None:
-    try:
-        lines = Path(file).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    needle = text[:40]
-    for number, line in enumerate(lines, 1):
-        if needle and needle in line:
-            return number
-    return None

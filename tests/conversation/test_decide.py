@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from bot.conversation.decide import decide_handoff, plan_turn
 from bot.conversation.queues import QueueRouting
 from bot.conversation.types import ConversationState, HandoffDecision, Understanding
+from bot.datafiles import PACKAGED_DATA_DIR, DataFileError
 
 BASE = Understanding(
     topic="billing",
@@ -159,3 +161,21 @@ def test_check_in_is_a_question_not_a_handoff(routing: QueueRouting) -> None:
 def test_once_urgent_always_urgent(routing: QueueRouting) -> None:
     plan = plan_turn(u(intents=("thanks",)), ConversationState(urgent=True), routing)
     assert plan.handoff == HandoffDecision("crisis", "urgent_safety", "critical")
+
+
+def test_a_routing_file_without_a_queue_the_engine_names_is_refused(tmp_path: Path) -> None:
+    shipped = (PACKAGED_DATA_DIR / "queues.yaml").read_text(encoding="utf-8")
+    without_clinical = shipped.replace(
+        "  clinical:\n    channel: support-clinical\n", "  x:\n    channel: x\n"
+    )
+    without_clinical = without_clinical.replace("  clinical: clinical\n", "  clinical: general\n")
+    (tmp_path / "queues.yaml").write_text(without_clinical, encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"queues.yaml:\d+: missing queue\(s\) \['clinical'\]"):
+        QueueRouting.load(data_dir=tmp_path)
+
+
+def test_routing_labels_and_waits(routing: QueueRouting) -> None:
+    assert routing.for_topic("cancellation") == "billing"
+    assert routing.for_topic("nonsense") == "general"
+    assert routing.label("privacy", locale="sv") == "vårt dataskyddsteam"
+    assert routing.wait_minutes("clinical") == 30
