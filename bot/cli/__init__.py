@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "evaluate",
     "templates",
     "slack_sandbox",
+    "report",
 )
 
 
