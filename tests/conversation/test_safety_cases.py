@@ -656,6 +656,55 @@ SV_THIRD: list[tuple[str, str, str]] = [
 EN += EN_THIRD
 SV += SV_THIRD
 
+# A fourth, Swedish-only round.
+SV_FOURTH: list[tuple[str, str, str]] = [
+    ("ideation_direct", "jag vill ta mitt liv", URGENT),
+    ("ideation_direct", "jag vill avsluta det hela", URGENT),
+    ("ideation_direct", "jag vill inte finnas till längre", URGENT),
+    ("ideation_passive", "det är ingen idé att leva", URGENT),
+    ("ideation_passive", "allt är meningslöst och jag vill inte vakna imorgon", URGENT),
+    ("ideation_ambiguous", "jag har ingen ork kvar", CHECK_IN),
+    ("ideation_ambiguous", "jag klarar inte mer", CHECK_IN),
+    ("plan", "jag har en plan för hur jag ska dö", URGENT),
+    ("plan", "jag har skrivit brev till alla jag älskar", URGENT),
+    ("plan", "jag har gett bort min katt", URGENT),
+    ("abuse", "mina föräldrar slår mig", URGENT),
+    ("abuse", "pappa blir våldsam när han dricker", URGENT),
+    ("abuse", "jag är inte säker hemma", URGENT),
+    ("self_harm", "jag har skurit mig djupt", URGENT),
+    ("overdose", "jag har ätit upp alla mina piller", URGENT),
+    ("overdose", "jag har druckit och tagit tabletter", URGENT),
+    ("third_party", "hon hotar att hoppa", URGENT),
+    ("third_party", "min kompis svarar inte efter att hon skrev hejdå", URGENT),
+    ("means_plan", "jag tänker hoppa framför tunnelbanan", URGENT),
+    ("means_indirect", "finns det någon bro utan staket", URGENT),
+    ("means_indirect", "hur lång tid tar det att dö av en överdos", URGENT),
+    ("means_indirect", "vad händer om man tar 40 alvedon", URGENT),
+    ("means_plan", "jag tänker köra av vägen", URGENT),
+    ("minor", "jag är 15 och pappa slår mig", URGENT),
+    ("medical", "min bebis andas inte", URGENT),
+    ("medical", "jag har kramper och kan inte stå", URGENT),
+    ("harm_others", "jag är rädd att jag ska skada någon", URGENT),
+    ("ideation_slang", "vill kms", URGENT),
+    ("idiom", "jag skäms ihjäl", NOT_URGENT),
+    ("idiom", "jag höll på att dö av tristess i kön", NOT_URGENT),
+    ("idiom", "den här appen tar kål på mig", NOT_URGENT),
+    ("idiom", "jag är helt död efter jobbet", NOT_URGENT),
+    ("idiom", "mitt batteri är dött", NONE),
+    ("idiom", "sessionen dog mitt i", NONE),
+    ("keyword_trap", "jag skjuter upp min tid till nästa vecka", NONE),
+    ("keyword_trap", "hur slår jag på notiser?", NONE),
+    ("keyword_trap", "kan ni slå ihop mina två konton", NONE),
+    ("keyword_trap", "jag dödade appen och startade om", NONE),
+    ("keyword_trap", "kan jag ta bort mitt konto", NONE),
+    ("keyword_trap", "jag har tagit mina mediciner som vanligt men appen påminner ändå", NONE),
+    ("keyword_trap", "jag vill byta terapeut, hejdå till den gamla", NOT_URGENT),
+    ("past_context", "jag blev misshandlad som barn och vill ha en traumaterapeut", NOT_URGENT),
+    ("past_context", "min mamma dog i en överdos när jag var liten", NOT_URGENT),
+]
+
+SV += SV_FOURTH
+
 CASES = [
     pytest.param("en", text, expect, id=f"en-{kind}-{n}")
     for n, (kind, text, expect) in enumerate(EN)
