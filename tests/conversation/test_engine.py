@@ -238,25 +238,30 @@ def test_swedish_crisis_uses_swedish_numbers(engine: Engine) -> None:
     assert d.handoff is not None and d.handoff.severity == "critical"
 
 
-class _Scripted:
-    """An understander that returns what the test says, to pin one behaviour down."""
+class _Readings:
+    """An understander that reads the messages as the test says, in order (the last one
+    repeats), to pin one behaviour down whatever the classifier learns."""
 
-    def __init__(self, understanding: Understanding) -> None:
-        self.understanding = understanding
+    def __init__(self, *readings: Understanding) -> None:
+        self.readings = list(readings)
 
     def understand(self, text: str, **_: object) -> Understanding:
-        return self.understanding
+        return self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
 
 
-def test_check_in_reflects_and_asks_one_gentle_question(engine: Engine) -> None:
-    u = Understanding("account", ("frustrated",), 0.5, "check_in", False, "en")
-    scripted = Engine(
-        understander=_Scripted(u),
+def hearing(engine: Engine, *readings: Understanding) -> Engine:
+    """The real engine's templates, routing and crisis texts, with scripted understanding."""
+    return Engine(
+        understander=_Readings(*readings),
         templates=engine.templates,
         routing=engine.routing,
         crisis=engine.crisis,
     )
-    d = scripted.respond("ugh this login page is killing me", now=NOW)
+
+
+def test_check_in_reflects_and_asks_one_gentle_question(engine: Engine) -> None:
+    u = Understanding("account", ("frustrated",), 0.5, "check_in", False, "en")
+    d = hearing(engine, u).respond("ugh this login page is killing me", now=NOW)
     (reply,) = d.replies
     assert reply.startswith("This login page is killing you")
     assert questions(reply) == 1
@@ -265,27 +270,11 @@ def test_check_in_reflects_and_asks_one_gentle_question(engine: Engine) -> None:
 
 def test_check_in_still_asks_when_handing_over(engine: Engine) -> None:
     u = Understanding("clinical", ("sad",), 0.6, "check_in", False, "en")
-    scripted = Engine(
-        understander=_Scripted(u),
-        templates=engine.templates,
-        routing=engine.routing,
-        crisis=engine.crisis,
-    )
-    d = scripted.respond("I feel so alone lately and everything is heavy", now=NOW)
+    d = hearing(engine, u).respond("I feel so alone lately and everything is heavy", now=NOW)
     (reply,) = d.replies
     assert d.handoff is not None and d.handoff.queue == "clinical"
     assert "clinical team" in reply
     assert questions(reply) == 1 and reply.endswith("?")
-
-
-class _Sequence:
-    """An understander that reads each message as the next Understanding in a list."""
-
-    def __init__(self, *readings: Understanding) -> None:
-        self.readings = list(readings)
-
-    def understand(self, text: str, **_: object) -> Understanding:
-        return self.readings.pop(0)
 
 
 @pytest.mark.parametrize(
@@ -302,12 +291,7 @@ def test_a_yes_or_no_to_the_check_in_is_read_against_the_question(
 ) -> None:
     asked = Understanding("billing", ("sad",), 0.5, "check_in", False, "en")
     answered = Understanding("other", (), 0.0, "none", False, "en", intents=(answer,))
-    scripted = Engine(
-        understander=_Sequence(asked, answered),
-        templates=engine.templates,
-        routing=engine.routing,
-        crisis=engine.crisis,
-    )
+    scripted = hearing(engine, asked, answered)
     state = ConversationState(extra={"check_ins": variant})
     first = scripted.respond("I was charged twice and I can't cope with any of it", state, now=NOW)
     question = first.replies[0].rsplit(": ", 1)[-1]
