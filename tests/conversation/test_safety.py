@@ -351,6 +351,18 @@ def test_ordinary_history_does_not_raise_an_ordinary_message(model: SafetyModel)
     assert model.assess("can I get a refund please", locale="en", history=history).level == ("none")
 
 
+def test_frustration_with_the_service_does_not_build_up_to_a_crisis(
+    model: SafetyModel,
+) -> None:
+    history = ["I'm so tired of this app", "I give up on your billing team"]
+    assert model.assess("I can't take it anymore", locale="en", history=history).level == (
+        "check_in"
+    )
+    charged = "I can't take it anymore, this is the third time I've been charged"
+    assert model.assess(charged, locale="en", history=history).level == "none"
+    assert model.assess("jag orkar inte mer med den här appen", locale="sv").level == "none"
+
+
 def test_swedish_distress_builds_up_too(model: SafetyModel) -> None:
     history = ["jag känner mig så hopplös", "allt rasar ihop"]
     assert model.assess("orkar inte med någonting", locale="sv").level == "check_in"
