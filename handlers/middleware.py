@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from bot import keys
 from bot.errors import DomainError
 from bot.logs import request_context
 from handlers.ratelimits import RateLimited
@@ -88,16 +89,51 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         return error_response(500, "internal", "Something went wrong on our side.")
 
 
+# An origin as CSP source expressions accept it; anything else (a path, a space, a `;`)
+# could widen or break the policy, so it is left out.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def embed_headers(origins: list[str]) -> dict[str, str]:
+    """The headers for /chat?embed=1: framing allowed by these host-platform origins only.
+
+    X-Frame-Options is dropped: it cannot name an allowed origin, and CSP
+    `frame-ancestors` supersedes it in every browser that has it (CSP Level 2).
+
+    Args:
+        origins: the host platform's page origins (EMBED_ORIGINS), e.g. https://app.example.
+    """
+    allowed = [origin.rstrip("/") for origin in origins if ORIGIN.fullmatch(origin.rstrip("/"))]
+    if not allowed:
+        return SECURITY_HEADERS
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors " + " ".join(allowed)
+    )
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+    del headers["X-Frame-Options"]
+    return headers
+
+
+def headers_for(request: web.Request) -> dict[str, str]:
+    if request.path == "/chat" and request.query.get("embed") == "1":
+        # getattr: EMBED_ORIGINS is a requested Settings field; until it exists nothing
+        # may frame the chat, which is the safe side.
+        origins = getattr(request.app[keys.SETTINGS], "embed_origins", None) or []
+        return embed_headers(list(origins))
+    return SECURITY_HEADERS
+
+
 @web.middleware
 async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    headers = headers_for(request)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             exc.headers.setdefault(name, value)
         raise
     if not response.prepared:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
     return response
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.conversation.engine import Engine
 from bot.settings import Settings
-from handlers.middleware import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from handlers.middleware import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, embed_headers
 from tests.handlers.conftest import MakeClient
 
 
@@ -114,3 +114,39 @@ async def test_sandbox_pages_keep_the_strict_policy(client: TestClient) -> None:
     html = await page.text()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script on /sandbox"
     assert " on" + "click=" not in html.lower()
+
+
+def test_embed_headers_allow_only_the_configured_origins() -> None:
+    headers = embed_headers(
+        [
+            "https://app.example.com",
+            "http://localhost:8000/",
+            "https://x.example; script-src *",
+            "javascript:alert(1)",
+            "https://*.example.com",
+        ]
+    )
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors https://app.example.com http://localhost:8000;" in policy + ";"
+    assert "script-src 'self';" in policy and "*" not in policy
+    assert "X-Frame-Options" not in headers
+    assert embed_headers([]) == SECURITY_HEADERS
+
+
+async def test_chat_cannot_be_framed_unless_origins_are_configured(
+    client: TestClient, make_client: MakeClient
+) -> None:
+    page = await client.get("/chat", params={"embed": "1"})
+    assert page.status == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+    host = "https://therapy.example.com"
+    embedding = await make_client(embed_origins=[host])
+    framed = await embedding.get("/chat", params={"embed": "1"})
+    assert f"frame-ancestors {host}" in framed.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in framed.headers
+    # Only the embed page: the plain chat page and the API still refuse framing.
+    for path in ("/chat", "/api/v1/openapi.json"):
+        plain = await embedding.get(path)
+        assert plain.headers["X-Frame-Options"] == "DENY", path
