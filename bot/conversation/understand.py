@@ -37,8 +37,17 @@ FRUSTRATION_SIGNALS = frozenset({"repeat", "nth_time", "shouting", "no_progress"
 SIGNAL_INTENSITY = 0.15
 
 
+class SafetyRating(Protocol):
+    @property
+    def level(self) -> Safety: ...
+    @property
+    def kind(self) -> str | None: ...
+
+
 class SafetyReader(Protocol):
-    def assess(self, text: str, *, locale: str, history: Sequence[str] = ()) -> object: ...
+    """What the Understander needs of bot.conversation.safety.SafetyModel."""
+
+    def assess(self, text: str, *, locale: str, history: Sequence[str] = ()) -> SafetyRating: ...
 
 
 class Understander:
@@ -123,7 +132,8 @@ class Understander:
         reading = self._emotions.read(
             text, shouting="shouting" in signals, model_scores=scores.emotions
         )
-        emotions, intensity = reading.emotions, reading.intensity
+        emotions: tuple[Emotion, ...] = reading.emotions
+        intensity = reading.intensity
         if FRUSTRATION_SIGNALS.intersection(signals):
             if "frustrated" not in emotions and "angry" not in emotions:
                 emotions = (*emotions, "frustrated")
@@ -160,9 +170,7 @@ class Understander:
         if self._safety is None:
             return "none", None
         assessment = self._safety.assess(text, locale=locale, history=tuple(earlier_user))
-        level: Safety = getattr(assessment, "level", "none")
-        kind: str | None = getattr(assessment, "kind", None)
-        return level, kind
+        return assessment.level, assessment.kind
 
 
 def _best_topic(scores: Scores) -> Topic:
@@ -183,6 +191,3 @@ def _load_safety(data_dir: Path | None) -> SafetyReader:
     from bot.conversation.safety import SafetyModel
 
     return SafetyModel.load(data_dir=data_dir)
-
-
-__all__ = ["Emotion", "Understander"]
