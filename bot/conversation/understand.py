@@ -118,6 +118,7 @@ class Understander:
         """
         now = time.time() if now is None else now
         earlier_user = [t.text for t in history if t.sender == "user"]
+        locale = self._supported(locale)
         if locale is None:
             default = self._locales.detect(" ".join(earlier_user[-2:])) if earlier_user else "en"
             locale = self._locales.detect(text, default=default)
@@ -151,6 +152,13 @@ class Understander:
             safety_kind=safety_kind,
             intents=intents,
         )
+
+    def _supported(self, locale: str | None) -> str | None:
+        """ "sv-SE" and "sv_se" are "sv"; a language we have no data for is detected instead."""
+        if not locale:
+            return None
+        base = locale.strip().lower().replace("_", "-").split("-")[0]
+        return base if base in self._locales.locales else None
 
     def scores(self, text: str) -> Scores:
         """The classifier's raw margins, for evaluation and debugging."""

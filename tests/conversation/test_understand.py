@@ -151,6 +151,16 @@ def test_forced_locale_wins(understander: Understander) -> None:
     assert understander.understand("ok", locale="sv", now=NOW).locale == "sv"
 
 
+@pytest.mark.parametrize(
+    ("forced", "text", "locale"),
+    [("sv-SE", "ok", "sv"), ("en_GB", "ok", "en"), ("de-DE", "min terapeut svarar inte", "sv")],
+)
+def test_forced_locale_is_a_supported_language(
+    understander: Understander, forced: str, text: str, locale: str
+) -> None:
+    assert understander.understand(text, locale=forced, now=NOW).locale == locale
+
+
 def test_short_reply_keeps_the_conversation_language(understander: Understander) -> None:
     history = [Turn("user", "Jag har blivit debiterad två gånger", NOW - 60)]
     assert understander.understand("ok", history=history, now=NOW).locale == "sv"
