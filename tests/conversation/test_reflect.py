@@ -13,11 +13,43 @@ from hypothesis import strategies as st
 from bot.conversation.reflect import MAX_REFLECTION_WORDS, Reflector
 from bot.conversation.templates import TemplateLibrary
 
-ELIZA_TSV = Path(__file__).parents[3] / "shared/data/external/eliza_1966_conversation.tsv"
+# shared/ sits beside the repository (DESIGN.md); a fresh clone elsewhere has no copy.
+SHARED_EXTERNAL = Path(__file__).parents[2].parent / "shared/data/external"
+ELIZA_TSV = SHARED_EXTERNAL / "eliza_1966_conversation.tsv"
+DOCTOR_SCRIPT = SHARED_EXTERNAL / "eliza_doctor_script_1966.txt"
 
-# ELIZA's answers that reflect the person's words, and the reflected words in each
-# (Weizenbaum 1966). The other answers ("IN WHAT WAY", "TELL ME MORE ABOUT YOUR FAMILY")
-# are canned and reflect nothing.
+# The sample conversation in Weizenbaum, "ELIZA", CACM 9(1), 1966 (CC0, via anthay/ELIZA),
+# person -> ELIZA, as in shared/data/external/eliza_1966_conversation.tsv.
+ELIZA_1966: tuple[tuple[str, str], ...] = (
+    ("Men are all alike.", "IN WHAT WAY"),
+    ("They're always bugging us about something or other.", "CAN YOU THINK OF A SPECIFIC EXAMPLE"),
+    ("Well, my boyfriend made me come here.", "YOUR BOYFRIEND MADE YOU COME HERE"),
+    ("He says I'm depressed much of the time.", "I AM SORRY TO HEAR YOU ARE DEPRESSED"),
+    ("It's true. I am unhappy.", "DO YOU THINK COMING HERE WILL HELP YOU NOT TO BE UNHAPPY"),
+    (
+        "I need some help, that much seems certain.",
+        "WHAT WOULD IT MEAN TO YOU IF YOU GOT SOME HELP",
+    ),
+    ("Perhaps I could learn to get along with my mother.", "TELL ME MORE ABOUT YOUR FAMILY"),
+    ("My mother takes care of me.", "WHO ELSE IN YOUR FAMILY TAKES CARE OF YOU"),
+    ("My father.", "YOUR FATHER"),
+    ("You are like my father in some ways.", "WHAT RESEMBLANCE DO YOU SEE"),
+    (
+        "You are not very aggressive but I think you don't want me to notice that.",
+        "WHAT MAKES YOU THINK I AM NOT VERY AGGRESSIVE",
+    ),
+    ("You don't argue with me.", "WHY DO YOU THINK I DON'T ARGUE WITH YOU"),
+    ("You are afraid of me.", "DOES IT PLEASE YOU TO BELIEVE I AM AFRAID OF YOU"),
+    ("My father is afraid of everybody.", "WHAT ELSE COMES TO MIND WHEN YOU THINK OF YOUR FATHER"),
+    (
+        "Bullies.",
+        "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE",
+    ),
+)
+
+# ELIZA's answers that reflect the person's words, and the reflected words in each. The
+# other answers ("IN WHAT WAY", "TELL ME MORE ABOUT YOUR FAMILY") are canned, and the last
+# one recalls an earlier message: none reflects the words it answers.
 ELIZA_REFLECTIONS: dict[str, str] = {
     "Well, my boyfriend made me come here.": "YOUR BOYFRIEND MADE YOU COME HERE",
     "He says I'm depressed much of the time.": "YOU ARE DEPRESSED",
@@ -66,15 +98,16 @@ def _expand(text: str) -> str:
     return text
 
 
-def _eliza_rows() -> list[tuple[str, str]]:
+def test_the_copy_of_the_1966_conversation_matches_the_shared_file() -> None:
+    if not ELIZA_TSV.is_file():
+        pytest.skip(f"{ELIZA_TSV} is not here (shared/ sits beside the repository)")
     lines = ELIZA_TSV.read_text(encoding="utf-8").splitlines()[1:]
-    return [tuple(line.split("\t")) for line in lines if "\t" in line]  # type: ignore[misc]
+    assert tuple(tuple(line.split("\t")) for line in lines if "\t" in line) == ELIZA_1966
 
 
 def test_every_eliza_reflection_in_the_1966_conversation_comes_out_right(en: Reflector) -> None:
-    rows = _eliza_rows()
     checked = 0
-    for person, eliza in rows:
+    for person, eliza in ELIZA_1966:
         if person not in ELIZA_REFLECTIONS:
             continue
         expected = ELIZA_REFLECTIONS[person]
@@ -252,8 +285,8 @@ DOCTOR_SUBSTITUTIONS = [
 def test_the_doctor_scripts_substitutions(
     en: Reflector, rule: str, said: str, reflected: str
 ) -> None:
-    script = ELIZA_TSV.with_name("eliza_doctor_script_1966.txt").read_text(encoding="utf-8")
-    assert rule in script
+    if DOCTOR_SCRIPT.is_file():
+        assert rule in DOCTOR_SCRIPT.read_text(encoding="utf-8")
     assert en.reflect_issue(said).text == reflected
 
 
