@@ -27,6 +27,7 @@ from bot.bus import Bus
 from bot.clock import Clock, iso
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.outbox import PermanentFailure
+from bot.privacy.redact import escape_slack
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import outbox as outbox_store
@@ -141,6 +142,8 @@ class Compensations:
             case = await case_store.get_case(session, case_id=case_id)
             if case is None:
                 raise NotFound("case_not_found", "That case no longer exists.")
+            if case.status != "agent":
+                raise Conflict("not_claimed", f"Claim {case.ref} before making it right.")
             row = Compensation(
                 id=uuid.uuid4().hex,
                 case_id=case_id,
@@ -298,7 +301,7 @@ class Compensations:
 def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:
     """The lead's one-click decision: what, how much, why, who asked."""
     amount = money(row.amount_cents, row.currency)
-    reason = row.reason.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    reason = escape_slack(row.reason[:REASON_MAX_CHARS])
     return [
         {
             "type": "section",
@@ -306,7 +309,7 @@ def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:
                 "type": "mrkdwn",
                 "text": f":scales: *Approval needed* · {case.ref}\n{KINDS[row.kind]} of "
                 f"*{amount}* requested by <@{row.requested_by}> (over the limit).\n"
-                f"*Why:* {reason[:REASON_MAX_CHARS]}",
+                f"*Why:* {reason}",
             },
         },
         {

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agent_load import AgentLoad, agent_loads
 from bot.incidents import open_incidents
+from bot.privacy.redact import escape_slack
 from bot.store.models import Case, Incident
 
 QUEUE_SHOWN = 15
@@ -113,7 +114,7 @@ def build_home(data: HomeData) -> dict[str, Any]:
     ]
     for incident in data.incidents[:3]:
         blocks.append(
-            _context(f":warning: Incident {incident.ref}: {_escape(incident.title)} (open)")
+            _context(f":warning: Incident {incident.ref}: {escape_slack(incident.title)} (open)")
         )
     blocks.append(_section(f"*My load* — {_load_text(data.load, data.window_h)}"))
     if data.load.intense >= data.threshold:
@@ -150,7 +151,3 @@ def build_home(data: HomeData) -> dict[str, Any]:
         if len(data.team) > TEAM_SHOWN:
             blocks.append(_context(f"and {len(data.team) - TEAM_SHOWN} more"))
     return {"type": "home", "blocks": blocks}
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

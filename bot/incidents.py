@@ -220,10 +220,9 @@ class Incidents:
             )
             await session.flush()  # the unique (incident, number) row: one sender wins
             incident.updates_sent = number
-            # Catch up without a burst: the next update is one interval after now at most.
-            incident.next_update_at = max(incident.next_update_at + self.every, now)
-            if incident.next_update_at <= now:
-                incident.next_update_at = now + self.every
+            # On schedule; after a long pause (every instance down) one update, not a burst.
+            following = incident.next_update_at + self.every
+            incident.next_update_at = following if following > now else now + self.every
             session.add(incident)
             cases = await linked_open_cases(session, incident_id=incident_id)
             for case in cases:
@@ -375,6 +374,9 @@ async def take_lease(
         return True
     if await session.get(Lease, name) is not None:
         return False
-    session.add(Lease(name=name, holder=holder, expires_at=until))
-    await session.flush()
+    try:
+        async with session.begin_nested():  # another instance may create it first
+            session.add(Lease(name=name, holder=holder, expires_at=until))
+    except IntegrityError:
+        return False
     return True

@@ -11,6 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.dossier import case_dossier_text
 from bot.errors import DomainError
 from bot.incidents import Incidents, open_incidents
+from bot.privacy.redact import escape_slack
 from bot.store.db import Database
 
 INCIDENT_USAGE = (
@@ -47,7 +48,8 @@ async def incident(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltCon
             found = started.incident
             await ack(
                 response_type="in_channel",
-                text=f":warning: <@{user}> started incident {found.ref}: {found.title} "
+                text=f":warning: <@{user}> started incident {found.ref}: "
+                f"{escape_slack(found.title)} "
                 f"(topic `{found.topic}`). {started.linked} open case(s) linked and told; "
                 f"updates every {found.update_every_s // 60} minutes until "
                 f"`/incident resolve {found.ref}`.",
@@ -57,12 +59,12 @@ async def incident(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltCon
             await ack(
                 response_type="in_channel",
                 text=f":white_check_mark: <@{user}> resolved incident {closed.ref}: "
-                f"{closed.title}. {told} person(s) told.",
+                f"{escape_slack(closed.title)}. {told} person(s) told.",
             )
         elif verb == "list":
             async with incidents.db.transaction() as session:
                 current = await open_incidents(session)
-            lines = [f"{i.ref}: {i.title} (topic `{i.topic}`)" for i in current]
+            lines = [f"{i.ref}: {escape_slack(i.title)} (topic `{i.topic}`)" for i in current]
             await ack(text="\n".join(lines) or "No open incidents.")
         else:
             await ack(text=INCIDENT_USAGE)

@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.compensation import KINDS, Compensations, money
-from bot.errors import DomainError, Forbidden
+from bot.errors import DomainError
 from handlers.slack_common import tell
 from handlers.slack_transfer import selected
 
@@ -166,10 +166,7 @@ async def _decide(
         outcome = await compensations_of(context).decide(
             compensation_id=body["actions"][0].get("value", ""), lead_id=lead, approve=approve
         )
-    except Forbidden as exc:
-        await tell(client, channel=channel, user=lead, text=exc.message, thread_ts=thread_ts)
-        return
-    except DomainError as exc:
+    except DomainError as exc:  # not a lead, already decided, or gone
         await tell(client, channel=channel, user=lead, text=exc.message, thread_ts=thread_ts)
         return
     row = outcome.compensation

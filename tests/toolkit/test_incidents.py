@@ -130,3 +130,20 @@ async def test_a_burst_of_one_topic_suggests_an_incident_once(
             for m in tk_slack.messages("support-sessions")
         )
     )
+
+
+async def test_an_incident_title_cannot_ping_the_channel(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    answer = await tk_slack.command(
+        user=LEAD,
+        channel="support-sessions",
+        command="/incident",
+        text='start "<!channel> video down" session',
+    )
+    text = answer["body"]["text"]
+    assert "&lt;!channel&gt; video down" in text and "<!channel>" not in text
+    listed = await tk_slack.command(
+        user=LEAD, channel="support-sessions", command="/incident", text="list"
+    )
+    assert "&lt;!channel&gt;" in str(listed["body"])
