@@ -39,6 +39,8 @@ class PgBusTransport:
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen_forever(), name="pgbus-listen")
         self.bus.remote_publish = self.publish
+        with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+            self._publisher = await asyncpg.connect(self.dsn, timeout=5)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.connected.wait(), timeout=5)
 
