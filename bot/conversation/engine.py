@@ -48,8 +48,9 @@ Phase = Literal["bot", "queued", "agent"]
 # Turns kept in the state: enough for signals (repeats, bursts) and topic carry-over,
 # small enough that the state stays a few kilobytes.
 MAX_TURNS = 20
-# Template ids remembered so nothing repeats within a conversation.
-MAX_USED_TEMPLATES = 60
+# Template ids remembered so nothing repeats within a conversation (a long one uses ~4 a
+# turn; the ids are ~30 characters, so the state stays small).
+MAX_USED_TEMPLATES = 120
 
 # state.extra keys
 EXTRA_QUEUE = "queue"  # the open hand-off's queue

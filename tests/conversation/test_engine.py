@@ -371,6 +371,10 @@ def test_system_lines(engine: Engine) -> None:
     assert "vårt dataskyddsteam" in moved and "30 minuter" in moved
     for key in ("resolved", "queued_ack", "reopened"):
         assert engine.system_text(key, locale="sv")
+    # Nobody named: the line that names nobody, not a made-up "who".
+    assert engine.system_text("resolved", locale="en").startswith("This case is now resolved.")
+    named = engine.system_text("resolved", locale="en", label="a billing specialist")
+    assert named.startswith("A billing specialist has marked this as resolved.")
     assert engine.queue_label("billing", locale="en") == "a billing specialist"
     assert engine.queue_wait_minutes("crisis") == 2
 
