@@ -705,6 +705,60 @@ SV_FOURTH: list[tuple[str, str, str]] = [
 
 SV += SV_FOURTH
 
+# A fifth round: crisis wrapped in platform requests, means at hand, medical.
+EN_FIFTH: list[tuple[str, str, str]] = [
+    ("goodbye_indirect", "Go ahead and cancel, I won't be around to use it", URGENT),
+    ("goodbye_indirect", "I'm cancelling because I don't plan on being alive next month", URGENT),
+    ("goodbye_indirect", "No need to renew my plan, I won't need therapy where I'm going", URGENT),
+    ("goodbye", "Can you make sure my therapist knows it wasn't her fault", URGENT),
+    ("goodbye_indirect", "Delete my account after Friday, I won't be here", URGENT),
+    ("plan", "I don't want my subscription to renew, I'm ending things this week", URGENT),
+    (
+        "means_indirect",
+        "How many of the pills my psychiatrist prescribed would be too much?",
+        URGENT,
+    ),
+    ("means_plan", "I've stopped taking my meds and I'm saving them", URGENT),
+    ("means_plan", "I'm sitting in my car in the garage with the engine running", URGENT),
+    ("means_plan", "I've got the pills in my hand", URGENT),
+    ("plan", "I'm at the bridge right now", URGENT),
+    ("abuse", "my boyfriend strangled me and I'm scared to go back", URGENT),
+    ("abuse", "I'm pregnant and my partner kicked me in the stomach", URGENT),
+    ("abuse", "My partner took my phone and won't let me leave", URGENT),
+    ("minor", "I think my daughter is being groomed online", URGENT),
+    ("third_party", "my 15 year old told me she wants to die", URGENT),
+    (
+        "third_party",
+        "A client of mine on your platform said she's going to kill herself tonight",
+        URGENT,
+    ),
+    ("third_party", "I'm a therapist here and my client just messaged me a suicide note", URGENT),
+    ("medical", "I'm having the worst headache of my life and my vision is going", URGENT),
+    ("medical", "my friend took something and is having trouble breathing", URGENT),
+    ("medical", "I'm diabetic and my sugar is really low, I'm shaking", URGENT),
+    ("medical", "I'm having a panic attack and I think I'm dying", URGENT),
+    ("idiom", "I think I'm dying of boredom in this queue", NOT_URGENT),
+    (
+        "keyword_trap",
+        "I'm ending things with my current therapist, can I get a new match",
+        NOT_URGENT,
+    ),
+    ("keyword_trap", "I won't be here for my Tuesday session because of a work trip", NOT_URGENT),
+]
+SV_FIFTH: list[tuple[str, str, str]] = [
+    ("goodbye_indirect", "Avsluta mitt abonnemang, jag kommer inte leva nästa månad", URGENT),
+    ("means_plan", "jag sitter i bilen i garaget med motorn igång", URGENT),
+    ("means_plan", "jag har tabletterna i handen", URGENT),
+    ("plan", "jag står vid bron nu", URGENT),
+    ("goodbye", "säg till min terapeut att det inte var hennes fel", URGENT),
+    ("medical", "jag tror att jag dör", URGENT),
+    ("medical", "jag har värsta huvudvärken i mitt liv", URGENT),
+    ("idiom", "jag tror jag dör av tristess", NOT_URGENT),
+]
+
+EN += EN_FIFTH
+SV += SV_FIFTH
+
 CASES = [
     pytest.param("en", text, expect, id=f"en-{kind}-{n}")
     for n, (kind, text, expect) in enumerate(EN)
