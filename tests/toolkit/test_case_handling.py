@@ -118,3 +118,32 @@ async def test_case_command_for_an_unknown_ref_says_so(tk: TestClient, tk_slack:
     )
     body = answer["body"]
     assert "No case C-ZZZZZZ" in (body["text"] if isinstance(body, dict) else body)
+
+
+async def test_transfer_an_unclaimed_case_and_refuse_the_same_queue(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    slack, billing = tk_slack, "support-billing"
+    _person, ref, card = await handed_off(tk, slack)
+    await slack.click(user=SAM, channel=billing, ts=card["ts"], action_id="transfer")
+    modal = only_modal(slack, SAM)
+    same = await slack.submit_view(
+        user=SAM,
+        view_id=modal["id"],
+        values={"queue": {"queue": select("billing")}, "reason": {"reason": "x"}},
+    )
+    assert same["body"]["response_action"] == "errors"
+    assert "already in billing" in same["body"]["errors"]["queue"]
+    no_reason = await slack.submit_view(
+        user=SAM,
+        view_id=modal["id"],
+        values={"queue": {"queue": select("privacy")}, "reason": {"reason": "  "}},
+    )
+    assert "reason" in no_reason["body"]["errors"]
+    await slack.submit_view(
+        user=SAM,
+        view_id=modal["id"],
+        values={"queue": {"queue": select("privacy")}, "reason": {"reason": "asks to erase"}},
+    )
+    await slack.wait_for(lambda: card_for(slack.messages("support-privacy"), ref) is not None)
+    await slack.wait_for(lambda: "Moved to #support-privacy" in card_text_in(slack, billing, ref))

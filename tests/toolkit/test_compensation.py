@@ -190,3 +190,37 @@ async def test_over_the_limit_waits_for_a_lead(
     with pytest.raises(Conflict):
         await tk.app[COMPENSATIONS].decide(compensation_id=row.id, lead_id=LEAD, approve=False)
     assert (await compensations(tk))[0].status == "applied"
+
+
+async def test_a_lead_declines_and_nothing_reaches_the_person_or_billing(
+    tk: TestClient, tk_slack: SlackFake, billing: tuple[BillingReceiver, TestServer]
+) -> None:
+    slack, (receiver, _server) = tk_slack, billing
+    channel = "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    await make_it_right(
+        slack, channel=channel, ts=card["ts"], kind="credit", amount="100.01", reason="Goodwill"
+    )
+    [row] = await compensations(tk)
+    assert row.status == "pending" and row.amount_cents == 10001  # a cent over the limit
+
+    def request() -> dict[str, object] | None:
+        found = [m for m in slack.thread(channel, card["ts"]) if "Approval needed" in m["text"]]
+        return found[0] if found else None
+
+    await slack.wait_for(lambda: request() is not None)
+    asked = request()
+    assert asked is not None
+    await slack.click(
+        user=LEAD, channel=channel, ts=str(asked["ts"]), action_id="compensation_decline"
+    )
+    [row] = await compensations(tk)
+    assert row.status == "declined" and row.decided_by == LEAD
+    await slack.wait_for(
+        lambda: any(
+            "declined by <@U0LEAD01>" in m["text"] for m in slack.thread(channel, card["ts"])
+        )
+    )
+    assert not any("credit" in line for line in await system_lines(person))
+    assert await webhook_items(tk) == [] and receiver.attempts == []
