@@ -298,6 +298,8 @@ async def transfer(
         raise Conflict("same_queue", f"{case.ref} is already in {to_queue}.")
     target = routing.queue(to_queue)
     severity = current.severity if current is not None else (case.severity or "normal")
+    if to_queue == "crisis":
+        severity = "critical"  # an agent who moves a case to crisis means it: page on-call
     if current is not None:
         current.status = "transferred"
         session.add(current)

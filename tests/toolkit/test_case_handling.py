@@ -147,3 +147,23 @@ async def test_transfer_an_unclaimed_case_and_refuse_the_same_queue(
     )
     await slack.wait_for(lambda: card_for(slack.messages("support-privacy"), ref) is not None)
     await slack.wait_for(lambda: "Moved to #support-privacy" in card_text_in(slack, billing, ref))
+
+
+async def test_a_transfer_to_crisis_is_critical(tk: TestClient, tk_slack: SlackFake) -> None:
+    _person, ref, card = await handed_off(tk, tk_slack)
+    async with tk.app[keys.DB].transaction() as session:
+        case = (await session.exec(sql_select(Case).where(Case.ref == ref))).one()
+    await tk.app[keys.DESK].transfer(
+        case_id=case.id,
+        to_queue="crisis",
+        reason="mentioned not wanting to be here",
+        agent_id=SAM,
+        routing=tk.app[keys.ROUTING],
+    )
+    await tk_slack.wait_for(lambda: card_for(tk_slack.messages("support-crisis"), ref) is not None)
+    crisis_card = card_for(tk_slack.messages("support-crisis"), ref)
+    assert crisis_card is not None and "<!subteam^S0ONCALL>" in crisis_card["text"]
+    assert "CRITICAL" in card_text_in(tk_slack, "support-crisis", ref)
+    async with tk.app[keys.DB].transaction() as session:
+        case = (await session.exec(sql_select(Case).where(Case.ref == ref))).one()
+    assert case.severity == "critical" and case.urgent and case.queue == "crisis"
