@@ -22,6 +22,8 @@ SUBCOMMANDS = (
     "templates",
     "slack_sandbox",
     "report",
+    "purge",
+    "privacy",
 )
 
 

@@ -1,0 +1,120 @@
+"""`python -m bot privacy export|erase --user ID`: a person's access and erasure requests.
+
+The user id is the host platform's; the cases are found under both the pseudonym the app
+stores when IDENTITY_SECRET is set and the raw id it stores otherwise. Both commands write
+an audit event on every case they touch (actor "privacy-cli").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.clock import Clock, system_clock
+from bot.identity import MAX_USER_ID_CHARS
+from bot.lifecycle import SLACK_NOTE, erase_person, export_person, person_refs_for
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.migrate import NotMigrated, ensure_migrated
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("privacy", help="export or erase one person's data")
+    actions = parser.add_subparsers(dest="privacy_action", required=True)
+    export = actions.add_parser("export", help="everything stored about a person, as JSON")
+    export.add_argument("--user", required=True, help="the platform's user id")
+    export.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
+    export.set_defaults(func=run)
+    erase = actions.add_parser("erase", help="delete a person's transcripts, keep metrics")
+    erase.add_argument("--user", required=True, help="the platform's user id")
+    erase.add_argument("--yes", action="store_true", help="really erase (else: show what)")
+    erase.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    user = str(args.user).strip()
+    if not user or len(user) > MAX_USER_ID_CHARS:
+        sys.stderr.write(f"--user must be 1..{MAX_USER_ID_CHARS} characters\n")
+        return 2
+    settings = Settings()
+    try:
+        if args.privacy_action == "export":
+            data = asyncio.run(export_user(settings, user=user))
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            if args.out:
+                args.out.write_text(text, encoding="utf-8")
+                sys.stderr.write(f"{len(data['cases'])} case(s) written to {args.out}\n")
+            else:
+                sys.stdout.write(text)
+            return 0
+        summary = asyncio.run(erase_user(settings, user=user, confirmed=args.yes))
+    except NotMigrated as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    print(json.dumps(summary, indent=2))
+    if not args.yes:
+        sys.stderr.write("nothing erased: run again with --yes to erase the above\n")
+        return 2
+    return 0
+
+
+async def export_user(
+    settings: Settings, *, user: str, clock: Clock = system_clock
+) -> dict[str, Any]:
+    """Export one person's data from the configured database (audited).
+
+    Args:
+        settings: the database and IDENTITY_SECRET.
+        user: the platform's user id.
+        clock: "now", for the audit events.
+    """
+    refs = person_refs_for(user, identity_secret=settings.identity_secret)
+    db = Database(settings.database_url)
+    try:
+        await ensure_migrated(db, auto=False)
+        async with db.transaction() as session:
+            return await export_person(session, person_refs=refs, now=clock())
+    finally:
+        await db.close()
+
+
+async def erase_user(
+    settings: Settings, *, user: str, confirmed: bool, clock: Clock = system_clock
+) -> dict[str, Any]:
+    """Erase one person's data (or, unconfirmed, say what would be erased).
+
+    Args:
+        settings: the database and IDENTITY_SECRET.
+        user: the platform's user id.
+        confirmed: False only reports.
+        clock: "now", for the audit events.
+    """
+    refs = person_refs_for(user, identity_secret=settings.identity_secret)
+    db = Database(settings.database_url)
+    try:
+        await ensure_migrated(db, auto=False)
+        async with db.transaction() as session:
+            result = await erase_person(
+                session, person_refs=refs, now=clock(), dry_run=not confirmed
+            )
+    finally:
+        await db.close()
+    cases = [plan.as_json() for plan in result.cases]
+    if not confirmed:
+        return {
+            "dry_run": True,
+            "cases_to_erase": len(cases),
+            "messages_to_delete": result.messages,
+            "cases": cases,
+        }
+    return {
+        "cases_erased": len(cases),
+        "messages_deleted": result.messages_deleted,
+        "slack_deletions_queued": result.slack_deletions_queued,
+        "cases": [case["ref"] for case in cases],
+        "slack_note": SLACK_NOTE,
+    }

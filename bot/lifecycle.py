@@ -1,0 +1,368 @@
+"""The data lifecycle: retention purges, and a person's access and erasure requests.
+
+Purge and erase delete the transcript (messages, summary, engine state) and keep what is
+not personal: the case's ref, topic, queue, severity, status and timestamps, hand-offs
+(their timestamps are the report's metrics) and the audit trail stripped of free text.
+The bot's own messages in the Slack threads go too, through the outbox: `slack_delete_thread`
+lists each thread and deletes what the bot posted. Agents' replies cannot be deleted with
+a bot token (chat.delete answers `cant_delete_message`); a workspace admin's retention
+setting, or a user token, has to remove those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import iso
+from bot.identity import person_ref
+from bot.outbox import OutboxWorker
+from bot.store import cases as case_store
+from bot.store import lifecycle as store
+from bot.store import outbox as outbox_store
+from bot.store.models import Case, HandOff, OutboxItem
+
+SLACK_DELETE_THREAD = "slack_delete_thread"
+# Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
+PURGE_PRIORITY = -10
+PRIVACY_ACTOR = "privacy-cli"
+SLACK_NOTE = (
+    "Only the bot's own thread messages can be deleted with a bot token; agents' replies "
+    "stay in Slack until a workspace admin's retention setting (or a user token) removes them."
+)
+# conversations.replies returns at most 1,000 messages per page (Slack API docs).
+REPLIES_PAGE = 1000
+# Errors meaning "already gone" or "not ours": the deletion has nothing more to do there.
+GONE_ERRORS = frozenset({"thread_not_found", "message_not_found", "cant_delete_message"})
+
+Delivery = Callable[[OutboxItem], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """What the lifecycle will do (or did) to one case."""
+
+    case_id: str
+    ref: str
+    status: str
+    last_activity: datetime
+    messages: int
+    slack_threads: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "status": self.status,
+            "last_activity": iso(self.last_activity),
+            "messages": self.messages,
+            "slack_threads": self.slack_threads,
+        }
+
+
+@dataclass(frozen=True)
+class LifecycleResult:
+    cases: tuple[CasePlan, ...] = ()
+    messages_deleted: int = 0
+    slack_deletions_queued: int = 0
+    dry_run: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        return sum(plan.messages for plan in self.cases)
+
+
+def person_refs_for(user_id: str, *, identity_secret: str | None) -> tuple[str, ...]:
+    """Every value `Case.person_ref` may hold for this platform user: the pseudonym the app
+    stores when identity verification is configured, and the raw id it stores otherwise."""
+    refs = [person_ref(user_id, secret=identity_secret)] if identity_secret else []
+    refs.append(user_id)
+    return tuple(dict.fromkeys(refs))
+
+
+async def _plan(session: AsyncSession, cases: Sequence[Case]) -> list[CasePlan]:
+    counts = await store.message_counts(session, case_ids=[c.id for c in cases])
+    plans = []
+    for case in cases:
+        threads = await store.posted_handoffs(session, case_id=case.id)
+        plans.append(
+            CasePlan(
+                case_id=case.id,
+                ref=case.ref,
+                status=case.status,
+                last_activity=store.last_activity(case),
+                messages=counts.get(case.id, 0),
+                slack_threads=len(threads),
+            )
+        )
+    return plans
+
+
+async def _remove_transcripts(
+    session: AsyncSession,
+    *,
+    plans: Sequence[CasePlan],
+    now: datetime,
+    reason: str,
+    unlink_person: bool,
+) -> tuple[int, int]:
+    """Delete what the cases said, here and (queued) in Slack: (messages, Slack items)."""
+    ids = [plan.case_id for plan in plans]
+    deleted = await store.delete_messages(session, case_ids=ids)
+    await store.clear_transcript_fields(session, case_ids=ids, unlink_person=unlink_person)
+    await store.strip_event_text(session, case_ids=ids)
+    await store.delete_settled_outbox(session, case_ids=ids)
+    await store.clear_compensation_reasons(session, case_ids=ids)
+    queued = 0
+    for plan in plans:
+        handoffs = await store.posted_handoffs(session, case_id=plan.case_id)
+        if not handoffs:
+            continue
+        await outbox_store.enqueue(
+            session,
+            kind=SLACK_DELETE_THREAD,
+            now=now,
+            # Behind the case's own pending items: a thread copy still in flight lands
+            # (or finds its message gone) before the thread is cleaned.
+            ordering_key=f"case:{plan.case_id}",
+            priority=PURGE_PRIORITY,
+            payload={
+                "case_id": plan.case_id,
+                "handoff_ids": [h.id for h in handoffs],
+                "reason": reason,
+            },
+        )
+        queued += 1
+    return deleted, queued
+
+
+async def purge(
+    session: AsyncSession, *, now: datetime, retention_days: int, dry_run: bool = False
+) -> LifecycleResult:
+    """Delete transcripts of closed cases idle longer than the retention period.
+
+    Args:
+        now: the current time; cases last active before now - retention_days go.
+        retention_days: the retention period (Settings.retention_days, or --days).
+        dry_run: report what would be purged and change nothing.
+    """
+    if retention_days < 0:
+        raise ValueError("retention_days must not be negative")
+    cutoff = now - timedelta(days=retention_days)
+    plans = await _plan(session, await store.purgeable_cases(session, cutoff=cutoff))
+    if dry_run or not plans:
+        return LifecycleResult(cases=tuple(plans), dry_run=dry_run, extra={"cutoff": iso(cutoff)})
+    deleted, queued = await _remove_transcripts(
+        session, plans=plans, now=now, reason="retention", unlink_person=False
+    )
+    for plan in plans:
+        await case_store.add_event(
+            session,
+            case_id=plan.case_id,
+            kind="purged",
+            actor="system",
+            now=now,
+            data={"messages_deleted": plan.messages, "retention_days": retention_days},
+        )
+    return LifecycleResult(
+        cases=tuple(plans),
+        messages_deleted=deleted,
+        slack_deletions_queued=queued,
+        extra={"cutoff": iso(cutoff)},
+    )
+
+
+async def export_person(
+    session: AsyncSession, *, person_refs: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    """Everything the store holds about a person's cases, as JSON-ready data, audited.
+
+    Agents' internal notes (`note:` replies) are left out: they are the staff's working
+    notes about the case, and access rights (GDPR Art. 15(4), HIPAA's psychotherapy-notes
+    carve-out) do not extend to them by default; the person's own messages, the bot's and
+    the agents' replies they received are all in.
+
+    Args:
+        person_refs: every value Case.person_ref may hold for the person
+            (`person_refs_for`).
+        now: when the export happened (the audit event's time).
+    """
+    cases = await store.cases_for_person(session, person_refs=person_refs)
+    ids = [case.id for case in cases]
+    rows = await store.rows_for_cases(session, case_ids=ids, include_internal=False)
+    by_case: dict[str, dict[str, list[dict[str, Any]]]] = {
+        case_id: {"messages": [], "handoffs": [], "events": [], "compensations": [], "outbox": []}
+        for case_id in ids
+    }
+    for table in ("messages", "handoffs", "events", "compensations"):
+        for row in rows[table]:
+            by_case[row.case_id][table].append(_json_row(row))
+    for item in rows["outbox"]:
+        by_case[str(item.payload.get("case_id"))]["outbox"].append(_json_row(item))
+    for case_id in ids:
+        await case_store.add_event(
+            session,
+            case_id=case_id,
+            kind="privacy_export",
+            actor=PRIVACY_ACTOR,
+            now=now,
+            data={"cases": len(ids)},
+        )
+    return {
+        "exported_at": iso(now),
+        "cases": [{"case": _json_row(case), **by_case[case.id]} for case in cases],
+        "incidents": [_json_row(incident) for incident in rows["incidents"]],
+        "notes": {
+            "internal_notes": "agents' internal notes are not included (staff working notes)",
+        },
+    }
+
+
+async def erase_person(
+    session: AsyncSession, *, person_refs: Sequence[str], now: datetime, dry_run: bool = False
+) -> LifecycleResult:
+    """Erase a person's data: transcripts gone, cases unlinked from them, metrics kept.
+
+    Args:
+        person_refs: every value Case.person_ref may hold for the person.
+        now: when the erasure happened (the audit event's time).
+        dry_run: report what would be erased and change nothing.
+    """
+    cases = await store.cases_for_person(session, person_refs=person_refs)
+    plans = await _plan(session, cases)
+    if dry_run or not plans:
+        return LifecycleResult(cases=tuple(plans), dry_run=dry_run)
+    deleted, queued = await _remove_transcripts(
+        session, plans=plans, now=now, reason="erasure request", unlink_person=True
+    )
+    for plan in plans:
+        # Kept as proof the request was honoured; it names no one (the case is unlinked).
+        await case_store.add_event(
+            session,
+            case_id=plan.case_id,
+            kind="privacy_erase",
+            actor=PRIVACY_ACTOR,
+            now=now,
+            data={"messages_deleted": plan.messages},
+        )
+    return LifecycleResult(
+        cases=tuple(plans), messages_deleted=deleted, slack_deletions_queued=queued
+    )
+
+
+def _json_row(row: Any) -> dict[str, Any]:
+    data: dict[str, Any] = row.model_dump(mode="json")
+    return data
+
+
+# -- Slack --------------------------------------------------------------------------------
+
+
+def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
+    """Deletes the bot's own messages in a case's card threads, then marks each card
+    "transcript purged". Safe to repeat: a retry lists the thread again."""
+    identity: dict[str, str] = {}
+
+    async def deliver(item: OutboxItem) -> None:
+        if not identity:
+            auth = await worker.client.auth_test()
+            identity["user_id"] = str(auth.get("user_id") or "")
+            identity["bot_id"] = str(auth.get("bot_id") or "")
+        async with worker.db.transaction() as session:
+            case = await case_store.get_case(session, case_id=str(item.payload["case_id"]))
+            handoffs = [
+                handoff
+                for handoff_id in item.payload.get("handoff_ids") or []
+                if (handoff := await session.get(HandOff, handoff_id)) is not None
+            ]
+        if case is None:
+            return
+        reason = str(item.payload.get("reason") or "retention")
+        done: set[tuple[str, str]] = set()
+        for handoff in handoffs:
+            if not handoff.slack_channel or not handoff.slack_ts:
+                continue
+            thread = (handoff.slack_channel, handoff.slack_ts)
+            if thread in done:
+                continue
+            done.add(thread)
+            await _delete_own_replies(worker.client, *thread, identity=identity)
+            await _mark_card(worker.client, *thread, case=case, handoff=handoff, reason=reason)
+
+    return deliver
+
+
+def register_deliveries(worker: OutboxWorker) -> None:
+    """Teach the outbox worker the lifecycle's side effects (called by create_app)."""
+    worker.register(SLACK_DELETE_THREAD, slack_delete_thread_delivery(worker))
+
+
+async def _thread_messages(client: AsyncWebClient, channel: str, ts: str) -> list[dict[str, Any]]:
+    # Read every page before deleting anything: deleting shifts the pages under a cursor.
+    messages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        response = await client.conversations_replies(
+            channel=channel, ts=ts, limit=REPLIES_PAGE, cursor=cursor
+        )
+        messages += response.get("messages") or []
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return messages
+
+
+async def _delete_own_replies(
+    client: AsyncWebClient, channel: str, ts: str, *, identity: dict[str, str]
+) -> int:
+    try:
+        messages = await _thread_messages(client, channel, ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") in GONE_ERRORS:
+            return 0
+        raise
+    deleted = 0
+    for message in messages:
+        if message.get("ts") == ts:
+            continue  # the card itself: updated below, it carries the case's metrics
+        own = (identity["bot_id"] and message.get("bot_id") == identity["bot_id"]) or (
+            identity["user_id"] and message.get("user") == identity["user_id"]
+        )
+        if not own:
+            continue
+        try:
+            await client.chat_delete(channel=channel, ts=str(message["ts"]))
+        except SlackApiError as exc:
+            if exc.response.get("error") not in GONE_ERRORS:
+                raise
+            continue
+        deleted += 1
+    return deleted
+
+
+async def _mark_card(
+    client: AsyncWebClient,
+    channel: str,
+    ts: str,
+    *,
+    case: Case,
+    handoff: HandOff,
+    reason: str,
+) -> None:
+    line = f":wastebasket: *{case.ref}* · {handoff.queue} · {handoff.status}: transcript purged"
+    line += f" ({reason})."
+    try:
+        await client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=f"{case.ref}: transcript purged ({reason})",
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") not in (*GONE_ERRORS, "cant_update_message"):
+            raise

@@ -1,0 +1,274 @@
+"""Queries for the data lifecycle: finding what retention or a person's request covers,
+and deleting or anonymising it while the non-personal metrics stay.
+
+Every table is classified here: either it links to a case (and so, maybe, to a person) and
+the lifecycle handles it, or it says why it holds nothing personal. A test checks that the
+classification covers every table in the schema, so a new table cannot slip past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import (
+    Case,
+    CaseEvent,
+    Compensation,
+    HandOff,
+    Incident,
+    Message,
+    OutboxItem,
+)
+
+# Tables whose rows belong to a case; the lifecycle reads, deletes or anonymises them.
+CASE_TABLES = frozenset({"case", "message", "handoff", "caseevent", "outboxitem", "compensation"})
+# Tables that hold nothing about a person, and why.
+UNLINKED_TABLES: dict[str, str] = {
+    "seenkey": "Slack event ids and request signatures, kept minutes for idempotency",
+    "lease": "which instance runs periodic work",
+    "channelpace": "when each Slack channel may next be posted to",
+    "incident": "an outage as ops describe it; cases point at it, it names no one",
+    "incidentupdate": "which proactive update of an incident went out, and when",
+    "alembic_version": "the schema revision",
+}
+
+# Statuses of a case nobody is working on any more.
+CLOSED_STATUSES = ("resolved", "bot")
+# Outbox items already delivered or given up on: their payloads are history only.
+SETTLED_OUTBOX = ("done", "parked")
+# Keep IN lists well below SQLite's and asyncpg's bound-parameter limits.
+CHUNK = 500
+
+# Event data keys that carry free text typed by a person or an agent.
+FREE_TEXT_KEYS = frozenset({"text", "note", "summary", "message", "comment", "body", "title"})
+# Keys that are codes in most events but free text in these ones (an agent types the reason).
+FREE_TEXT_BY_KIND: dict[str, frozenset[str]] = {"transferred": frozenset({"reason"})}
+# A code or an id has no spaces and is short; anything else is treated as text.
+MAX_CODE_CHARS = 64
+
+
+def chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def last_activity(case: Case) -> datetime:
+    return max(case.updated_at, case.resolved_at or case.updated_at)
+
+
+async def purgeable_cases(session: AsyncSession, *, cutoff: datetime) -> list[Case]:
+    """Closed cases whose last activity is before `cutoff` and that were not purged yet.
+
+    A case is closed when resolved, or when it never left the bot and has been idle; a
+    message newer than the cutoff keeps it (updated_at may lag behind a late message).
+    """
+    newer_message = exists().where(
+        and_(col(Message.case_id) == col(Case.id), col(Message.created_at) >= cutoff)
+    )
+    already_purged = exists().where(
+        and_(col(CaseEvent.case_id) == col(Case.id), col(CaseEvent.kind) == "purged")
+    )
+    query = (
+        select(Case)
+        .where(
+            col(Case.status).in_(CLOSED_STATUSES),
+            col(Case.updated_at) < cutoff,
+            or_(col(Case.resolved_at).is_(None), col(Case.resolved_at) < cutoff),
+            ~newer_message,
+            ~already_purged,
+        )
+        .order_by(col(Case.created_at))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def cases_for_person(session: AsyncSession, *, person_refs: Sequence[str]) -> list[Case]:
+    if not person_refs:
+        return []
+    query = (
+        select(Case)
+        .where(col(Case.person_ref).in_(list(person_refs)))
+        .order_by(col(Case.created_at), col(Case.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def message_counts(session: AsyncSession, *, case_ids: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in chunks(case_ids):
+        query = (
+            select(Message.case_id, func.count())
+            .where(col(Message.case_id).in_(part))
+            .group_by(col(Message.case_id))
+        )
+        counts.update({case_id: int(n) for case_id, n in (await session.exec(query)).all()})
+    return counts
+
+
+async def delete_messages(session: AsyncSession, *, case_ids: Sequence[str]) -> int:
+    deleted = 0
+    for part in chunks(case_ids):
+        result = await session.exec(
+            delete(Message)
+            .where(col(Message.case_id).in_(part))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += int(result.rowcount)  # type: ignore[attr-defined]
+    return deleted
+
+
+async def clear_transcript_fields(
+    session: AsyncSession, *, case_ids: Sequence[str], unlink_person: bool = False
+) -> None:
+    """Clear the summary and the engine's state (it quotes the person); with
+    `unlink_person`, also the person ref, so the case no longer leads to anyone."""
+    values: dict[str, Any] = {"summary": None, "engine_state": {}}
+    if unlink_person:
+        values["person_ref"] = None
+    for part in chunks(case_ids):
+        await session.exec(
+            update(Case)
+            .where(col(Case.id).in_(part))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def strip_text(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data without free text: codes, ids, numbers and flags stay."""
+    text_keys = FREE_TEXT_KEYS | FREE_TEXT_BY_KIND.get(kind, frozenset())
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in text_keys:
+            continue
+        if value is None or isinstance(value, bool | int | float):
+            kept[key] = value
+        elif isinstance(value, str) and len(value) <= MAX_CODE_CHARS and value.split() == [value]:
+            kept[key] = value
+        # Anything else (prose, nested structures) may quote someone: dropped.
+    return kept
+
+
+async def strip_event_text(session: AsyncSession, *, case_ids: Sequence[str]) -> int:
+    """Rewrite the audit trail of these cases without free text; returns events changed."""
+    changed = 0
+    for part in chunks(case_ids):
+        events = await session.exec(select(CaseEvent).where(col(CaseEvent.case_id).in_(part)))
+        for event in events.all():
+            if not event.data:
+                continue
+            stripped = strip_text(event.kind, event.data)
+            if stripped != event.data:
+                event.data = stripped
+                session.add(event)
+                changed += 1
+    return changed
+
+
+def outbox_case_id() -> Any:
+    # The outbox has no case column; its payload names the case (JSON ->> on PostgreSQL,
+    # json_extract on SQLite).
+    return col(OutboxItem.payload)["case_id"].as_string()
+
+
+async def delete_settled_outbox(session: AsyncSession, *, case_ids: Sequence[str]) -> int:
+    """Delivered or parked side effects of these cases: their payloads point at messages
+    and may carry text, and they are worth nothing once settled. Pending ones still have
+    work to do (their deliveries cope with a message that is gone)."""
+    deleted = 0
+    for part in chunks(case_ids):
+        result = await session.exec(
+            delete(OutboxItem)
+            .where(col(OutboxItem.status).in_(SETTLED_OUTBOX), outbox_case_id().in_(part))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += int(result.rowcount)  # type: ignore[attr-defined]
+    return deleted
+
+
+async def clear_compensation_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -> None:
+    """A waiver or credit stays (amount, status, who approved: billing and the report need
+    it, and its id is billing's idempotency key) but the reason an agent typed goes."""
+    for part in chunks(case_ids):
+        await session.exec(
+            update(Compensation)
+            .where(col(Compensation.case_id).in_(part))
+            .values(reason="")
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def posted_handoffs(session: AsyncSession, *, case_id: str) -> list[HandOff]:
+    query = (
+        select(HandOff)
+        .where(HandOff.case_id == case_id, col(HandOff.slack_ts).is_not(None))
+        .order_by(col(HandOff.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def rows_for_cases(
+    session: AsyncSession, *, case_ids: Sequence[str], include_internal: bool = False
+) -> dict[str, list[Any]]:
+    """Every row linked to these cases, table by table, oldest first."""
+    rows: dict[str, list[Any]] = {
+        "messages": [],
+        "handoffs": [],
+        "events": [],
+        "compensations": [],
+        "outbox": [],
+        "incidents": [],
+    }
+    incident_ids: set[int] = set()
+    for part in chunks(case_ids):
+        messages = select(Message).where(col(Message.case_id).in_(part))
+        if not include_internal:
+            messages = messages.where(col(Message.internal).is_(False))
+        rows["messages"] += (await session.exec(messages.order_by(col(Message.id)))).all()
+        rows["handoffs"] += (
+            await session.exec(
+                select(HandOff).where(col(HandOff.case_id).in_(part)).order_by(col(HandOff.id))
+            )
+        ).all()
+        rows["events"] += (
+            await session.exec(
+                select(CaseEvent)
+                .where(col(CaseEvent.case_id).in_(part))
+                .order_by(col(CaseEvent.id))
+            )
+        ).all()
+        rows["compensations"] += (
+            await session.exec(
+                select(Compensation)
+                .where(col(Compensation.case_id).in_(part))
+                .order_by(col(Compensation.created_at))
+            )
+        ).all()
+        rows["outbox"] += (
+            await session.exec(
+                select(OutboxItem).where(outbox_case_id().in_(part)).order_by(col(OutboxItem.id))
+            )
+        ).all()
+        linked = await session.exec(
+            select(Case.incident_id).where(
+                col(Case.id).in_(part), col(Case.incident_id).is_not(None)
+            )
+        )
+        incident_ids.update(i for i in linked.all() if i is not None)
+    if incident_ids:
+        rows["incidents"] = list(
+            (
+                await session.exec(
+                    select(Incident)
+                    .where(col(Incident.id).in_(sorted(incident_ids)))
+                    .order_by(col(Incident.id))
+                )
+            ).all()
+        )
+    return rows
