@@ -221,3 +221,17 @@ async def test_bad_after_in_hello_closes_with_1008(client: TestClient, after: ob
     assert error["error"]["code"] == "after_invalid"
     await ws.receive(timeout=5)
     assert ws.close_code == 1008
+
+
+async def test_empty_client_id_is_an_error_frame_every_time(client: TestClient) -> None:
+    """Found by the fuzz test: a second "" collided in the store (a 500) instead."""
+    person = Person(client)
+    await person.start()
+    ws = await open_chat(client, person)
+    before = await stored_rows(client)
+    for _ in range(2):
+        await ws.send_json({"type": "message", "text": "hello", "client_id": ""})
+        error = await next_of(ws, "error")
+        assert error["error"]["code"] == "client_id_invalid"
+    assert await stored_rows(client) == before
+    await ws.close()

@@ -154,6 +154,7 @@ async def test_malformed_create_body_is_400_and_stores_nothing(
         ({"text": "hi\x00there"}, "invalid_characters"),
         ({"text": "hi", "client_id": "a\x00"}, "invalid_characters"),
         ({"text": "hi", "client_id": 7}, "client_id_invalid"),
+        ({"text": "hi", "client_id": ""}, "client_id_invalid"),
         ({"text": "hi", "client_id": "c" * 65}, "client_id_invalid"),
         ({"text": ["hi"]}, "text_required"),
         ({"text": None}, "text_required"),
