@@ -1,0 +1,305 @@
+"""Chat throughput over WebSocket, the app against a bare echo server: prints one JSON object.
+
+    .venv/bin/python benchmarks/chat_load.py [--conversations C] [--messages M]
+        [--idle-sockets K] [--database-url URL] [--short]
+
+Both servers run as subprocesses on 127.0.0.1: the app as `python -m bot` (every message
+persisted; SQLite in a temporary directory unless --database-url) and a bare aiohttp
+WebSocket echo server (this file with --serve-echo). One asyncio client opens C sockets to
+each in turn and sends M messages per socket, each after the previous one is answered
+(the app's ack, sent once the message is stored; the echo server's echo).
+
+{"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio", "p50_ms",
+ "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets"}
+The RSS figure is the app process's VmRSS before and after opening K more sockets that
+say hello and then stay idle. Targets (GitHub issue 5): ratio >= 0.35 (SQLite and
+PostgreSQL), p99 <= 50 ms at 500 conversations, <= 30 MB per 1,000 idle sockets.
+
+Each simulated person connects from their own loopback address (see _common.py): the
+app's per-IP limit stays on. M defaults to 8 because the app allows a conversation a
+burst of 10 messages (bot/app.py), which a benchmark should measure, not trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import (  # noqa: E402
+    PYTHON,
+    app_env,
+    emit,
+    free_port,
+    fresh_postgres,
+    note,
+    percentile,
+    processes,
+    raise_fd_limit,
+    rss_mb,
+    session_from,
+    spawn,
+    spawn_app,
+    sqlite_url,
+    wait_healthy,
+)
+
+# Questions a person might ask in one visit; none asks for a person outright.
+TEXTS = (
+    "How do I change the email on my account?",
+    "Where can I see my invoices?",
+    "Can I reschedule my session for next week?",
+    "What time zone are my reminders in?",
+    "How do I switch to a different therapist?",
+    "Is my chat history private?",
+    "The app logged me out, how do I get back in?",
+    "Do you take insurance receipts?",
+    "How long is a live session?",
+    "Can I pause my plan for a month?",
+)
+CONNECT_CONCURRENCY = 50
+FRAME_TIMEOUT_S = 30.0
+SETTLE_S = 2.0
+
+
+@dataclass
+class Tally:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+# -- the echo server --------------------------------------------------------------------
+async def echo_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for frame in ws:
+        if frame.type == aiohttp.WSMsgType.TEXT:
+            await ws.send_str(frame.data)
+    return ws
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def serve_echo(port: int) -> int:
+    app = web.Application()
+    app.router.add_get("/ws", echo_socket)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    return 0
+
+
+# -- the client ---------------------------------------------------------------------------
+@dataclass
+class Person:
+    index: int
+    conversation_id: str = ""
+    token: str = ""
+
+
+async def create_people(base: str, count: int) -> list[Person]:
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def create(i: int) -> Person:
+        async with gate, session_from(i) as session:
+            async with session.post(f"{base}/api/v1/conversations", json={"locale": "en"}) as resp:
+                resp.raise_for_status()
+                body = await resp.json()
+        return Person(i, body["conversation_id"], body["token"])
+
+    return list(await asyncio.gather(*(create(i) for i in range(count))))
+
+
+async def open_socket(
+    session: aiohttp.ClientSession, url: str, person: Person | None
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await session.ws_connect(url, max_msg_size=0)
+    if person is not None:
+        await ws.send_json(
+            {
+                "type": "hello",
+                "conversation_id": person.conversation_id,
+                "token": person.token,
+                "after": 0,
+            }
+        )
+        while True:
+            frame = await ws.receive_json(timeout=FRAME_TIMEOUT_S)
+            if frame["type"] == "ready":
+                break
+            if frame["type"] == "error":
+                raise RuntimeError(frame["error"]["code"])
+    return ws
+
+
+async def converse(
+    ws: aiohttp.ClientWebSocketResponse, index: int, messages: int, bot: bool, tally: Tally
+) -> None:
+    """Send `messages` frames one after another; each waits for its ack (bot) or echo."""
+    for n in range(messages):
+        client_id = f"c{index}-{n}"
+        text = TEXTS[(index + n) % len(TEXTS)]
+        frame = {"type": "message", "text": text, "client_id": client_id}
+        sent = time.perf_counter()
+        await ws.send_json(frame)
+        while True:
+            got = await ws.receive_json(timeout=FRAME_TIMEOUT_S)
+            if not bot and got.get("client_id") == client_id:
+                break
+            if bot and got.get("type") == "ack" and got.get("client_id") == client_id:
+                break
+            if bot and got.get("type") == "error":
+                raise RuntimeError(got["error"]["code"])
+        tally.latencies_ms.append((time.perf_counter() - sent) * 1000)
+
+
+async def load(
+    url: str, people: list[Person] | None, count: int, messages: int
+) -> tuple[float, Tally]:
+    """Open `count` sockets, then run every conversation at once; returns (msgs/s, tally)."""
+    tally = Tally()
+    sessions = [session_from(i) for i in range(count)]
+    sockets: list[aiohttp.ClientWebSocketResponse | None] = [None] * count
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def connect(i: int) -> None:
+        async with gate:
+            try:
+                sockets[i] = await open_socket(sessions[i], url, people[i] if people else None)
+            except (aiohttp.ClientError, OSError, TimeoutError, RuntimeError) as exc:
+                tally.errors.append(f"connect: {type(exc).__name__} {exc}")
+
+    async def run_one(i: int) -> None:
+        ws = sockets[i]
+        if ws is None:
+            return
+        try:
+            await converse(ws, i, messages, people is not None, tally)
+        except (aiohttp.ClientError, OSError, TimeoutError, RuntimeError) as exc:
+            tally.errors.append(f"converse: {type(exc).__name__} {exc}")
+
+    try:
+        await asyncio.gather(*(connect(i) for i in range(count)))
+        started = time.perf_counter()
+        await asyncio.gather(*(run_one(i) for i in range(count)))
+        elapsed = time.perf_counter() - started
+    finally:
+        for ws in sockets:
+            if ws is not None:
+                with contextlib.suppress(Exception):
+                    await ws.close()
+        for session in sessions:
+            await session.close()
+    return len(tally.latencies_ms) / elapsed, tally
+
+
+async def idle_rss(
+    url: str, people: list[Person], pid: int, count: int, first_index: int
+) -> tuple[int, float]:
+    """Open `count` idle, hello'd sockets; returns (opened, MB of app RSS per 1,000)."""
+    await asyncio.sleep(SETTLE_S)
+    before = rss_mb(pid)
+    sessions = [session_from(first_index + k) for k in range(count)]
+    sockets: list[aiohttp.ClientWebSocketResponse] = []
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def connect(k: int) -> None:
+        async with gate:
+            with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError, RuntimeError):
+                sockets.append(await open_socket(sessions[k], url, people[k % len(people)]))
+
+    try:
+        await asyncio.gather(*(connect(k) for k in range(count)))
+        await asyncio.sleep(SETTLE_S)
+        after = rss_mb(pid)
+    finally:
+        for ws in sockets:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        for session in sessions:
+            await session.close()
+    opened = len(sockets)
+    return opened, (after - before) * 1000 / opened if opened else float("nan")
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    raise_fd_limit()
+    with tempfile.TemporaryDirectory(prefix="chat-load-") as tmp, processes() as started:
+        workdir = Path(tmp)
+        database_url = args.database_url or sqlite_url(workdir)
+        if database_url.startswith("postgres"):
+            database_url = await fresh_postgres(database_url)
+        app_port, echo_port = free_port(), free_port()
+        app_log, echo_log = workdir / "app.log", workdir / "echo.log"
+        started.append(spawn_app(app_env(database_url=database_url, port=app_port), app_log))
+        app_proc = started[-1]
+        started.append(
+            spawn(
+                [PYTHON, __file__, "--serve-echo", str(echo_port)],
+                env=app_env(database_url=database_url, port=echo_port),
+                log_path=echo_log,
+            )
+        )
+        await wait_healthy(f"http://127.0.0.1:{echo_port}/healthz", started[-1], echo_log)
+        await wait_healthy(f"http://127.0.0.1:{app_port}/healthz", app_proc, app_log)
+        c, m = args.conversations, args.messages
+        note(f"echo: {c} sockets x {m} messages")
+        echo_rate, echo = await load(f"http://127.0.0.1:{echo_port}/ws", None, c, m)
+        note(f"bot: creating {c} conversations")
+        people = await create_people(f"http://127.0.0.1:{app_port}", c)
+        note(f"bot: {c} sockets x {m} messages")
+        bot_rate, bot = await load(f"http://127.0.0.1:{app_port}/chat/ws", people, c, m)
+        note(f"idle: {args.idle_sockets} sockets")
+        opened, per_1000 = await idle_rss(
+            f"http://127.0.0.1:{app_port}/chat/ws", people, app_proc.pid, args.idle_sockets, c
+        )
+    return {
+        "conversations": c,
+        "messages": len(bot.latencies_ms),
+        "bot_msgs_per_s": round(bot_rate, 1),
+        "echo_msgs_per_s": round(echo_rate, 1),
+        "ratio": round(bot_rate / echo_rate, 3) if echo_rate else None,
+        "p50_ms": round(percentile(bot.latencies_ms, 0.50), 1),
+        "p99_ms": round(percentile(bot.latencies_ms, 0.99), 1),
+        "echo_p99_ms": round(percentile(echo.latencies_ms, 0.99), 1),
+        "errors": len(bot.errors) + len(echo.errors),
+        "error_samples": (bot.errors + echo.errors)[:3],
+        "idle_sockets": opened,
+        "rss_mb_per_1000_idle_sockets": round(per_1000, 1),
+        "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--conversations", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=8, help="per conversation (<= 10)")
+    parser.add_argument("--idle-sockets", type=int, default=1000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--short", action="store_true", help="50 conversations, 200 idle")
+    parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_echo:
+        return serve_echo(args.serve_echo)
+    if args.short:
+        args.conversations, args.messages, args.idle_sockets = 50, 5, 200
+    emit(asyncio.run(run(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
