@@ -22,11 +22,11 @@ STRONG_WEIGHT = 1.0
 WEAK_WEIGHT = 0.5
 PRESENT_AT = 1.0
 # The classifier's emotion heads learn from a few dozen lines each against a thousand
-# neutral support requests, so their margins sit low; -0.3 lets a feeling through when the
+# neutral support requests, so their margins sit low; -0.2 lets a feeling through when the
 # phrasing is clearly closer to the feeling lines. Chosen with `python -m bot eval` on the
 # dev sets (with classifier.SVM_C_EMOTIONS): it about doubles recall on everyday
 # (GoEmotions-style) text while plain support questions stay neutral.
-MODEL_THRESHOLD = -0.3
+MODEL_THRESHOLD = -0.2
 PER_EXTRA_CUE = 0.12
 PER_INTENSIFIER = 0.1
 PER_EXCLAMATION = 0.08

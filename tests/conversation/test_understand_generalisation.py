@@ -20,9 +20,14 @@ FRESH = [
     ("I'm fed up, you took money again after I cancelled", "billing", "frustrated"),
     ("Please make sure I'm not billed again after this month", "cancellation", None),
     ("Can I freeze my subscription while I travel?", "cancellation", None),
-    ("I'm ending my plan, money is tight right now", "cancellation", None),
+    ("I'm ending my plan, money is tight right now", "cancellation", "anxious"),
     ("The picture keeps freezing and my counselor sounds like a robot", "session", "frustrated"),
-    ("I sat in the waiting room for half an hour and my therapist never came", "session", None),
+    # Labelled as the dev set labels waiting and money worries: frustrated, anxious.
+    (
+        "I sat in the waiting room for half an hour and my therapist never came",
+        "session",
+        "frustrated",
+    ),
     ("My last three messages to my therapist are stuck on 'sending'", "session", None),
     ("The app shut down in the middle of my video appointment", "session", None),
     ("I can't get the verification text so I can't sign in", "account", None),
