@@ -707,6 +707,9 @@ SV += SV_FOURTH
 
 # A fifth round: crisis wrapped in platform requests, means at hand, medical.
 EN_FIFTH: list[tuple[str, str, str]] = [
+    ("attempt", "since my suicide attempt last week I cannot sleep", URGENT),
+    ("attempt", "after my overdose on Monday I was discharged", URGENT),
+    ("past_context", "I need support after the suicide of my friend", NOT_URGENT),
     ("goodbye_indirect", "Go ahead and cancel, I won't be around to use it", URGENT),
     ("goodbye_indirect", "I'm cancelling because I don't plan on being alive next month", URGENT),
     ("goodbye_indirect", "No need to renew my plan, I won't need therapy where I'm going", URGENT),
