@@ -53,6 +53,9 @@ class CasePlan:
     status: str
     last_activity: datetime
     messages: int
+    # Kept in the audit event: the report counts a case as a conversation when the
+    # person wrote in it, and that must survive the messages themselves.
+    user_messages: int
     slack_threads: int
 
     def as_json(self) -> dict[str, Any]:
@@ -97,7 +100,8 @@ async def _plan(session: AsyncSession, cases: Sequence[Case]) -> list[CasePlan]:
                 ref=case.ref,
                 status=case.status,
                 last_activity=store.last_activity(case),
-                messages=counts.get(case.id, 0),
+                messages=sum(counts.get(case.id, {}).values()),
+                user_messages=counts.get(case.id, {}).get("user", 0),
                 slack_threads=len(threads),
             )
         )
@@ -168,7 +172,11 @@ async def purge(
             kind="purged",
             actor="system",
             now=now,
-            data={"messages_deleted": plan.messages, "retention_days": retention_days},
+            data={
+                "messages_deleted": plan.messages,
+                "user_messages": plan.user_messages,
+                "retention_days": retention_days,
+            },
         )
     return LifecycleResult(
         cases=tuple(plans),
@@ -249,7 +257,7 @@ async def erase_person(
             kind="privacy_erase",
             actor=PRIVACY_ACTOR,
             now=now,
-            data={"messages_deleted": plan.messages},
+            data={"messages_deleted": plan.messages, "user_messages": plan.user_messages},
         )
     return LifecycleResult(
         cases=tuple(plans), messages_deleted=deleted, slack_deletions_queued=queued

@@ -99,15 +99,19 @@ async def cases_for_person(session: AsyncSession, *, person_refs: Sequence[str])
     return list((await session.exec(query)).all())
 
 
-async def message_counts(session: AsyncSession, *, case_ids: Sequence[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+async def message_counts(
+    session: AsyncSession, *, case_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """How many messages each case has, by sender (user, bot, agent, system)."""
+    counts: dict[str, dict[str, int]] = {}
     for part in chunks(case_ids):
         query = (
-            select(Message.case_id, func.count())
+            select(Message.case_id, Message.sender, func.count())
             .where(col(Message.case_id).in_(part))
-            .group_by(col(Message.case_id))
+            .group_by(col(Message.case_id), col(Message.sender))
         )
-        counts.update({case_id: int(n) for case_id, n in (await session.exec(query)).all()})
+        for case_id, sender, n in (await session.exec(query)).all():
+            counts.setdefault(case_id, {})[sender] = int(n)
     return counts
 
 
