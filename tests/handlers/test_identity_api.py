@@ -11,7 +11,6 @@ from bot import keys
 from bot.identity import person_ref, user_hash
 from bot.store import cases as case_store
 from tests.handlers.conftest import IDENTITY_SECRET, MakeClient, assert_error, stored_rows
-from tests.support import Person, blocks_text, card_for
 
 
 async def case_person_ref(client: TestClient, conversation_id: str) -> str | None:
@@ -127,31 +126,3 @@ async def test_empty_identity_secret_counts_as_not_configured(make_client: MakeC
     status, answer = await start(client, {"user_id": "user-42", "user_hash": "ab" * 32})
     assert status == 400
     assert_error(answer, "identity_not_configured")
-
-
-async def test_a_verified_persons_card_shows_their_earlier_case(make_client: MakeClient) -> None:
-    """The point of verifying: the agent sees this person's history, and only theirs."""
-    client = await make_client(identity_secret=IDENTITY_SECRET)
-    slack = client.app[keys.SLACK_FAKE]
-    identity = {"user_id": "user-42", "user_hash": user_hash("user-42", secret=IDENTITY_SECRET)}
-    refs: list[str] = []
-    cards: dict[str, str] = {}
-    # One at a time, each card posted before the next conversation starts: "earlier".
-    for body in (identity, identity, {}):  # twice as user-42, then anonymously
-        person = Person(client)
-        ref = (await person.start(**body))["case_ref"]
-        await person.say("I was charged twice, please connect me to a human agent")
-        refs.append(ref)
-
-        def posted(ref: str = ref) -> bool:
-            messages = slack.messages("support-billing") + slack.messages("support-general")
-            card = card_for(messages, ref)
-            if card is not None:
-                cards[ref] = blocks_text(card)
-            return card is not None
-
-        await slack.wait_for(posted)
-    first, second, anonymous = (cards[ref] for ref in refs)
-    assert "*Earlier cases*\n0" in first
-    assert "*Earlier cases*\n1" in second
-    assert "*Earlier cases*\n0" in anonymous
