@@ -298,7 +298,10 @@ class Engine:
     def _update_summary(self, after: ConversationState, u: Understanding, issue: _Issue) -> None:
         """Keep the card's one-line summary: the latest message that says what is wrong."""
         has_summary = bool(after.extra.get(EXTRA_SUMMARY))
-        says_little = bool(set(u.intents) & SAYS_LITTLE) or (u.wants_human and u.topic == "other")
+        # "Let me talk to a person" after the issue was told adds nothing to the summary.
+        says_little = bool(set(u.intents) & SAYS_LITTLE) or (
+            u.wants_human and (u.topic == "other" or has_summary)
+        )
         if issue.text and not says_little and not (has_summary and u.topic == "other"):
             after.extra[EXTRA_SUMMARY] = sentence(issue.text)
         if not after.extra.get(EXTRA_SUMMARY) and u.wants_human:
