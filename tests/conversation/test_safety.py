@@ -310,6 +310,58 @@ def test_a_long_post_is_read_sentence_by_sentence(
     assert model.assess(post, locale=locale).level == "urgent"
 
 
+# Forum-style posts: no capitals, little punctuation, the danger said in passing.
+RAW_POSTS = [
+    (
+        "idk why im even posting this but i just feel like theres no way out anymore. ive "
+        "been struggling for years and every time things get a little better something else "
+        "goes wrong. my parents dont talk to me, i lost my job last month and my girlfriend "
+        "left. i keep thinking everyone would be happier if i just disappeared. i dont really"
+        " have anyone to talk to so here i am"
+    ),
+    (
+        "so last night i tried to hang myself but the rope broke. i havent told anyone. my "
+        "mom thinks i fell and thats why i have marks on my neck. i dont know what to do now "
+        "honestly i kind of wish it had worked"
+    ),
+    (
+        "every day i wake up and wish i hadnt. i go through the motions at school and come "
+        "home and lie in bed. i used to love drawing but now i cant even pick up a pencil. i "
+        "think about death constantly. not in a dramatic way just like a constant background "
+        "thought that it would be nice to not exist"
+    ),
+    (
+        "i have a bottle of pills on my desk and ive been staring at it for an hour. i "
+        "counted them twice. i keep thinking about my little brother and thats the only "
+        "reason i havent taken them yet"
+    ),
+    (
+        "3 years clean from cutting and i relapsed tonight. i feel so stupid. the cuts are "
+        "deeper than they used to be and i dont know if i should go to the er. i dont want to"
+        " explain it to anyone"
+    ),
+    (
+        "i dont want to die exactly i just want everything to stop. i want to sleep for a "
+        "really long time and not have to deal with anything. is that normal? i feel like a "
+        "ghost in my own life"
+    ),
+    (
+        "my anxiety has been through the roof and i barely eat. im tired all the time and i "
+        "feel worthless. nobody at work would notice if i just stopped showing up. i dont see"
+        " the point in any of it anymore"
+    ),
+    (
+        "i took 20 of my sleeping pills about an hour ago and now im scared. i feel really "
+        "dizzy. i dont know why im typing this"
+    ),
+]
+
+
+@pytest.mark.parametrize("post", RAW_POSTS)
+def test_raw_forum_posts_are_urgent(model: SafetyModel, post: str) -> None:
+    assert model.assess(post, locale="en").level == "urgent"
+
+
 @pytest.mark.parametrize(("locale", "post"), LONG_ORDINARY_POSTS)
 def test_long_ordinary_posts_with_heavy_words_are_not_urgent(
     model: SafetyModel, locale: str, post: str
@@ -349,6 +401,12 @@ def test_an_earlier_crisis_makes_a_later_doubtful_message_urgent(model: SafetyMo
 def test_ordinary_history_does_not_raise_an_ordinary_message(model: SafetyModel) -> None:
     history = ["I was charged twice", "the app keeps crashing", "this is the third time"]
     assert model.assess("can I get a refund please", locale="en", history=history).level == ("none")
+
+
+def test_nobody_would_notice_needs_the_person_gone(model: SafetyModel) -> None:
+    assert model.assess("no one would notice if I left", locale="en").level == "urgent"
+    cancelled = "Nobody would notice if I cancelled my subscription"
+    assert model.assess(cancelled, locale="en").level != "urgent"
 
 
 def test_frustration_with_the_service_does_not_build_up_to_a_crisis(
