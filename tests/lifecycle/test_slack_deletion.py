@@ -1,0 +1,138 @@
+"""The bot's own thread messages leave Slack through the outbox; agents' replies cannot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from bot.clock import FakeClock
+from bot.lifecycle import SLACK_DELETE_THREAD, erase_person, purge, register_deliveries
+from bot.outbox import OutboxWorker
+from bot.routing import load_routing
+from bot.slack_fake import SlackFake
+from bot.store import outbox as outbox_store
+from bot.store.db import Database
+from bot.store.models import HandOff, OutboxItem
+from tests.lifecycle.seed import Seeded, seed_case
+
+TOKEN = "xoxb-test-lifecycle"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+async def slack(clock: FakeClock) -> AsyncIterator[SlackFake]:
+    fake = SlackFake(
+        signing_secret="s",
+        bot_token=TOKEN,
+        channels=load_routing().channels(),
+        clock=lambda: clock().timestamp(),
+    )
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+def worker(db: Database, slack: SlackFake, clock: FakeClock) -> OutboxWorker:
+    assert slack.base_url is not None
+    client = AsyncWebClient(token=TOKEN, base_url=slack.base_url)
+    outbox = OutboxWorker(db=db, client=client, routing=load_routing(), clock=clock)
+    register_deliveries(outbox)
+    return outbox
+
+
+async def drain(worker: OutboxWorker, clock: FakeClock) -> None:
+    # Move the clock past each channel's pace so no pass waits on the wall clock.
+    for _ in range(50):
+        clock.advance(2)
+        if not await worker.drain_once():
+            return
+    raise AssertionError("the outbox did not drain")
+
+
+async def card_in_slack(
+    db: Database, worker: OutboxWorker, clock: FakeClock, *, text: str, person: str | None = None
+) -> tuple[Seeded, str, str]:
+    """A case whose card and thread copies went through the real outbox deliveries."""
+    async with db.transaction() as s:
+        seeded = await seed_case(s, age_days=0, now=clock(), text=text, person_ref=person)
+        for kind, extra in (
+            ("post_card", {}),
+            ("thread_message", {"message_id": seeded.message_ids[0]}),
+            ("thread_notice", {"text": ":telephone_receiver: The person prefers a *call*."}),
+        ):
+            await outbox_store.enqueue(
+                s,
+                kind=kind,
+                now=clock(),
+                channel="support-billing",
+                ordering_key=f"case:{seeded.case_id}",
+                payload={"case_id": seeded.case_id, "handoff_id": seeded.handoff_id, **extra},
+            )
+    await drain(worker, clock)
+    async with db.transaction() as s:
+        handoff = await s.get(HandOff, seeded.handoff_id)
+    assert handoff is not None and handoff.slack_channel and handoff.slack_ts
+    return seeded, handoff.slack_channel, handoff.slack_ts
+
+
+async def test_purge_deletes_the_bots_thread_messages_and_marks_the_card(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    seeded, channel, card_ts = await card_in_slack(db, worker, clock, text="#old")
+    # An agent's reply in the thread (stored directly: no app is listening for events).
+    reply = "On it, refunding now"
+    workspace = slack.workspace
+    workspace.store(channel, workspace.new_message(user="U0AGENT1", text=reply, thread_ts=card_ts))
+    before = slack.thread(channel, card_ts)
+    assert [m["user"] for m in before] == ["UBOT0001", "UBOT0001", "U0AGENT1"]
+    assert "#old" in before[0]["text"]
+
+    clock.advance(200 * 86400)
+    async with db.transaction() as s:
+        result = await purge(s, now=clock(), retention_days=90)
+    assert result.slack_deletions_queued == 1
+    await drain(worker, clock)
+
+    after = slack.thread(channel, card_ts)
+    # Only the agent's own reply is left: a bot token cannot delete it.
+    assert [(m["user"], m["text"]) for m in after] == [("U0AGENT1", reply)]
+    card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
+    assert "transcript purged (retention)" in card["text"]
+    assert seeded.ref in card["text"]
+    assert "charged twice" not in str(card["blocks"])  # the summary left the card too
+    calls = [c["method"] for c in slack.calls]
+    assert calls.count("chat.delete") == 2 and "auth.test" in calls
+    async with db.transaction() as s:
+        item = (
+            await s.exec(select(OutboxItem).where(OutboxItem.kind == SLACK_DELETE_THREAD))
+        ).one()
+    assert item.status == "done"
+
+
+async def test_erase_cleans_slack_and_a_retry_after_a_429_finishes_the_job(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    _seeded, channel, card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    slack.inject_fault("chat.delete", "429")
+    async with db.transaction() as s:
+        result = await erase_person(s, person_refs=("p_alice",), now=clock())
+    assert result.slack_deletions_queued == 1
+    await drain(worker, clock)
+    assert slack.thread(channel, card_ts) == []
+    deletes = [c.get("status") for c in slack.calls if c["method"] == "chat.delete"]
+    assert deletes == [429, 200, 200]  # the whole thread was listed again after the 429
+    card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
+    assert "transcript purged (erasure request)" in card["text"]
