@@ -362,6 +362,53 @@ def test_raw_forum_posts_are_urgent(model: SafetyModel, post: str) -> None:
     assert model.assess(post, locale="en").level == "urgent"
 
 
+RAW_POSTS_SV = [
+    (
+        "vet inte varför jag skriver detta men jag ser ingen väg ut längre. har kämpat i "
+        "flera år och varje gång det blir lite bättre händer något nytt. mina föräldrar "
+        "pratar inte med mig, jag förlorade jobbet och flickvännen lämnade mig. jag tänker "
+        "hela tiden att alla skulle må bättre om jag bara försvann"
+    ),
+    (
+        "igår försökte jag hänga mig men repet gick sönder. har inte berättat för någon. "
+        "mamma tror att jag ramlade"
+    ),
+    (
+        "varje morgon vaknar jag och önskar att jag inte gjort det. jag tänker på döden hela "
+        "tiden, inte dramatiskt men som en tanke i bakgrunden att det vore skönt att inte "
+        "finnas"
+    ),
+    (
+        "jag har en burk tabletter på skrivbordet och har stirrat på den i en timme. har "
+        "räknat dem två gånger. det enda som håller mig tillbaka är min lillebror"
+    ),
+    (
+        "tre år utan att skära mig och ikväll fick jag återfall. såren är djupare än förut "
+        "och jag vet inte om jag ska åka till akuten"
+    ),
+    ("jag tog 20 sömntabletter för en timme sen och nu är jag rädd. jag är jätteyr"),
+    ("jag vill inte dö exakt men jag vill att allt ska sluta. jag vill sova länge och slippa allt"),
+    (
+        "ångesten är hemsk och jag äter knappt. jag är trött hela tiden och känner mig "
+        "värdelös. ingen på jobbet skulle märka om jag slutade komma. jag ser ingen mening "
+        "med något längre"
+    ),
+]
+
+
+@pytest.mark.parametrize("post", RAW_POSTS_SV)
+def test_raw_swedish_forum_posts_are_urgent(model: SafetyModel, post: str) -> None:
+    assert model.assess(post, locale="sv").level == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my cat is the only thing keeping me here", "the only reason im still alive is my kids"],
+)
+def test_the_only_thing_keeping_me_here(model: SafetyModel, text: str) -> None:
+    assert model.assess(text, locale="en").level == "urgent"
+
+
 @pytest.mark.parametrize(("locale", "post"), LONG_ORDINARY_POSTS)
 def test_long_ordinary_posts_with_heavy_words_are_not_urgent(
     model: SafetyModel, locale: str, post: str
