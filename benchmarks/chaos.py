@@ -360,6 +360,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if person.session is not None:
                     await person.session.close()
             await fake.stop()
+    lost_detail = [
+        {"ref": p.ref, "round": k, "event_statuses": event_statuses(fake, f"agent {p.ref} #{k}")}
+        for p in people
+        for k in sorted(set(p.agent_sent) - set(p.agent_received))
+    ]
     to_person = [sequence_faults(p.agent_sent, p.agent_received) for p in people]
     to_thread = [sequence_faults(p.sent_to_thread, thread_rounds(fake, p)) for p in people]
     a, b = totals(to_person), totals(to_thread)
@@ -372,7 +377,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "claimed": sum(p.claimed for p in people),
         "settle_s": round(settle_s, 1),
         "pg_restarted": not args.skip_pg_restart,
+        "lost_agent_replies": lost_detail[:10],
     }
+
+
+def event_statuses(fake: Any, text: str) -> list[int]:
+    """HTTP statuses the app answered each delivery of the event carrying `text` with.
+
+    Tells a reply Slack gave up on (every attempt failed) from one the app acknowledged
+    and then dropped (a 200 with nothing stored).
+    """
+    statuses = []
+    for delivery in fake.deliveries:
+        if delivery.get("kind") == "event" and text.encode() in (delivery.get("body") or b""):
+            statuses.append(int(delivery.get("status") or 0))
+    return statuses
 
 
 def totals(rows: list[dict[str, int]]) -> dict[str, int]:
@@ -389,11 +408,11 @@ def main() -> int:
     parser.add_argument("--settle-timeout", type=float, default=120.0)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--skip-pg-restart", action="store_true")
-    parser.add_argument("--short", action="store_true", help="6 people, 15 rounds")
+    parser.add_argument("--short", action="store_true", help="6 people, 12 rounds")
     args = parser.parse_args()
     if args.short:
-        args.people, args.rounds = 6, 15
-        args.settle_timeout = min(args.settle_timeout, 75.0)
+        args.people, args.rounds = 6, 12
+        args.settle_timeout = min(args.settle_timeout, 45.0)
     emit(asyncio.run(run(args)))
     return 0
 
