@@ -30,9 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.datafiles import DataFileError
     from bot.evaluation import load_respond
 
-    respond = load_respond(args.data_dir)
+    try:
+        respond = load_respond(args.data_dir)
+    except DataFileError as exc:
+        sys.stderr.write(f"analyze: {exc}\n")
+        return 2
     try:
         for line in analyze_lines(_lines(sys.stdin.buffer), respond):
             sys.stdout.write(line + "\n")

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.datafiles import DataFileError
 from bot.evaluation import EvalFileError, evaluate, format_report, load_respond, read_rows
 
 
@@ -29,7 +30,11 @@ def run(args: argparse.Namespace) -> int:
     except EvalFileError as exc:
         sys.stderr.write(f"eval: {exc}\n")
         return 2
-    respond = load_respond(args.data_dir)
+    try:
+        respond = load_respond(args.data_dir)
+    except DataFileError as exc:
+        sys.stderr.write(f"eval: {exc}\n")
+        return 2
     summaries = {}
     for path, rows in files.items():
         report = evaluate(rows, respond)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +112,12 @@ def test_command_runs_the_real_engine(
     assert crisis["safety"] == "urgent"
     assert crisis["handoff"]["severity"] == "critical"
     assert bad["error"]["code"] == "bad_json"
+
+
+def test_a_broken_data_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "en.yaml").write_text("locale: en\ntopics: [oops\n", encoding="utf-8")
+    assert main(["analyze", "--data-dir", str(tmp_path)]) == 2
+    assert "en.yaml:" in capsys.readouterr().err
