@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -355,6 +356,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
             settle_s = time.monotonic() - settle_started
             await fake.idle()
+            if args.keep_logs:
+                args.keep_logs.mkdir(parents=True, exist_ok=True)
+                for path in logs:
+                    shutil.copy(path, args.keep_logs / path.name)
         finally:
             for person in people:
                 if person.session is not None:
@@ -408,6 +413,7 @@ def main() -> int:
     parser.add_argument("--settle-timeout", type=float, default=120.0)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--skip-pg-restart", action="store_true")
+    parser.add_argument("--keep-logs", type=Path, help="copy the instances' logs here")
     parser.add_argument("--short", action="store_true", help="6 people, 12 rounds")
     args = parser.parse_args()
     if args.short:

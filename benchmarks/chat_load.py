@@ -69,7 +69,7 @@ TEXTS = (
     "Can I pause my plan for a month?",
 )
 CONNECT_CONCURRENCY = 50
-FRAME_TIMEOUT_S = 30.0
+FRAME_TIMEOUT_S = 60.0
 SETTLE_S = 2.0
 
 
