@@ -865,3 +865,32 @@ ORDINARY: list[str] = [
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_platform_messages_are_not_urgent(model: SafetyModel, text: str) -> None:
     assert model.assess(text, locale="en").level != URGENT
+
+
+ORDINARY_SV: list[str] = [
+    "Min terapeut har slutat, hejdå till henne antar jag. Vem får jag nu?",
+    "Jag kommer inte att vara här de två nästa sessionerna eftersom jag ska opereras",
+    "Sluta dra pengar, jag sa upp mig förra veckan",
+    "Jag vill avsluta mitt medlemskap i slutet av månaden",
+    "Raderas min data när jag avslutar kontot? Jag kommer inte använda det mer",
+    "Det här är min sista session innan jag byter till ett billigare abonnemang",
+    "Jag tog min medicin och blir trött under sessionerna, ska jag säga till min läkare?",
+    "Videosamtalet dog tre gånger idag",
+    "Jag dör av nyfikenhet, tar ni min försäkring?",
+    "Appen är så seg att den dödar mitt batteri",
+    "Kan jag prata med en terapeut om min sorg efter att pappa dog?",
+    "Min terapeut bad mig skriva ett avskedsbrev till mitt gamla jag som övning",
+    "Var hittar jag de högst rankade terapeuterna för ångest?",
+    "Kan jag pausa abonnemanget medan jag ligger på sjukhus?",
+    "Jag har skurit ner på kaffet som min terapeut sa",
+    "Jag hoppade in sent i sessionen, länken fungerade inte",
+    "Jag måste lägga på tidigt idag",
+    "Jag kan inte andas ordentligt på grund av en förkylning, kan vi ha chatt istället för video?",
+    "Tack för allt, ni har varit jättehjälpsamma. Hejdå!",
+    "Kan ni skicka fakturan för mars?",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_SV)
+def test_ordinary_swedish_platform_messages_are_not_urgent(model: SafetyModel, text: str) -> None:
+    assert model.assess(text, locale="sv").level != URGENT
