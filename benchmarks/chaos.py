@@ -414,11 +414,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--skip-pg-restart", action="store_true")
     parser.add_argument("--keep-logs", type=Path, help="copy the instances' logs here")
-    parser.add_argument("--short", action="store_true", help="6 people, 12 rounds")
+    parser.add_argument("--short", action="store_true", help="6 people, 10 rounds")
     args = parser.parse_args()
     if args.short:
-        args.people, args.rounds = 6, 12
-        args.settle_timeout = min(args.settle_timeout, 45.0)
+        args.people, args.rounds = 6, 10
+        args.settle_timeout = min(args.settle_timeout, 40.0)
     emit(asyncio.run(run(args)))
     return 0
 

@@ -142,7 +142,7 @@ async def surge(base: str, n: int, window_s: float) -> tuple[list[Sent], list[st
             text = URGENT_TEXT if i in urgent else NORMAL_TEXTS[i % 3]
             return await one_handoff(i, base, text, i in urgent)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return type(exc).__name__
 
     results = await asyncio.gather(*(paced(i) for i in range(n)))
     sent = [r for r in results if isinstance(r, Sent)]
@@ -249,6 +249,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "drain_s": round((max(first.values()) if drained else stopped) - t0, 1) if first else None,
         "outbox_pending": pending,
         "errors": len(errors) + len(sent) - len(queued),
+        "error_kinds": dict(Counter(errors).most_common(3)),
     }
 
 
