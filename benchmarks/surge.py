@@ -20,7 +20,7 @@ for a person; then we wait for every card, at most --drain-timeout seconds.
 - drain_s: first hand-off sent → last card stored (or → when we stopped waiting).
 Targets (GitHub issue 4/5): nothing lost or duplicated, ack p99 <= 200 ms, crisis card
 <= 2 s behind a 1,000-card backlog. Under 1 msg/s/channel, 1,000 cards in three channels
-take ~330 s, so the default run is long; --short (90 hand-offs in 10 s) ends within 60 s.
+take ~330 s, so the default run is long; --short (60 hand-offs in 8 s) ends within 60 s.
 """
 
 from __future__ import annotations
@@ -261,10 +261,10 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=60.0, help="seconds to spread them over")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--short", action="store_true", help="90 hand-offs in 10 s, CI-sized")
+    parser.add_argument("--short", action="store_true", help="60 hand-offs in 8 s, CI-sized")
     args = parser.parse_args()
     if args.short:
-        args.handoffs, args.window = 90, 10.0
+        args.handoffs, args.window = 60, 8.0
         args.drain_timeout = min(args.drain_timeout, 40.0)
     result = asyncio.run(run(args))
     emit(result)
