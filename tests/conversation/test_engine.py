@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -380,31 +378,6 @@ def test_system_lines(engine: Engine) -> None:
 
 
 # -- speed ----------------------------------------------------------------------------------
-
-
-def test_respond_is_fast(engine: Engine) -> None:
-    messages = [
-        "I was charged twice for one session and I want a refund.",
-        "How do I reset my password?",
-        "my video keeps freezing",
-        "Säljer ni mina uppgifter till annonsörer?",
-    ]
-    state = replace(ConversationState(), turns=[Turn("user", "hello", NOW)] * 10)
-    rounds = []
-    for _ in range(5):
-        timings = []
-        for k in range(100):
-            start = time.thread_time()
-            engine.respond(messages[k % len(messages)], state, now=NOW)
-            timings.append(time.thread_time() - start)
-        timings.sort()
-        rounds.append((timings[50], timings[98]))
-    # The budget is 1 ms at p99 (measured ~1.3 ms wall time with understanding included,
-    # idle machine). Other suites share the machine, so CPU time is measured (waiting for a
-    # core is not the engine's cost) and the quietest round is judged, loosely.
-    median, p99 = min(rounds, key=lambda r: r[1])
-    assert median < 0.002, f"median {median * 1000:.2f} ms"
-    assert p99 < 0.005, f"p99 {p99 * 1000:.2f} ms"
 
 
 POOL = [
