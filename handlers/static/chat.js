@@ -36,8 +36,10 @@
   var BUSY_SETTLE_MS = 400;
   // bot/settings.py max_message_chars.
   var MAX_CHARS = 4000;
-  // No rating endpoint exists yet: the score stays in this tab. Set a path here to POST it.
-  var CSAT_ENDPOINT = null;
+  // The rating goes to its own endpoint (handlers/contact_api.py), never into the
+  // conversation as a chat message; a network failure is retried a few times, quietly.
+  var CSAT_PATH = "/api/v1/conversations/{id}/csat";
+  var CSAT_TRIES = 3;
   // hello refusals (bot/tokens.py, bot/chat.py) after which this conversation is gone for
   // good; anything else with 1008 is retried slowly.
   var CONVERSATION_GONE = {
@@ -1029,24 +1031,37 @@
     var ratings = this.store.read(RATING_KEY) || {};
     ratings[this.session.conversation_id] = { score: score, seq: this.lastSeq };
     this.store.write(RATING_KEY, ratings);
-    if (CSAT_ENDPOINT) {
-      fetch(CSAT_ENDPOINT, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Authorization: "Bearer " + this.session.token,
-        },
-        body: JSON.stringify({ conversation_id: this.session.conversation_id, score: score }),
-      }).catch(function () {
-        /* a lost rating is not worth bothering the person about */
-      });
-    }
+    this.sendRating(this.session, score, CSAT_TRIES);
     this.justRated = true;
     this.pendingCsatAsk = false;
     this.el.csatScale.hidden = true;
     this.el.csatThanks.hidden = false;
     this.el.csatThanks.focus(); // the button that had focus is gone; keep keyboard users here
     this.renderStatus();
+  };
+
+  Chat.prototype.sendRating = function (session, score, triesLeft) {
+    var self = this;
+    var path = format(CSAT_PATH, { id: encodeURIComponent(session.conversation_id) });
+    fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + session.token },
+      body: JSON.stringify({ score: score }),
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        // 201 stored; 409 already rated or reopened meanwhile: nothing to retry. Only a
+        // server hiccup is worth another try.
+        if (response.status >= 500) throw new Error("status " + response.status);
+      })
+      .catch(function () {
+        // A lost rating is not worth bothering the person about; try again a little later.
+        if (triesLeft > 1) {
+          setTimeout(function () {
+            self.sendRating(session, score, triesLeft - 1);
+          }, BACKOFF_FIRST_MS * 4);
+        }
+      });
   };
 
   Chat.prototype.fitInput = function () {

@@ -179,7 +179,7 @@ async def test_keyboard_only(page: Page, server: LiveServer) -> None:
     assert await page.evaluate("document.activeElement.id") == "send"
 
 
-async def test_rating_after_resolve_stays_in_the_page(
+async def test_rating_after_resolve_goes_to_its_endpoint_not_the_chat(
     page: Page, server: LiveServer, http: aiohttp.ClientSession
 ) -> None:
     chat = ChatPage(page, server.url)
@@ -200,7 +200,12 @@ async def test_rating_after_resolve_stays_in_the_page(
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: frames.append(str(frame))))
 
     await page.focus("#csat button[data-score='4']")
-    await page.keyboard.press("Enter")
+    async with page.expect_response(lambda r: r.url.endswith("/csat")) as rated:
+        await page.keyboard.press("Enter")
+    response = await rated.value
+    assert response.request.method == "POST"
+    assert response.request.post_data_json == {"score": 4}
+    assert response.status == 201
     await page.wait_for_selector("#csat-thanks", state="visible")
     assert (await page.text_content("#csat-thanks") or "").strip() == "Thank you for telling us."
     assert await page.evaluate("document.activeElement.id") == "csat-thanks"
@@ -209,6 +214,15 @@ async def test_rating_after_resolve_stays_in_the_page(
     stored = await backend.messages(await chat.stored_session())
     assert not any("4" == m["text"].strip() or "CSAT" in m["text"] for m in stored)
     assert frames == []
+    # The server has it: a second rating of the same resolution is refused.
+    session = await chat.stored_session()
+    async with http.post(
+        f"{server.url}/api/v1/conversations/{session['conversation_id']}/csat",
+        json={"score": 5},
+        headers={"Authorization": f"Bearer {session['token']}"},
+    ) as again:
+        assert again.status == 409
+        assert (await again.json())["error"]["code"] == "csat_already"
 
     await page.reload()
     await chat.wait_connected()
