@@ -147,7 +147,12 @@ async def _remove_transcripts(
 
 
 async def purge(
-    session: AsyncSession, *, now: datetime, retention_days: int, dry_run: bool = False
+    session: AsyncSession,
+    *,
+    now: datetime,
+    retention_days: int,
+    dry_run: bool = False,
+    limit: int | None = None,
 ) -> LifecycleResult:
     """Delete transcripts of closed cases idle longer than the retention period.
 
@@ -155,11 +160,13 @@ async def purge(
         now: the current time; cases last active before now - retention_days go.
         retention_days: the retention period (Settings.retention_days, or --days).
         dry_run: report what would be purged and change nothing.
+        limit: purge at most this many cases (oldest first); call again for the rest, so
+            each transaction stays short and the app is not kept waiting on locks.
     """
     if retention_days < 0:
         raise ValueError("retention_days must not be negative")
     cutoff = now - timedelta(days=retention_days)
-    plans = await _plan(session, await store.purgeable_cases(session, cutoff=cutoff))
+    plans = await _plan(session, await store.purgeable_cases(session, cutoff=cutoff, limit=limit))
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run, extra={"cutoff": iso(cutoff)})
     deleted, queued = await _remove_transcripts(

@@ -20,6 +20,9 @@ from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.migrate import NotMigrated, ensure_migrated
 
+# Cases purged per transaction.
+BATCH = 200
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("purge", help="delete transcripts older than the retention period")
@@ -44,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def purge_store(
-    settings: Settings, *, days: int | None, dry_run: bool, clock: Clock = system_clock
+    settings: Settings,
+    *,
+    days: int | None,
+    dry_run: bool,
+    clock: Clock = system_clock,
+    batch: int = BATCH,
 ) -> dict[str, Any]:
     """Run one purge against the configured database and return the printed summary.
 
@@ -53,14 +61,30 @@ async def purge_store(
         days: overrides settings.retention_days.
         dry_run: change nothing; list the cases instead.
         clock: "now".
+        batch: cases purged per transaction.
     """
     retention_days = settings.retention_days if days is None else days
     db = Database(settings.database_url)
+    now: datetime = clock()
+    cases = messages = queued = 0
     try:
         await ensure_migrated(db, auto=False)
-        now: datetime = clock()
-        async with db.transaction() as session:
-            result = await purge(session, now=now, retention_days=retention_days, dry_run=dry_run)
+        if dry_run:
+            async with db.transaction() as session:
+                result = await purge(session, now=now, retention_days=retention_days, dry_run=True)
+        else:
+            # One short transaction per batch: SQLite has a single writer, and the app
+            # must keep answering people while an old backlog is purged.
+            while True:
+                async with db.transaction() as session:
+                    result = await purge(
+                        session, now=now, retention_days=retention_days, limit=batch
+                    )
+                cases += len(result.cases)
+                messages += result.messages_deleted
+                queued += result.slack_deletions_queued
+                if len(result.cases) < batch:
+                    break
     finally:
         await db.close()
     if dry_run:
@@ -74,9 +98,9 @@ async def purge_store(
             "cases": [plan.as_json() for plan in result.cases],
         }
     return {
-        "cases_purged": len(result.cases),
-        "messages_deleted": result.messages_deleted,
-        "slack_deletions_queued": result.slack_deletions_queued,
+        "cases_purged": cases,
+        "messages_deleted": messages,
+        "slack_deletions_queued": queued,
         "retention_days": retention_days,
         "slack_note": SLACK_NOTE,
     }

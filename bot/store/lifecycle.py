@@ -62,7 +62,9 @@ def last_activity(case: Case) -> datetime:
     return max(case.updated_at, case.resolved_at or case.updated_at)
 
 
-async def purgeable_cases(session: AsyncSession, *, cutoff: datetime) -> list[Case]:
+async def purgeable_cases(
+    session: AsyncSession, *, cutoff: datetime, limit: int | None = None
+) -> list[Case]:
     """Closed cases whose last activity is before `cutoff` and that were not purged yet.
 
     A case is closed when resolved, or when it never left the bot and has been idle; a
@@ -83,7 +85,8 @@ async def purgeable_cases(session: AsyncSession, *, cutoff: datetime) -> list[Ca
             ~newer_message,
             ~already_purged,
         )
-        .order_by(col(Case.created_at))
+        .order_by(col(Case.created_at), col(Case.id))
+        .limit(limit)
     )
     return list((await session.exec(query)).all())
 
