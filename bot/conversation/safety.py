@@ -55,8 +55,17 @@ _FOLD = str.maketrans(
 _SPACES = re.compile(r"\s+")
 # Messages up to this long are also read as one sentence (cross-sentence phrasings).
 _WHOLE_MESSAGE_CHARS = 200
+# Messages up to this long look their trigger strings up once, not once per sentence.
+_INDEX_ONCE_CHARS = 400
 # Trigger strings are indexed by their first three characters.
 _GRAM = 3
+# Words too common to be worth indexing a pattern by (English and Swedish, folded).
+_COMMON_WORDS = frozenset(
+    "a an and are as at be been but by do for from had has have he her him his i im in is "
+    "it its me my no not of on or our she so that the their them they this to was we were "
+    "will with you your all any can just like get got och att det som jag ar har inte en "
+    "ett pa med for men den de du han hon var om sa vi nu kan ska vill mig min mitt".split()
+)
 # Limits on expanding a pattern into the exact strings it matches (load time only).
 _MAX_EXACT = 256
 _MAX_CLASS = 8
@@ -152,40 +161,45 @@ class _Matcher:
 class _TriggerIndex:
     """Which parts can possibly match a text: its trigger strings, found by position.
 
-    Triggers are filed under their first three characters and then their length, so at
-    each position of the text one dictionary look-up per length tells which start there.
+    Triggers are filed under their first three characters. At a position where a filed
+    prefix starts, one anchored regex gives the longest trigger there; every trigger that
+    starts there is a prefix of it, so its parts were merged in at load.
     """
 
     def __init__(self, parts: Sequence[_Part]) -> None:
         always: set[_Part] = set()
-        table: dict[str, dict[int, dict[str, list[_Part]]]] = {}
+        by_gram: dict[str, dict[str, set[_Part]]] = {}
         for part in parts:
             if part.triggers is None or min(map(len, part.triggers)) < _GRAM:
                 always.add(part)
                 continue
             for trigger in part.triggers:
-                by_length = table.setdefault(trigger[:_GRAM], {})
-                by_length.setdefault(len(trigger), {}).setdefault(trigger, []).append(part)
+                by_gram.setdefault(trigger[:_GRAM], {}).setdefault(trigger, set()).add(part)
         self._always = frozenset(always)
-        self._table = {
-            gram: tuple(
-                (length, {trigger: tuple(found) for trigger, found in triggers.items()})
-                for length, triggers in sorted(by_length.items())
-            )
-            for gram, by_length in table.items()
-        }
+        self._table: dict[str, tuple[re.Pattern[str], dict[str, frozenset[_Part]]]] = {}
+        for gram, triggers in by_gram.items():
+            longest_first = sorted(triggers, key=len, reverse=True)
+            regex = re.compile("|".join(map(re.escape, longest_first)))
+            closed = {
+                trigger: frozenset(
+                    part
+                    for other, found in triggers.items()
+                    if trigger.startswith(other)
+                    for part in found
+                )
+                for trigger in triggers
+            }
+            self._table[gram] = (regex, closed)
 
     def active(self, text: str) -> set[_Part]:
         found = set(self._always)
         table = self._table
         for i in range(len(text) - _GRAM + 1):
-            lengths = table.get(text[i : i + _GRAM])
-            if lengths is None:
-                continue
-            for length, triggers in lengths:
-                parts = triggers.get(text[i : i + length])
-                if parts is not None:
-                    found.update(parts)
+            entry = table.get(text[i : i + _GRAM])
+            if entry is not None:
+                match = entry[0].match(text, i)
+                if match is not None:
+                    found.update(entry[1][match.group()])
         return found
 
 
@@ -225,9 +239,11 @@ class _Reader:
         self.rules = tuple(sorted(rules, key=lambda rule: 0 if rule.level == "urgent" else 1))
         self.threshold = own.threshold
         self.window = own.window
-        self.mask_index = _TriggerIndex([p for mask in self.masks for p in mask.pattern.parts])
-        self.rule_index = _TriggerIndex(
-            [
+        # One index for masks and rules: masking only removes text, so the parts found in
+        # the unmasked text are a superset of those that can match after masking.
+        self.index = _TriggerIndex(
+            [p for mask in self.masks for p in mask.pattern.parts]
+            + [
                 part
                 for rule in self.rules
                 for matcher in (rule.pattern, rule.unless)
@@ -303,8 +319,14 @@ def _read_text(text: str, reader: _Reader) -> tuple[Safety, str | None, int]:
     best: _SentenceResult = _SentenceResult("none", None, 0)
     total_weight = 0
     sentences = _sentences(text)
+    # A short message is indexed once for all its sentences (what is in a sentence is in
+    # the message); a long post sentence by sentence, so each runs only its own patterns.
+    short = len(text) <= _INDEX_ONCE_CHARS
+    shared = reader.index.active(fold(text)) if short else None
     for sentence in sentences:
-        result = _assess_sentence(fold(sentence), reader)
+        folded = fold(sentence)
+        active = shared if shared is not None else reader.index.active(folded)
+        result = _assess_sentence(folded, reader, active)
         total_weight += result.weight
         if _RANK[result.level] > _RANK[best.level]:
             best = result
@@ -313,7 +335,8 @@ def _read_text(text: str, reader: _Reader) -> tuple[Safety, str | None, int]:
     if 1 < len(sentences) and len(text) <= _WHOLE_MESSAGE_CHARS:
         # A short message is also read whole: "Thank you for everything. Goodbye."
         # says together what neither sentence says alone.
-        whole = _assess_sentence(fold(text), reader)
+        folded = fold(text)
+        whole = _assess_sentence(folded, reader, shared or reader.index.active(folded))
         if whole.level == "urgent":
             return "urgent", whole.kind, total_weight
     if total_weight >= reader.threshold:
@@ -330,17 +353,15 @@ def _sentences(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _assess_sentence(sentence: str, reader: _Reader) -> _SentenceResult:
+def _assess_sentence(sentence: str, reader: _Reader, active: Container[_Part]) -> _SentenceResult:
     masked_level: Safety = "none"
     masked_kind: str | None = None
-    active = reader.mask_index.active(sentence)
     for mask in reader.masks:
         sentence, hits = mask.pattern.subn(_MASK_FILL, sentence, active)
         if hits and _RANK[mask.level] >= _RANK[masked_level]:
             masked_level, masked_kind = mask.level, mask.kind
     best = _SentenceResult(masked_level, masked_kind, 0)
     weight = 0
-    active = reader.rule_index.active(sentence)
     for rule in reader.rules:
         if not rule.pattern.search(sentence, active):
             continue
@@ -538,10 +559,12 @@ def _minimal(strings: frozenset[str]) -> frozenset[str]:
     return frozenset(s for s in strings if not any(o != s and o in s for o in strings))
 
 
-def _selectivity(strings: frozenset[str]) -> tuple[bool, bool, int, int]:
-    # Long strings are rare in ordinary text; few strings are cheap to look for.
+def _selectivity(strings: frozenset[str]) -> tuple[bool, bool, bool, int, int]:
+    # Long strings are rare in ordinary text, few strings are cheap to look for, and a
+    # string that is only a common word ("the ", "he ") is in almost every message.
     shortest = min(map(len, strings))
-    return (shortest >= _GRAM + 1, shortest >= _GRAM, -len(strings), shortest)
+    common = any(s.strip() in _COMMON_WORDS for s in strings)
+    return (shortest >= _GRAM, not common, shortest >= _GRAM + 1, -len(strings), shortest)
 
 
 def _nested_requirement(op: Any, av: Any) -> frozenset[str] | None:
