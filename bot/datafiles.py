@@ -33,7 +33,8 @@ def load_yaml(path: Path) -> Any:
     """Parse a YAML file, turning syntax errors into DataFileError with file:line."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            # The C loader when PyYAML has it: several times faster at start-up.
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
