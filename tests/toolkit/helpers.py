@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot import keys
 from bot.identity import user_hash
 from bot.slack_fake import SlackFake
+from bot.store import cases as case_store
 from tests.support import Person, blocks_text, card_for
 from tests.toolkit.conftest import IDENTITY_SECRET
 
@@ -35,6 +38,13 @@ async def handed_off(
     await slack.wait_for(lambda: card_for(slack.messages(channel), ref) is not None)
     card = card_for(slack.messages(channel), ref)
     assert card is not None
+    # The outbox records the card's ts right after posting it; let that commit first.
+    for _ in range(250):
+        async with client.app[keys.DB].transaction() as session:
+            case = await case_store.get_case_by_ref(session, ref=ref)
+        if case is not None and case.slack_ts == card["ts"]:
+            break
+        await asyncio.sleep(0.02)
     return person, ref, card
 
 
