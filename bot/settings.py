@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     port: int = 8080
     # Where the person's browser reaches us; used for the widget and Origin checks.
     public_url: str | None = None
+    # Host-platform origins allowed to frame the widget (/chat?embed=1), e.g.
+    # EMBED_ORIGINS='["https://app.example.com"]'. Empty: nobody may frame it.
+    embed_origins: list[str] = Field(default_factory=list)
 
     database_url: str = "sqlite+aiosqlite:///./supportbot.db"
     # The default local SQLite database migrates itself at start-up; a shared database
