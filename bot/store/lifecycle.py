@@ -40,6 +40,8 @@ UNLINKED_TABLES: dict[str, str] = {
 
 # Statuses of a case nobody is working on any more.
 CLOSED_STATUSES = ("resolved", "bot")
+# Audit events written when a case's transcript was removed.
+TRANSCRIPT_REMOVED = ("purged", "privacy_erase")
 # Outbox items already delivered or given up on: their payloads are history only.
 SETTLED_OUTBOX = ("done", "parked")
 # Keep IN lists well below SQLite's and asyncpg's bound-parameter limits.
@@ -65,7 +67,7 @@ def last_activity(case: Case) -> datetime:
 async def purgeable_cases(
     session: AsyncSession, *, cutoff: datetime, limit: int | None = None
 ) -> list[Case]:
-    """Closed cases whose last activity is before `cutoff` and that were not purged yet.
+    """Closed cases whose last activity is before `cutoff`, not purged since.
 
     A case is closed when resolved, or when it never left the bot and has been idle; a
     message newer than the cutoff keeps it (updated_at may lag behind a late message).
@@ -73,8 +75,14 @@ async def purgeable_cases(
     newer_message = exists().where(
         and_(col(Message.case_id) == col(Case.id), col(Message.created_at) >= cutoff)
     )
+    # Purged (or erased) since its last activity: nothing new to delete. A case that
+    # came back to life after a purge is purged again once it is old.
     already_purged = exists().where(
-        and_(col(CaseEvent.case_id) == col(Case.id), col(CaseEvent.kind) == "purged")
+        and_(
+            col(CaseEvent.case_id) == col(Case.id),
+            col(CaseEvent.kind).in_(TRANSCRIPT_REMOVED),
+            col(CaseEvent.created_at) >= col(Case.updated_at),
+        )
     )
     query = (
         select(Case)

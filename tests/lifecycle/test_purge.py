@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.lifecycle import SLACK_DELETE_THREAD, purge
+from bot.lifecycle import SLACK_DELETE_THREAD, erase_person, purge
 from bot.report import build_report
+from bot.store import messages as message_store
 from bot.store.db import Database
 from bot.store.models import Case, CaseEvent, Compensation, HandOff, Message, OutboxItem
 from tests.lifecycle.conftest import dump
@@ -130,3 +131,32 @@ async def test_days_override_reaches_recent_closed_cases_only(db: Database) -> N
     assert {p.case_id for p in result.cases} == {ids[k] for k in ("old", "idle", "recent", "late")}
     assert len(await message_texts(db, ids["busy"])) == 4
     assert NOTE in await message_texts(db, ids["busy"])
+
+
+async def test_a_case_active_again_after_a_purge_is_purged_again_and_erased_ones_are_not(
+    db: Database,
+) -> None:
+    async with db.transaction() as s:
+        back = await seed_case(s, age_days=200, text="back #back")
+        erased = await seed_case(s, age_days=200, text="erased #erased", person_ref="p_x")
+        erased_result = await erase_person(s, person_refs=("p_x",), now=days_ago(150))
+    assert [p.case_id for p in erased_result.cases] == [erased.case_id]
+    async with db.transaction() as s:
+        first = await purge(s, now=NOW, retention_days=90)
+    assert [p.case_id for p in first.cases] == [back.case_id]
+
+    later = NOW + timedelta(days=1)
+    async with db.transaction() as s:
+        await message_store.add_message(
+            s, case_id=back.case_id, sender="user", text="me again #again", now=later
+        )
+        case = await s.get(Case, back.case_id)
+        assert case is not None
+        case.updated_at = case.resolved_at = later
+        s.add(case)
+    async with db.transaction() as s:
+        too_soon = await purge(s, now=later + timedelta(days=30), retention_days=90)
+        assert too_soon.cases == ()
+        again = await purge(s, now=later + timedelta(days=91), retention_days=90)
+    assert [(p.case_id, p.messages) for p in again.cases] == [(back.case_id, 1)]
+    assert "#again" not in await dump(db)
