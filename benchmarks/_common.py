@@ -113,6 +113,23 @@ def app_env(
     return env
 
 
+# linux/prctl.h
+PR_SET_PDEATHSIG = 1
+
+
+def _own_group_dies_with_parent() -> None:
+    """In the child: a process group of its own, and SIGTERM when the benchmark dies.
+
+    `finally` stops children on errors; this also covers a benchmark that is itself
+    killed (a CI timeout's SIGKILL), which runs no `finally`.
+    """
+    import ctypes
+
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(args: list[str], *, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     """Start a process in its own group (so the whole group can be stopped), logging to a file."""
     log = log_path.open("ab")
@@ -124,7 +141,7 @@ def spawn(args: list[str], *, env: dict[str, str], log_path: Path) -> subprocess
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            preexec_fn=_own_group_dies_with_parent,
         )
     finally:
         log.close()  # the child holds its own descriptor
