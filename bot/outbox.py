@@ -13,7 +13,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.privacy.redact import safe_for_slack
 from bot.routing import Routing
 from bot.store import cases as case_store
+from bot.store import history as history_store
 from bot.store import outbox as outbox_store
 from bot.store import pacing
 from bot.store.db import Database
@@ -253,12 +254,12 @@ class OutboxWorker:
             handoff = await session.get(HandOff, item.payload["handoff_id"])
             if case is None or handoff is None:
                 raise PermanentFailure("case or hand-off no longer exists")
-            earlier = await case_store.count_earlier_cases(
+            earlier = await history_store.earlier_cases(
                 session, person_ref=case.person_ref, case_id=case.id
             )
         return case, handoff, self.card_view(case, handoff, earlier)
 
-    def card_view(self, case: Case, handoff: HandOff, earlier_cases: int) -> CardView:
+    def card_view(self, case: Case, handoff: HandOff, earlier: Sequence[Case]) -> CardView:
         queue = self.routing.queue(handoff.queue)
         if handoff.status == "transferred":
             status = "transferred"
@@ -280,7 +281,8 @@ class OutboxWorker:
             locale=case.locale,
             summary=case.summary or "",
             created_at=handoff.created_at,
-            earlier_cases=earlier_cases,
+            earlier_cases=len(earlier),
+            earlier_refs=tuple(c.ref for c in earlier),
             preferred_contact=case.preferred_contact,
             assignee=handoff.claimed_by,
             resolved_by=handoff.resolved_by,
@@ -306,14 +308,15 @@ class OutboxWorker:
             channel_id, ts = str(response["channel"]), str(response["ts"])
             self._channel_ids[channel] = channel_id
         async with self.db.transaction() as session:
-            fresh = await session.get(HandOff, handoff.id)
-            assert fresh is not None
-            fresh.slack_channel, fresh.slack_ts, fresh.posted_at = channel_id, ts, now
-            session.add(fresh)
-            fresh_case = await case_store.get_case(session, case_id=case.id)
+            # Case before hand-off, the order claims and transfers lock them in too.
+            fresh_case = await case_store.get_case(session, case_id=case.id, for_update=True)
             assert fresh_case is not None
             fresh_case.slack_channel, fresh_case.slack_ts = channel_id, ts
             session.add(fresh_case)
+            fresh = await session.get(HandOff, handoff.id, with_for_update=True)
+            assert fresh is not None
+            fresh.slack_channel, fresh.slack_ts, fresh.posted_at = channel_id, ts, now
+            session.add(fresh)
             await case_store.add_event(
                 session,
                 case_id=case.id,

@@ -102,9 +102,7 @@ def moved_card_delivery(worker: OutboxWorker) -> Delivery:
         if not handoff.slack_channel or not handoff.slack_ts:
             return  # the old card never reached Slack; the new one says it all
         view = replace(
-            worker.card_view(case, handoff, len(earlier)),
-            moved_to=str(item.payload["to_channel"]),
-            earlier_refs=tuple(c.ref for c in earlier),
+            worker.card_view(case, handoff, earlier), moved_to=str(item.payload["to_channel"])
         )
         await worker.client.chat_update(
             channel=handoff.slack_channel,

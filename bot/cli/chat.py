@@ -81,7 +81,7 @@ async def print_card(db: Database, cards: OutboxWorker, case_id: str) -> None:
         case = await case_store.get_case(session, case_id=case_id)
         handoff = await case_store.open_handoff(session, case_id=case_id)
         assert case is not None and handoff is not None
-    view = cards.card_view(case, handoff, earlier_cases=0)
+    view = cards.card_view(case, handoff, earlier=[])
     channel = cards.routing.queue(handoff.queue).channel
     say(f"\n--- card for #{channel} ---")
     for block in build_card(view):

@@ -59,19 +59,6 @@ async def get_case_by_card(session: AsyncSession, *, channel: str, ts: str) -> C
     return (await session.exec(query)).first()
 
 
-async def count_earlier_cases(
-    session: AsyncSession, *, person_ref: str | None, case_id: str
-) -> int:
-    if not person_ref:
-        return 0
-    query = (
-        select(func.count())
-        .select_from(Case)
-        .where(Case.person_ref == person_ref, Case.id != case_id)
-    )
-    return int((await session.exec(query)).one())
-
-
 async def next_seq(session: AsyncSession, *, case_id: str) -> int:
     """Allocate the case's next message number; the row update serialises writers."""
     result = await session.exec(
