@@ -166,7 +166,8 @@ async def purge(
     if retention_days < 0:
         raise ValueError("retention_days must not be negative")
     cutoff = now - timedelta(days=retention_days)
-    plans = await _plan(session, await store.purgeable_cases(session, cutoff=cutoff, limit=limit))
+    cases = await store.purgeable_cases(session, cutoff=cutoff, limit=limit, lock=not dry_run)
+    plans = await _plan(session, cases)
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run, extra={"cutoff": iso(cutoff)})
     deleted, queued = await _remove_transcripts(
@@ -249,7 +250,7 @@ async def erase_person(
         now: when the erasure happened (the audit event's time).
         dry_run: report what would be erased and change nothing.
     """
-    cases = await store.cases_for_person(session, person_refs=person_refs)
+    cases = await store.cases_for_person(session, person_refs=person_refs, lock=not dry_run)
     plans = await _plan(session, cases)
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run)

@@ -65,12 +65,14 @@ def last_activity(case: Case) -> datetime:
 
 
 async def purgeable_cases(
-    session: AsyncSession, *, cutoff: datetime, limit: int | None = None
+    session: AsyncSession, *, cutoff: datetime, limit: int | None = None, lock: bool = False
 ) -> list[Case]:
     """Closed cases whose last activity is before `cutoff`, not purged since.
 
     A case is closed when resolved, or when it never left the bot and has been idle; a
     message newer than the cutoff keeps it (updated_at may lag behind a late message).
+    With `lock`, the rows are locked (PostgreSQL) so that a message arriving meanwhile
+    waits for the purge; a case being written right now is skipped, for the next run.
     """
     newer_message = exists().where(
         and_(col(Message.case_id) == col(Case.id), col(Message.created_at) >= cutoff)
@@ -96,10 +98,16 @@ async def purgeable_cases(
         .order_by(col(Case.created_at), col(Case.id))
         .limit(limit)
     )
+    if lock:
+        query = query.with_for_update(of=Case, skip_locked=True)
     return list((await session.exec(query)).all())
 
 
-async def cases_for_person(session: AsyncSession, *, person_refs: Sequence[str]) -> list[Case]:
+async def cases_for_person(
+    session: AsyncSession, *, person_refs: Sequence[str], lock: bool = False
+) -> list[Case]:
+    """The person's cases, oldest first; with `lock`, locked against concurrent writers
+    (a new message allocates its number on the case row, so it waits for the erasure)."""
     if not person_refs:
         return []
     query = (
@@ -107,6 +115,8 @@ async def cases_for_person(session: AsyncSession, *, person_refs: Sequence[str])
         .where(col(Case.person_ref).in_(list(person_refs)))
         .order_by(col(Case.created_at), col(Case.id))
     )
+    if lock:
+        query = query.with_for_update(of=Case)
     return list((await session.exec(query)).all())
 
 

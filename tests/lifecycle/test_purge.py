@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.lifecycle import SLACK_DELETE_THREAD, erase_person, purge
 from bot.report import build_report
+from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store.db import Database
 from bot.store.models import Case, CaseEvent, Compensation, HandOff, Message, OutboxItem
@@ -160,3 +162,18 @@ async def test_a_case_active_again_after_a_purge_is_purged_again_and_erased_ones
         again = await purge(s, now=later + timedelta(days=91), retention_days=90)
     assert [(p.case_id, p.messages) for p in again.cases] == [(back.case_id, 1)]
     assert "#again" not in await dump(db)
+
+
+async def test_a_case_being_written_is_left_for_the_next_run(db: Database) -> None:
+    if not db.is_postgres:
+        pytest.skip("row locks are PostgreSQL's; SQLite lets one writer in at a time")
+    async with db.transaction() as s:
+        old = await seed_case(s, age_days=200)
+    async with db.transaction() as writer:
+        await case_store.next_seq(writer, case_id=old.case_id)  # a message on its way
+        async with db.transaction() as s:
+            busy = await purge(s, now=NOW, retention_days=90)
+        assert busy.cases == ()
+    async with db.transaction() as s:
+        free = await purge(s, now=NOW, retention_days=90)
+    assert [p.case_id for p in free.cases] == [old.case_id]
