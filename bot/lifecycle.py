@@ -90,10 +90,11 @@ def person_refs_for(user_id: str, *, identity_secret: str | None) -> tuple[str, 
 
 
 async def _plan(session: AsyncSession, cases: Sequence[Case]) -> list[CasePlan]:
-    counts = await store.message_counts(session, case_ids=[c.id for c in cases])
+    ids = [case.id for case in cases]
+    counts = await store.message_counts(session, case_ids=ids)
+    threads = await store.posted_handoffs(session, case_ids=ids)
     plans = []
     for case in cases:
-        threads = await store.posted_handoffs(session, case_id=case.id)
         plans.append(
             CasePlan(
                 case_id=case.id,
@@ -102,7 +103,7 @@ async def _plan(session: AsyncSession, cases: Sequence[Case]) -> list[CasePlan]:
                 last_activity=store.last_activity(case),
                 messages=sum(counts.get(case.id, {}).values()),
                 user_messages=counts.get(case.id, {}).get("user", 0),
-                slack_threads=len(threads),
+                slack_threads=len(threads.get(case.id, [])),
             )
         )
     return plans
@@ -123,9 +124,10 @@ async def _remove_transcripts(
     await store.strip_event_text(session, case_ids=ids)
     await store.delete_settled_outbox(session, case_ids=ids)
     await store.clear_compensation_reasons(session, case_ids=ids)
+    threads = await store.posted_handoffs(session, case_ids=ids)
     queued = 0
     for plan in plans:
-        handoffs = await store.posted_handoffs(session, case_id=plan.case_id)
+        handoffs = threads.get(plan.case_id)
         if not handoffs:
             continue
         await outbox_store.enqueue(

@@ -229,13 +229,20 @@ async def clear_compensation_reasons(session: AsyncSession, *, case_ids: Sequenc
         )
 
 
-async def posted_handoffs(session: AsyncSession, *, case_id: str) -> list[HandOff]:
-    query = (
-        select(HandOff)
-        .where(HandOff.case_id == case_id, col(HandOff.slack_ts).is_not(None))
-        .order_by(col(HandOff.id))
-    )
-    return list((await session.exec(query)).all())
+async def posted_handoffs(
+    session: AsyncSession, *, case_ids: Sequence[str]
+) -> dict[str, list[HandOff]]:
+    """Each case's hand-offs whose card reached Slack (each has a thread), oldest first."""
+    found: dict[str, list[HandOff]] = {}
+    for part in chunks(case_ids):
+        query = (
+            select(HandOff)
+            .where(col(HandOff.case_id).in_(part), col(HandOff.slack_ts).is_not(None))
+            .order_by(col(HandOff.id))
+        )
+        for handoff in (await session.exec(query)).all():
+            found.setdefault(handoff.case_id, []).append(handoff)
+    return found
 
 
 async def rows_for_cases(
