@@ -31,6 +31,7 @@ from bot.store.models import Case, HandOff, OutboxItem
 SLACK_DELETE_THREAD = "slack_delete_thread"
 # Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
 PURGE_PRIORITY = -10
+DELETION_LANE = "lifecycle:slack_delete"
 PRIVACY_ACTOR = "privacy-cli"
 SLACK_NOTE = (
     "Only the bot's own thread messages can be deleted with a bot token; agents' replies "
@@ -134,9 +135,10 @@ async def _remove_transcripts(
             session,
             kind=SLACK_DELETE_THREAD,
             now=now,
-            # Behind the case's own pending items: a thread copy still in flight lands
-            # (or finds its message gone) before the thread is cleaned.
-            ordering_key=f"case:{plan.case_id}",
+            # One lane for every deletion: they go one at a time, within chat.delete's
+            # Tier 3 allowance, instead of a backlog of thousands bursting into 429s;
+            # live hand-offs use their own keys and never wait behind it.
+            ordering_key=DELETION_LANE,
             priority=PURGE_PRIORITY,
             payload={
                 "case_id": plan.case_id,

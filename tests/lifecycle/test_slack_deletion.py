@@ -136,3 +136,17 @@ async def test_erase_cleans_slack_and_a_retry_after_a_429_finishes_the_job(
     assert deletes == [429, 200, 200]  # the whole thread was listed again after the 429
     card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
     assert "transcript purged (erasure request)" in card["text"]
+
+
+async def test_a_backlog_of_threads_is_cleaned_one_case_after_another(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    threads = [(await card_in_slack(db, worker, clock, text=f"#c{i}"))[1:] for i in range(3)]
+    clock.advance(100 * 86400)
+    async with db.transaction() as s:
+        result = await purge(s, now=clock(), retention_days=90)
+    assert result.slack_deletions_queued == 3
+    await drain(worker, clock)
+    for channel, card_ts in threads:
+        assert slack.thread(channel, card_ts) == []
+    assert [c.get("status") for c in slack.calls if c["method"] == "chat.delete"] == [200] * 6
