@@ -100,6 +100,11 @@ class ChatService:
             raise Invalid("text_required", "`text` must be a string.")
         if not text.strip():
             raise Invalid("text_empty", "The message is empty.")
+        # PostgreSQL refuses NUL, and UTF-8 cannot encode a lone surrogate.
+        if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise Invalid(
+                "invalid_characters", "Text must not contain NUL characters or unpaired surrogates."
+            )
         if len(text) > self.max_chars:
             raise TooLarge(
                 "text_too_long", f"A message can be at most {self.max_chars} characters."
@@ -144,11 +149,11 @@ class ChatService:
     async def post(self, *, case_id: str, text: object, client_id: str | None = None) -> Posted:
         clean = self.validate_text(text)
         if client_id is not None and (
-            not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX
+            not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX
         ):
             raise Invalid(
                 "client_id_invalid",
-                f"`client_id` must be a string of at most {CLIENT_ID_MAX} characters.",
+                f"`client_id` must be a non-empty string of at most {CLIENT_ID_MAX} characters.",
             )
         now = self.clock()
         handed_off_now = False

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Host-platform origins allowed to frame the widget (/chat?embed=1), e.g.
     # EMBED_ORIGINS='["https://app.example.com"]'. Empty: nobody may frame it.
     embed_origins: list[str] = Field(default_factory=list)
+    # Proxies in front of us that append to X-Forwarded-For (Heroku's router: 1). At 0 the
+    # header is ignored and limits are keyed by the connecting address.
+    trusted_proxy_hops: int = 0
 
     database_url: str = "sqlite+aiosqlite:///./supportbot.db"
     # The default local SQLite database migrates itself at start-up; a shared database

@@ -167,7 +167,9 @@ async def post_message(request: web.Request) -> web.Response:
     chat.authorize(case_id, bearer_token(request))
     check_conversation(request, case_id)
     body = await read_json(request)
-    posted = await chat.post(case_id=case_id, text=body.get("text"), client_id=client_id_of(body))
+    posted = await chat.post(
+        case_id=case_id, text=body.get("text"), client_id=body.get("client_id")
+    )
     return web.json_response(
         {
             "messages": [message_json(m) for m in posted.messages],
@@ -176,18 +178,6 @@ async def post_message(request: web.Request) -> web.Response:
             "seq": posted.user_message.seq,
         }
     )
-
-
-def client_id_of(body: dict[str, Any]) -> object:
-    """The message's `client_id` as sent, refusing the empty string.
-
-    The store would keep "" as an id (unique per conversation) while the re-send check
-    treats it as absent, so a second "" would collide instead of being recognised.
-    """
-    client_id = body.get("client_id")
-    if client_id == "":
-        raise Invalid("client_id_invalid", "`client_id` must not be empty; leave it out instead.")
-    return client_id
 
 
 def parse_after(raw: str) -> int:

@@ -23,7 +23,7 @@ from aiohttp import WSMsgType, web
 
 from bot import keys
 from bot.errors import DomainError, Forbidden
-from handlers.chat_api import MAX_SEQ, client_id_of, message_json, storable
+from handlers.chat_api import MAX_SEQ, message_json, storable
 from handlers.ratelimits import allow_socket_message, check_ip, client_ip
 
 # The longest escape JSON has for one character is 12 bytes (an astral character written
@@ -167,7 +167,6 @@ class ChatSocket:
             return
         client_id = data.get("client_id")
         try:
-            client_id_of(data)
             posted = await self.chat.post(
                 case_id=self.case_id, text=data.get("text"), client_id=client_id
             )

@@ -12,19 +12,24 @@ from bot import keys
 from bot.csat import record_csat
 from bot.toolkit import CONTACT
 from handlers.chat_api import bearer_token, read_json, state_of
+from handlers.ratelimits import check_conversation, check_ip
 
 
 async def choose_contact(request: web.Request) -> web.Response:
+    check_ip(request)
     case_id = request.match_info["conversation_id"]
     request.app[keys.CHAT].authorize(case_id, bearer_token(request))
+    check_conversation(request, case_id)
     body = await read_json(request)
     case = await request.app[CONTACT].choose(case_id=case_id, route=body.get("route"))
     return web.json_response({"preferred_contact": case.preferred_contact, "state": state_of(case)})
 
 
 async def rate(request: web.Request) -> web.Response:
+    check_ip(request)
     case_id = request.match_info["conversation_id"]
     request.app[keys.CHAT].authorize(case_id, bearer_token(request))
+    check_conversation(request, case_id)
     body = await read_json(request)
     case = await record_csat(
         request.app[keys.DB], request.app[keys.CLOCK], case_id=case_id, score=body.get("score")

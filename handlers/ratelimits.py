@@ -32,16 +32,18 @@ class RateLimited(DomainError):
         )
 
 
-def client_ip(request: web.Request, *, trusted_proxy_hops: int = 0) -> str:
+def client_ip(request: web.Request, *, trusted_proxy_hops: int | None = None) -> str:
     """The address the limits are keyed by.
 
     Args:
         request: the incoming request.
-        trusted_proxy_hops: how many proxies in front of us append to X-Forwarded-For.
-            0 (the default) ignores the header: anyone can write it, so trusting it
-            would let a client pick a fresh bucket for every request.
+        trusted_proxy_hops: how many proxies in front of us append to X-Forwarded-For
+            (default: the TRUSTED_PROXY_HOPS setting). 0 ignores the header: anyone can
+            write it, so trusting it would let a client pick a fresh bucket per request.
     """
     remote = request.remote or "unknown"
+    if trusted_proxy_hops is None:
+        trusted_proxy_hops = request.app[keys.SETTINGS].trusted_proxy_hops
     if trusted_proxy_hops <= 0:
         return remote
     hops = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]

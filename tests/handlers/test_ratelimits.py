@@ -89,7 +89,7 @@ class FakeRequest:
 
 def test_forwarded_for_is_ignored_unless_proxies_are_trusted() -> None:
     request = FakeRequest("10.0.0.1", "203.0.113.9")
-    assert client_ip(request) == "10.0.0.1"  # type: ignore[arg-type]
+    assert client_ip(request, trusted_proxy_hops=0) == "10.0.0.1"  # type: ignore[arg-type]
     assert client_ip(request, trusted_proxy_hops=1) == "203.0.113.9"  # type: ignore[arg-type]
 
 
@@ -100,7 +100,7 @@ def test_forwarded_for_takes_the_address_the_trusted_proxy_saw() -> None:
     assert client_ip(request, trusted_proxy_hops=2) == "1.1.1.1"  # type: ignore[arg-type]
     short = FakeRequest("10.0.0.1", "")
     assert client_ip(short, trusted_proxy_hops=1) == "10.0.0.1"  # type: ignore[arg-type]
-    assert client_ip(FakeRequest(None)) == "unknown"  # type: ignore[arg-type]
+    assert client_ip(FakeRequest(None), trusted_proxy_hops=0) == "unknown"  # type: ignore[arg-type]
 
 
 async def test_default_limits_let_a_conversation_through(client: TestClient) -> None:
