@@ -57,9 +57,6 @@ class LiveServer:
     url: str
     app: web.Application
     chat_sockets: list[asyncio.BaseTransport] = field(default_factory=list)
-    # Who may frame /chat?embed=1. The server sends frame-ancestors 'none' everywhere for
-    # now; the widget tests set this to send the policy the widget asks the server for.
-    embed_frame_ancestors: str | None = None
 
     def drop_chat_sockets(self) -> int:
         """Cut every open /chat/ws connection at the TCP level, as a dead network would."""
@@ -99,16 +96,7 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
         if request.path == "/chat/ws" and request.transport is not None:
             live.chat_sockets.append(request.transport)
 
-    async def embed_policy(request: web.Request, response: web.StreamResponse) -> None:
-        if live.embed_frame_ancestors and request.path == "/chat" and request.query.get("embed"):
-            policy = response.headers["Content-Security-Policy"]
-            response.headers["Content-Security-Policy"] = policy.replace(
-                "frame-ancestors 'none'", f"frame-ancestors {live.embed_frame_ancestors}"
-            )
-            response.headers.popall("X-Frame-Options", None)
-
     app.on_response_prepare.append(remember_chat_socket)
-    app.on_response_prepare.append(embed_policy)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     port = unused_port()

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 from playwright.async_api import Page
 
+from bot import keys
 from bot.identity import user_hash
 from bot.settings import Settings
 from tests.browser.conftest import PHONE, LiveServer
@@ -84,8 +85,8 @@ async def host_page(server: LiveServer) -> AsyncIterator[str]:
 
 
 def allow_framing_by(server: LiveServer, host: str) -> None:
-    """Serve /chat?embed=1 with the CSP the server is asked to send for the widget."""
-    server.embed_frame_ancestors = host
+    """The platform's origin goes in EMBED_ORIGINS (read per request by the middleware)."""
+    server.app[keys.SETTINGS].embed_origins = [host]
 
 
 async def test_widget_opens_the_chat_in_an_iframe(
