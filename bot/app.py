@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from aiohttp import web
 
@@ -16,6 +17,8 @@ from bot.clock import Clock, system_clock
 from bot.conversation.engine import Engine
 from bot.crisis_lane import CrisisLane
 from bot.desk import Desk
+from bot.lifecycle import purge_in_batches
+from bot.lifecycle import register_deliveries as register_lifecycle_deliveries
 from bot.outbox import OutboxWorker
 from bot.periodic import Periodic
 from bot.pgbus import PgBusTransport, asyncpg_dsn
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 # Requests larger than this are refused before they are read (a chat message is at most
 # 4,000 characters; Slack's payloads are far smaller than this too).
 MAX_BODY_BYTES = 256 * 1024
+# Transcripts past the retention period are purged this often (once, across instances).
+PURGE_EVERY_S = 6 * 3600
 
 
 def create_app(
@@ -94,8 +99,10 @@ def create_app(
             stay_s=settings.crisis_stay_s,
             on_outbox=outbox.nudge,
         ),
+        outbox=outbox,
     )
     install_toolkit(app)
+    register_lifecycle_deliveries(outbox)
     app[keys.IP_LIMITER] = RateLimiter(rate_per_s=5, burst=30)
     app[keys.CONVERSATION_LIMITER] = RateLimiter(rate_per_s=1, burst=10)
     bolt = build_bolt_app(settings, client)
@@ -156,13 +163,25 @@ async def outbox_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def schedule_periodic_work(
-    settings: Settings, *, db: Database, clock: Clock, desk: Desk, lane: CrisisLane
+    settings: Settings,
+    *,
+    db: Database,
+    clock: Clock,
+    desk: Desk,
+    lane: CrisisLane,
+    outbox: OutboxWorker,
 ) -> Periodic:
     periodic = Periodic(db=db, clock=clock, tick_s=settings.periodic_tick_s)
     # The lane checks often; each case is re-pinged / reassured on its own schedule.
     periodic.every(settings.periodic_tick_s, "crisis_reping", lane.reping)
     periodic.every(settings.periodic_tick_s, "crisis_stay", lane.stay_with_person)
     periodic.every(600, "forget_seen_keys", lambda _now: desk.forget_old_keys())
+
+    async def purge_old_transcripts(now: datetime) -> None:
+        await purge_in_batches(db, now=now, retention_days=settings.retention_days)
+        outbox.nudge()  # Slack thread deletions may be queued
+
+    periodic.every(PURGE_EVERY_S, "purge", purge_old_transcripts)
     return periodic
 
 

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.bus import Bus
 from bot.clock import Clock
 from bot.errors import Conflict, Invalid, NotFound
+from bot.handoff import refresh_card
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import outbox as outbox_store
@@ -135,14 +136,7 @@ class ContactRoutes:
             return  # no card to note it on; the case row and the audit trail have it
         payload = {"case_id": case.id, "handoff_id": handoff.id}
         if update_card:
-            await outbox_store.enqueue(
-                session,
-                kind="update_card",
-                now=now,
-                channel=handoff.slack_channel,
-                ordering_key=f"case:{case.id}",
-                payload=payload,
-            )
+            await refresh_card(session, case_id=case.id, handoff=handoff, now=now)
         await outbox_store.enqueue(
             session,
             kind="thread_notice",

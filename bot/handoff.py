@@ -31,6 +31,45 @@ def priority_for(severity: str) -> int:
     return SEVERITY_ORDER.get(severity, 1)
 
 
+async def _move(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    from_statuses: tuple[str, ...],
+    now: datetime,
+    **values: object,
+) -> tuple[bool, Case]:
+    """Compare-and-set the case's status, then read the case as it now stands."""
+    moved = await case_store.transition_status(
+        session, case_id=case_id, from_statuses=from_statuses, now=now, **values
+    )
+    case = await case_store.get_case(session, case_id=case_id)
+    if case is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    await session.refresh(case)
+    return moved, case
+
+
+async def refresh_card(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    handoff: HandOff,
+    now: datetime,
+    priority: int | None = None,
+) -> None:
+    """Queue an in-place update of the hand-off's card (after the case changed)."""
+    await outbox_store.enqueue(
+        session,
+        kind="update_card",
+        now=now,
+        channel=handoff.slack_channel,
+        ordering_key=f"case:{case_id}",
+        priority=priority_for(handoff.severity) if priority is None else priority,
+        payload={"case_id": case_id, "handoff_id": handoff.id},
+    )
+
+
 async def open_handoff(
     session: AsyncSession,
     *,
@@ -114,14 +153,12 @@ async def escalate_to_crisis(
             return current
         current.status = "transferred"
         session.add(current)
-        await outbox_store.enqueue(
+        await refresh_card(
             session,
-            kind="update_card",
+            case_id=case.id,
+            handoff=current,
             now=now,
-            channel=current.slack_channel,
-            ordering_key=f"case:{case.id}",
             priority=outbox_store.CRISIS_PRIORITY,
-            payload={"case_id": case.id, "handoff_id": current.id},
         )
     await case_store.add_event(
         session, case_id=case.id, kind="escalated", actor="bot", now=now, data={"to": "crisis"}
@@ -153,7 +190,7 @@ async def claim(
     joined_text: str,
 ) -> ClaimResult:
     """First click wins: a compare-and-set on the case status decides, on any database."""
-    won = await case_store.transition_status(
+    won, case = await _move(
         session,
         case_id=case_id,
         from_statuses=("queued",),
@@ -162,10 +199,6 @@ async def claim(
         assignee=agent_id,
         assignee_name=agent_name,
     )
-    case = await case_store.get_case(session, case_id=case_id)
-    if case is None:
-        raise NotFound("case_not_found", "That case no longer exists.")
-    await session.refresh(case)
     if not won:
         return ClaimResult(won=False, holder=case.assignee, case=case)
     handoff = await case_store.open_handoff(session, case_id=case_id)
@@ -179,16 +212,7 @@ async def claim(
     await message_store.add_message(
         session, case_id=case_id, sender="system", text=joined_text, now=now
     )
-    key = f"case:{case_id}"
-    await outbox_store.enqueue(
-        session,
-        kind="update_card",
-        now=now,
-        channel=handoff.slack_channel,
-        ordering_key=key,
-        priority=priority_for(handoff.severity),
-        payload={"case_id": case_id, "handoff_id": handoff.id},
-    )
+    await refresh_card(session, case_id=case_id, handoff=handoff, now=now)
     # What the person wrote while waiting goes to the thread, so nobody asks them again.
     for waiting in await message_store.user_messages_after(
         session, case_id=case_id, after=handoff.after_seq
@@ -221,7 +245,7 @@ async def resolve(
     root_cause: str | None = None,
 ) -> Case | None:
     """Close the case: tell the person, update the card. None if it was already resolved."""
-    moved = await case_store.transition_status(
+    moved, case = await _move(
         session,
         case_id=case_id,
         from_statuses=("queued", "agent"),
@@ -230,25 +254,13 @@ async def resolve(
         resolved_at=now,
         urgent=False,
     )
-    case = await case_store.get_case(session, case_id=case_id)
-    if case is None:
-        raise NotFound("case_not_found", "That case no longer exists.")
-    await session.refresh(case)
     if not moved:
         return None
     handoff = await case_store.open_handoff(session, case_id=case_id)
     if handoff is not None:
         handoff.status, handoff.resolved_by, handoff.resolved_at = "resolved", agent_id, now
         session.add(handoff)
-        await outbox_store.enqueue(
-            session,
-            kind="update_card",
-            now=now,
-            channel=handoff.slack_channel,
-            ordering_key=f"case:{case_id}",
-            priority=priority_for(handoff.severity),
-            payload={"case_id": case_id, "handoff_id": handoff.id},
-        )
+        await refresh_card(session, case_id=case_id, handoff=handoff, now=now)
     # A human has closed it: the conversation starts afresh if the person writes again.
     state = ConversationState.from_dict(case.engine_state)
     state.handed_off = False
@@ -351,7 +363,7 @@ async def release(
         raise NotFound("case_not_found", "That case no longer exists.")
     if held.assignee != agent_id:
         return None
-    moved = await case_store.transition_status(
+    moved, case = await _move(
         session,
         case_id=case_id,
         from_statuses=("agent",),
@@ -360,10 +372,6 @@ async def release(
         assignee=None,
         assignee_name=None,
     )
-    case = await case_store.get_case(session, case_id=case_id)
-    if case is None:
-        raise NotFound("case_not_found", "That case no longer exists.")
-    await session.refresh(case)
     if not moved:
         return None
     handoff = await case_store.open_handoff(session, case_id=case_id)
@@ -372,15 +380,7 @@ async def release(
         # Whoever claims it next sees what the person wrote from here on.
         handoff.after_seq = case.last_seq
         session.add(handoff)
-        await outbox_store.enqueue(
-            session,
-            kind="update_card",
-            now=now,
-            channel=handoff.slack_channel,
-            ordering_key=f"case:{case_id}",
-            priority=priority_for(handoff.severity),
-            payload={"case_id": case_id, "handoff_id": handoff.id},
-        )
+        await refresh_card(session, case_id=case_id, handoff=handoff, now=now)
     await case_store.add_event(
         session,
         case_id=case_id,

@@ -26,6 +26,7 @@ from bot.outbox import OutboxWorker
 from bot.store import cases as case_store
 from bot.store import lifecycle as store
 from bot.store import outbox as outbox_store
+from bot.store.db import Database
 from bot.store.models import Case, HandOff, OutboxItem
 
 SLACK_DELETE_THREAD = "slack_delete_thread"
@@ -386,3 +387,22 @@ async def _mark_card(
     except SlackApiError as exc:
         if exc.response.get("error") not in (*GONE_ERRORS, "cant_update_message"):
             raise
+
+
+async def purge_in_batches(
+    db: Database, *, now: datetime, retention_days: int, batch: int = 200
+) -> tuple[int, int, int]:
+    """Purge everything due, one short transaction per `batch` cases.
+
+    SQLite has a single writer, and the app must keep answering people while an old
+    backlog is purged. Returns (cases purged, messages deleted, Slack deletions queued).
+    """
+    cases = messages = queued = 0
+    while True:
+        async with db.transaction() as session:
+            result = await purge(session, now=now, retention_days=retention_days, limit=batch)
+        cases += len(result.cases)
+        messages += result.messages_deleted
+        queued += result.slack_deletions_queued
+        if len(result.cases) < batch:
+            return cases, messages, queued

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock, system_clock
-from bot.lifecycle import SLACK_NOTE, purge
+from bot.lifecycle import SLACK_NOTE, purge, purge_in_batches
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.migrate import NotMigrated, ensure_migrated
@@ -66,25 +66,15 @@ async def purge_store(
     retention_days = settings.retention_days if days is None else days
     db = Database(settings.database_url)
     now: datetime = clock()
-    cases = messages = queued = 0
     try:
         await ensure_migrated(db, auto=False)
         if dry_run:
             async with db.transaction() as session:
                 result = await purge(session, now=now, retention_days=retention_days, dry_run=True)
         else:
-            # One short transaction per batch: SQLite has a single writer, and the app
-            # must keep answering people while an old backlog is purged.
-            while True:
-                async with db.transaction() as session:
-                    result = await purge(
-                        session, now=now, retention_days=retention_days, limit=batch
-                    )
-                cases += len(result.cases)
-                messages += result.messages_deleted
-                queued += result.slack_deletions_queued
-                if len(result.cases) < batch:
-                    break
+            cases, messages, queued = await purge_in_batches(
+                db, now=now, retention_days=retention_days, batch=batch
+            )
     finally:
         await db.close()
     if dry_run:

@@ -78,7 +78,8 @@ async def test_crisis_jumps_the_queue_and_is_repinged_until_claimed(
 
     # Nobody claims: after the re-ping interval the on-call group is pinged again...
     clock.advance(settings.crisis_reping_s + 1)
-    assert "crisis_reping" in await periodic.run_due()
+    # The app's own periodic loop may get there first; either way it runs once.
+    await periodic.run_due()
     await slack.wait_for(
         lambda: any("S0ONCALL" in t for t in thread_texts(slack, crisis, card["ts"]))
     )
