@@ -480,15 +480,14 @@ def _compile_group(node: Node, macros: dict[str, str]) -> _Matcher:
     parts: list[_Part] = []
     for item in node.sequence():
         expanded = _expand(item, _fold_pattern(item), macros)
+        tree = _parse(expanded)
+        # Compiled once, in the form it runs in: compiling is most of the load time.
+        stripped = tree is not None and _starts_with_boundary(tree)
         try:
-            regex = re.compile(expanded)
+            regex = re.compile(expanded[2:] if stripped else expanded)
         except re.error as exc:
             raise item.error(f"not a valid regex: {exc}") from None
-        tree = _parse(expanded)
-        if tree is not None and _starts_with_boundary(tree):
-            parts.append(_Part(re.compile(expanded[2:]), True, _required_strings(tree)))
-        else:
-            parts.append(_Part(regex, False, None if tree is None else _required_strings(tree)))
+        parts.append(_Part(regex, stripped, None if tree is None else _required_strings(tree)))
     if not parts:
         raise node.error("expected at least one pattern")
     return _Matcher(tuple(parts))
