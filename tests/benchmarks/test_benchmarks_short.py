@@ -92,4 +92,6 @@ def test_chaos_short_loses_doubles_and_reorders_nothing() -> None:
     assert result["sent"] > 0
     faults = {key: result[key] for key in ("lost", "duplicated", "out_of_order")}
     assert faults == {"lost": 0, "duplicated": 0, "out_of_order": 0}, result
-    assert result["received"] == result["sent"]
+    # Thread copies still queued when the short wait ends are late, not lost (items the
+    # killed instance had leased wait out the outbox lease, bot/outbox.py LEASE_S).
+    assert result["received"] + result["pending"] == result["sent"]
