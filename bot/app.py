@@ -103,7 +103,9 @@ def create_app(
     )
     install_toolkit(app)
     register_lifecycle_deliveries(outbox)
-    app[keys.IP_LIMITER] = RateLimiter(rate_per_s=5, burst=30)
+    app[keys.IP_LIMITER] = RateLimiter(
+        rate_per_s=settings.ip_rate_per_s, burst=settings.ip_rate_burst
+    )
     app[keys.CONVERSATION_LIMITER] = RateLimiter(rate_per_s=1, burst=10)
     bolt = build_bolt_app(settings, client)
     app[keys.BOLT] = bolt

@@ -53,6 +53,10 @@ class Desk:
         async with self.db.transaction() as session:
             return await seen_store.mark_seen(session, key=key, now=self.clock())
 
+    async def was_seen(self, key: str) -> bool:
+        async with self.db.transaction() as session:
+            return await seen_store.is_seen(session, key=key)
+
     async def forget_old_keys(self) -> None:
         async with self.db.transaction() as session:
             await seen_store.forget_before(session, before=self.clock() - SEEN_KEY_TTL)
@@ -110,11 +114,26 @@ class Desk:
         return resolved
 
     async def relay_reply(
-        self, *, channel: str, thread_ts: str, user: str, user_name: str | None, text: str, ts: str
+        self,
+        *,
+        channel: str,
+        thread_ts: str,
+        user: str,
+        user_name: str | None,
+        text: str,
+        ts: str,
+        event_key: str | None = None,
     ) -> Relayed:
-        """An agent wrote in a case thread: pass it to the person, or keep it as a note."""
+        """An agent wrote in a case thread: pass it to the person, or keep it as a note.
+
+        Args:
+            event_key: Slack's event id, recorded with the message so a retry of the same
+                event is dropped (and, if this fails, the retry is not).
+        """
         now = self.clock()
         async with self.db.transaction() as session:
+            if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
+                return Relayed("duplicate")
             case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
             if case is None:
                 return Relayed("not_a_case")

@@ -59,7 +59,8 @@ PERMANENT_ERRORS = frozenset(
 MAX_ATTEMPTS = 12
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 MAX_BACKOFF_S = 300.0
-LEASE_S = 60.0
+# A dead instance's leased items wait this long before another instance retries them.
+LEASE_S = 15.0
 BATCH = 64
 
 Delivery = Callable[[OutboxItem], Awaitable[None]]

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Proxies in front of us that append to X-Forwarded-For (Heroku's router: 1). At 0 the
     # header is ignored and limits are keyed by the connecting address.
     trusted_proxy_hops: int = 0
+    # Requests per second (and burst) one address may make; a platform backend calling
+    # for many people from one address needs more than a browser does.
+    ip_rate_per_s: float = 20.0
+    ip_rate_burst: int = 100
 
     database_url: str = "sqlite+aiosqlite:///./supportbot.db"
     # The default local SQLite database migrates itself at start-up; a shared database

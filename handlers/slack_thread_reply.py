@@ -28,6 +28,7 @@ async def thread_reply(
         user_name=await agent_first_name(client, user),
         text=event.get("text") or "",
         ts=ts,
+        event_key=context.get("event_key"),
     )
     if relayed.outcome == "not_claimed":
         await tell(

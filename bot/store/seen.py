@@ -24,3 +24,7 @@ async def mark_seen(session: AsyncSession, *, key: str, now: datetime) -> bool:
 
 async def forget_before(session: AsyncSession, *, before: datetime) -> None:
     await session.exec(delete(SeenKey).where(col(SeenKey.created_at) < before))
+
+
+async def is_seen(session: AsyncSession, *, key: str) -> bool:
+    return await session.get(SeenKey, key) is not None
