@@ -70,6 +70,10 @@ class PermanentFailure(Exception):
     pass
 
 
+def _lane(item: OutboxItem) -> str:
+    return item.channel or f"item:{item.id}"
+
+
 def outbox_metadata(item: OutboxItem) -> dict[str, Any]:
     return {"event_type": "supportbot_outbox", "event_payload": {"outbox_id": item.id}}
 
@@ -92,8 +96,9 @@ class OutboxWorker:
         self.clock = clock
         self.poll_s = poll_s
         self.wake = asyncio.Event()
-        self._cooling: dict[str, float] = {}
-        self._channel_ids: dict[str, str] = {}  # channel -> monotonic time it may post again
+        self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
+        self._channel_ids: dict[str, str] = {}  # channel name -> id
+        self._inflight: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery
         self._kinds: dict[str, Delivery] = {
             "post_card": self._post_card,
             "update_card": self._update_card,
@@ -108,21 +113,33 @@ class OutboxWorker:
         self.wake.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                delivered = await self.drain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox pass failed")
-                delivered = 0
-            if delivered:
-                continue
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=self._idle_wait())
-            except TimeoutError:
-                pass
+        """Deliver until cancelled. Each channel is its own lane: a slow or failing call
+        holds up only its channel, never a crisis card bound for another."""
+        try:
+            while True:
+                self._inflight = {k: t for k, t in self._inflight.items() if not t.done()}
+                try:
+                    items = await self._lease_heads(busy=set(self._inflight))
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox pass failed")
+                    items = []
+                for item in items:
+                    task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+                    task.add_done_callback(lambda _task: self.wake.set())
+                    self._inflight[_lane(item)] = task
+                if items:
+                    continue
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=self._idle_wait())
+                except TimeoutError:
+                    pass
+        finally:
+            for task in self._inflight.values():
+                task.cancel()
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     def _idle_wait(self) -> float:
         now = time.monotonic()
@@ -130,21 +147,27 @@ class OutboxWorker:
         return max(0.05, min([self.poll_s, *cooling]))
 
     async def drain_once(self) -> int:
-        """One pass: lease the head item of each free channel and deliver them together."""
+        """One pass, waited for: lease the head item of each free channel and deliver them."""
+        leased = await self._lease_heads(busy=set())
+        await asyncio.gather(*(self._deliver(item) for item in leased))
+        return len(leased)
+
+    async def _lease_heads(self, *, busy: set[str]) -> list[OutboxItem]:
+        """Lease the first due item of every lane not `busy`, crisis first then oldest."""
         now_mono = time.monotonic()
         self._cooling = {c: t for c, t in self._cooling.items() if t > now_mono}
         now = self.clock()
         async with self.db.transaction() as session:
             items = await outbox_store.candidates(
-                session, now=now, limit=BATCH, skip_channels=self._cooling
+                session, now=now, limit=BATCH, skip_channels=[*self._cooling, *busy]
             )
         chosen: list[OutboxItem] = []
-        busy: set[str] = set()
+        seen_lanes = set(busy)
         for item in items:
-            lane = item.channel or f"item:{item.id}"
-            if lane in busy:
+            lane = _lane(item)
+            if lane in seen_lanes:
                 continue
-            busy.add(lane)
+            seen_lanes.add(lane)
             if item.channel and self._posts(item):
                 async with self.db.transaction() as session:
                     wait = await pacing.reserve(
@@ -164,8 +187,7 @@ class OutboxWorker:
                 assert item.id is not None
                 if await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S):
                     leased.append(item)
-        await asyncio.gather(*(self._deliver(item) for item in leased))
-        return len(leased)
+        return leased
 
     @staticmethod
     def _posts(item: OutboxItem) -> bool:
