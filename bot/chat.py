@@ -253,7 +253,7 @@ class ChatService:
         return answered
 
     async def history(self, *, case_id: str, after: int = 0) -> tuple[Case, list[Message]]:
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             case = await case_store.get_case(session, case_id=case_id)
             if case is None:
                 raise NotFound("conversation_not_found", "No such conversation.")

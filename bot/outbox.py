@@ -157,7 +157,7 @@ class OutboxWorker:
         now_mono = time.monotonic()
         self._cooling = {c: t for c, t in self._cooling.items() if t > now_mono}
         now = self.clock()
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             items = await outbox_store.candidates(
                 session, now=now, limit=BATCH, skip_channels=[*self._cooling, *busy]
             )
