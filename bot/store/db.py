@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -59,6 +60,7 @@ class Database:
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = session_factory(self.engine)
         self.read_sessions = session_factory(self.engine.execution_options(**{READ_ONLY: True}))
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,7 +73,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on error."""
-        async with self.sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer. Writers of this process queue here, in order, instead of
+        # polling the file lock (whose back-off sleeps make the slow tail).
+        async with self._write_lock, self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
