@@ -7,10 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import partial
 
 from aiohttp import web
 
 from bot import keys
+from bot.agent_load import agents_over_load
 from bot.bus import Bus
 from bot.chat import ChatService
 from bot.clock import Clock, system_clock
@@ -97,6 +99,13 @@ def create_app(
             bus=bus,
             reping_s=settings.crisis_reping_s,
             stay_s=settings.crisis_stay_s,
+            oncall=settings.oncall,
+            load=partial(
+                agents_over_load,
+                threshold=settings.agent_load_threshold,
+                window_h=settings.agent_load_window_h,
+                long_minutes=settings.long_case_minutes,
+            ),
             on_outbox=outbox.nudge,
         ),
         outbox=outbox,

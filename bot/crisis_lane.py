@@ -9,8 +9,10 @@ Every step is an audit event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
 from bot.conversation.engine import Engine
@@ -33,6 +35,8 @@ class CrisisLane:
         bus: Bus,
         reping_s: float,
         stay_s: float,
+        oncall: Sequence[str] = (),
+        load: Callable[[AsyncSession, datetime], Awaitable[set[str]]] | None = None,
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
@@ -41,6 +45,9 @@ class CrisisLane:
         self.bus = bus
         self.reping_s = reping_s
         self.stay_s = stay_s
+        self.oncall = tuple(oncall)
+        # Who is past their load of intense cases (bot.agent_load): not pinged.
+        self.load = load
         self.on_outbox = on_outbox
 
     async def reping(self, now: datetime) -> int:
@@ -58,11 +65,9 @@ class CrisisLane:
                 handoff.last_pinged_at = now
                 session.add(handoff)
                 waited = int((now - handoff.created_at).total_seconds() // 60)
-                who = " ".join(
-                    mention
-                    for mention in (queue.ping, queue.escalate_to if handoff.pings >= 2 else None)
-                    if mention
-                )
+                first = await self._who_to_ping(session, now, group=queue.ping)
+                wider = queue.escalate_to if handoff.pings >= 2 else None
+                who = " ".join(mention for mention in (first, wider) if mention)
                 await outbox_store.enqueue(
                     session,
                     kind="thread_notice",
@@ -90,6 +95,18 @@ class CrisisLane:
         if pinged:
             self.on_outbox()
         return pinged
+
+    async def _who_to_ping(
+        self, session: AsyncSession, now: datetime, *, group: str | None
+    ) -> str | None:
+        """The on-call agents who are not past their load, by name; else the group."""
+        if not self.oncall:
+            return group
+        over = await self.load(session, now) if self.load is not None else set()
+        fresh = [agent for agent in self.oncall if agent not in over]
+        if not fresh:
+            return group  # everyone is stretched: the whole group, rather than nobody
+        return " ".join(f"<@{agent}>" for agent in fresh)
 
     async def stay_with_person(self, now: datetime) -> int:
         """A short "still here" message to each person waiting in the crisis lane."""

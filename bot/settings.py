@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # waiting hears from the bot this often.
     crisis_reping_s: float = 180.0
     crisis_stay_s: float = 90.0
+    # On-call Slack user ids (comma-separated). When set, crisis re-pings name them one by
+    # one, skipping anyone past their intense-case load; otherwise the queue's group is
+    # pinged.
+    crisis_oncall: str = ""
     periodic_tick_s: float = 5.0
 
     # The agents' toolkit (README "Agents' toolkit").
@@ -91,6 +95,10 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """With no Slack token we run against the built-in local Slack."""
         return not self.slack_bot_token
+
+    @property
+    def oncall(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in self.crisis_oncall.split(",") if u.strip())
 
     @property
     def leads(self) -> frozenset[str]:

@@ -109,3 +109,51 @@ async def test_crisis_jumps_the_queue_and_is_repinged_until_claimed(
     # "I'm fine now" does not cancel the crisis hand-off.
     after = await person.say("no I'm fine, forget it")
     assert after["state"] == "agent"
+
+
+@pytest.fixture
+async def oncall_client(
+    aiohttp_client, settings: Settings, engine: Engine, clock: FakeClock
+) -> TestClient:  # type: ignore[no-untyped-def]
+    oncall = settings.model_copy(update={"crisis_oncall": "U0AGENT1,U0AGENT2"})
+    app = create_app(oncall, clock=clock, engine=engine)
+    client: TestClient = await aiohttp_client(app)
+    app[keys.SLACK_FAKE].events_url = str(client.make_url("/slack/events"))
+    return client
+
+
+async def crisis_card(client: TestClient, slack: SlackFake, text: str, clock: FakeClock) -> dict:  # type: ignore[type-arg]
+    clock.advance(2)  # Slack allows a channel about a post a second
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    assert (await person.say(text))["state"] == "queued"
+    ref = started["case_ref"]
+    await slack.wait_for(lambda: card_for(slack.messages("support-crisis"), ref) is not None)
+    card = card_for(slack.messages("support-crisis"), ref)
+    assert card is not None
+    return card
+
+
+async def test_repings_skip_oncall_agents_past_their_load(
+    oncall_client: TestClient, clock: FakeClock
+) -> None:
+    client = oncall_client
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    settings = client.app[keys.SETTINGS]
+    # Alex has taken three crisis cases in the last hours: past the threshold.
+    for _ in range(settings.agent_load_threshold):
+        card = await crisis_card(client, slack, "I want to end my life", clock)
+        await slack.click(
+            user="U0AGENT1", channel="support-crisis", ts=card["ts"], action_id="claim"
+        )
+    waiting = await crisis_card(client, slack, "I have enough pills saved to finish it", clock)
+
+    clock.advance(settings.crisis_reping_s + 1)
+    await client.app[keys.PERIODIC].run_due()
+    crisis = "support-crisis"
+    await slack.wait_for(
+        lambda: any("unclaimed" in t for t in thread_texts(slack, crisis, waiting["ts"]))
+    )
+    [ping] = [t for t in thread_texts(slack, crisis, waiting["ts"]) if "unclaimed" in t]
+    assert "<@U0AGENT2>" in ping
+    assert "<@U0AGENT1>" not in ping
