@@ -14,6 +14,7 @@ from bot.logs import request_context
 from handlers.ratelimits import RateLimited
 
 log = logging.getLogger("bot.http")
+REQUEST_ID_KEY = web.RequestKey("request_id", str)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -63,6 +64,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     incoming = request.headers.get("X-Request-Id", "")
     # Only a plain id is carried over into our logs; anything else gets a fresh one.
     with request_context(incoming if REQUEST_ID.fullmatch(incoming) else None) as request_id:
+        request[REQUEST_ID_KEY] = request_id  # for the access log, written after we return
         response = await handler(request)
         if not response.prepared:
             response.headers["X-Request-Id"] = request_id

@@ -12,6 +12,7 @@ from bot.app import create_app
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store.migrate import NotMigrated
+from handlers.access_log import RequestAccessLogger
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
             settings.port,
         )
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log_class=RequestAccessLogger,
+        )
     except NotMigrated as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
