@@ -252,6 +252,13 @@ class ChatService:
             answered.append(message)
         return answered
 
+    async def case(self, *, case_id: str) -> Case:
+        async with self.db.read() as session:
+            case = await case_store.get_case(session, case_id=case_id)
+        if case is None:
+            raise NotFound("conversation_not_found", "No such conversation.")
+        return case
+
     async def history(self, *, case_id: str, after: int = 0) -> tuple[Case, list[Message]]:
         async with self.db.read() as session:
             case = await case_store.get_case(session, case_id=case_id)

@@ -126,7 +126,7 @@ class ChatSocket:
             after = data.get("after", 0)
             if type(after) is not int or not 0 <= after <= MAX_SEQ:
                 raise DomainError("after_invalid", f"`after` must be an integer, 0 to {MAX_SEQ}.")
-            case, _ = await self.chat.history(case_id=data["conversation_id"], after=10**9)
+            case = await self.chat.case(case_id=data["conversation_id"])
         except DomainError as exc:
             await self.error(exc.code, exc.message)
             await self.ws.close(code=1008, message=exc.code.encode())

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.compensation import KINDS, Compensations, money
 from bot.errors import DomainError
 from handlers.slack_common import tell
+from handlers.slack_modals import case_modal
 from handlers.slack_transfer import selected
 
 CALLBACK_ID = "make_it_right"
@@ -33,14 +34,13 @@ def compensations_of(context: AsyncBoltContext) -> Compensations:
 
 
 def make_it_right_modal(*, case_id: str, channel: str, currency: str, limit: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"case_id": case_id, "channel": channel}),
-        "title": {"type": "plain_text", "text": "Make it right"},
-        "submit": {"type": "plain_text", "text": "Apply"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
+    return case_modal(
+        callback_id=CALLBACK_ID,
+        case_id=case_id,
+        channel=channel,
+        title="Make it right",
+        submit="Apply",
+        blocks=[
             {
                 "type": "input",
                 "block_id": "kind",
@@ -77,7 +77,7 @@ def make_it_right_modal(*, case_id: str, channel: str, currency: str, limit: str
                 ],
             },
         ],
-    }
+    )
 
 
 async def open_make_it_right(

@@ -11,20 +11,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
 from handlers.slack_common import desk_of, tell
+from handlers.slack_modals import case_modal
 from handlers.slack_transfer import selected
 
 CALLBACK_ID = "resolve_with_cause"
 
 
 def root_cause_modal(*, case_id: str, channel: str, causes: dict[str, str]) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"case_id": case_id, "channel": channel}),
-        "title": {"type": "plain_text", "text": "Resolve case"},
-        "submit": {"type": "plain_text", "text": "Resolve"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
+    return case_modal(
+        callback_id=CALLBACK_ID,
+        case_id=case_id,
+        channel=channel,
+        title="Resolve case",
+        submit="Resolve",
+        blocks=[
             {
                 "type": "input",
                 "block_id": "root_cause",
@@ -39,7 +39,7 @@ def root_cause_modal(*, case_id: str, channel: str, causes: dict[str, str]) -> d
                 },
             }
         ],
-    }
+    )
 
 
 async def open_root_cause(

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.routing import Routing
 from handlers.slack_common import desk_of, tell
+from handlers.slack_modals import case_modal
 
 CALLBACK_ID = "transfer_case"
 REASON_MAX_CHARS = 300
@@ -25,14 +26,13 @@ def transfer_modal(*, case_id: str, channel: str, routing: Routing) -> dict[str,
         }
         for name, queue in routing.queues.items()
     ]
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"case_id": case_id, "channel": channel}),
-        "title": {"type": "plain_text", "text": "Transfer case"},
-        "submit": {"type": "plain_text", "text": "Transfer"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
+    return case_modal(
+        callback_id=CALLBACK_ID,
+        case_id=case_id,
+        channel=channel,
+        title="Transfer case",
+        submit="Transfer",
+        blocks=[
             {
                 "type": "input",
                 "block_id": "queue",
@@ -50,7 +50,7 @@ def transfer_modal(*, case_id: str, channel: str, routing: Routing) -> dict[str,
                 },
             },
         ],
-    }
+    )
 
 
 async def open_transfer(
