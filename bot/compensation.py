@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.bus import Bus
 from bot.clock import Clock, iso
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.handoff import note_in_thread
 from bot.outbox import PermanentFailure
 from bot.privacy.redact import escape_slack
 from bot.store import cases as case_store
@@ -139,9 +140,7 @@ class Compensations:
         now = self.clock()
         needs_approval = cents > self.limit_cents
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
             if case.status != "agent":
                 raise Conflict("not_claimed", f"Claim {case.ref} before making it right.")
             row = Compensation(
@@ -288,14 +287,7 @@ class Compensations:
         handoff = await case_store.open_handoff(session, case_id=case.id)
         if handoff is None:
             return  # resolved meanwhile; the audit trail has it
-        await outbox_store.enqueue(
-            session,
-            kind="thread_notice",
-            now=now,
-            channel=handoff.slack_channel,
-            ordering_key=f"case:{case.id}",
-            payload={"case_id": case.id, "handoff_id": handoff.id, "text": text},
-        )
+        await note_in_thread(session, case_id=case.id, handoff=handoff, text=text, now=now)
 
 
 def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:

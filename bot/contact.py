@@ -14,10 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.bus import Bus
 from bot.clock import Clock
 from bot.errors import Conflict, Invalid, NotFound
-from bot.handoff import refresh_card
+from bot.handoff import note_in_thread, refresh_card
 from bot.store import cases as case_store
 from bot.store import messages as message_store
-from bot.store import outbox as outbox_store
 from bot.store.db import Database
 from bot.store.models import Case
 
@@ -62,9 +61,7 @@ class ContactRoutes:
         """The agent offers a call or a text: the person gets a system message asking which."""
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
             if case.status != "agent":
                 raise Conflict("not_claimed", f"Claim {case.ref} before offering a callback.")
             await message_store.add_message(
@@ -134,14 +131,6 @@ class ContactRoutes:
         handoff = await case_store.open_handoff(session, case_id=case.id)
         if handoff is None:
             return  # no card to note it on; the case row and the audit trail have it
-        payload = {"case_id": case.id, "handoff_id": handoff.id}
         if update_card:
             await refresh_card(session, case_id=case.id, handoff=handoff, now=now)
-        await outbox_store.enqueue(
-            session,
-            kind="thread_notice",
-            now=now,
-            channel=handoff.slack_channel,
-            ordering_key=f"case:{case.id}",
-            payload={**payload, "text": text},
-        )
+        await note_in_thread(session, case_id=case.id, handoff=handoff, text=text, now=now)

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
 from bot.conversation.engine import Engine
+from bot.handoff import note_in_thread
 from bot.routing import Routing
 from bot.store import cases as case_store
 from bot.store import messages as message_store
@@ -68,19 +69,14 @@ class CrisisLane:
                 first = await self._who_to_ping(session, now, group=queue.ping)
                 wider = queue.escalate_to if handoff.pings >= 2 else None
                 who = " ".join(mention for mention in (first, wider) if mention)
-                await outbox_store.enqueue(
+                await note_in_thread(
                     session,
-                    kind="thread_notice",
+                    case_id=case.id,
+                    handoff=handoff,
+                    text=f"{who} :rotating_light: {case.ref} is still unclaimed after "
+                    f"{waited} min. A person may be at risk: please claim it now.".strip(),
                     now=now,
-                    channel=handoff.slack_channel,
-                    ordering_key=f"case:{case.id}",
                     priority=outbox_store.CRISIS_PRIORITY,
-                    payload={
-                        "case_id": case.id,
-                        "handoff_id": handoff.id,
-                        "text": f"{who} :rotating_light: {case.ref} is still unclaimed after "
-                        f"{waited} min. A person may be at risk: please claim it now.".strip(),
-                    },
                 )
                 await case_store.add_event(
                     session,

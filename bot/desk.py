@@ -11,7 +11,6 @@ from bot import handoff as handoffs
 from bot.bus import Bus
 from bot.clock import Clock
 from bot.conversation.engine import Engine
-from bot.errors import NotFound
 from bot.routing import Routing
 from bot.slack_text import is_internal_note, slack_to_plain
 from bot.store import cases as case_store
@@ -63,9 +62,7 @@ class Desk:
 
     async def case_for_card(self, *, case_id: str) -> Case:
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-        if case is None:
-            raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
         return case
 
     async def claim(
@@ -73,9 +70,7 @@ class Desk:
     ) -> handoffs.ClaimResult:
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
             joined = self.engine.system_text(
                 "agent_joined", locale=case.locale, name=agent_name or "A support agent"
             )
@@ -97,9 +92,7 @@ class Desk:
     ) -> Case | None:
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
             resolved = await handoffs.resolve(
                 session,
                 case_id=case_id,
@@ -184,9 +177,7 @@ class Desk:
         """
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id, for_update=True)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id, for_update=True)
             text = self.engine.system_text(
                 "transferred",
                 locale=case.locale,
@@ -213,9 +204,7 @@ class Desk:
         """Give a claimed case back to the queue; None unless `agent_id` held it."""
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("case_not_found", "That case no longer exists.")
+            case = await case_store.require_case(session, case_id=case_id)
             queue = case.queue or "general"
             # "{Who} had to step away": who is the agent leaving, by first name.
             text = self.engine.system_text(

@@ -43,9 +43,7 @@ async def _move(
     moved = await case_store.transition_status(
         session, case_id=case_id, from_statuses=from_statuses, now=now, **values
     )
-    case = await case_store.get_case(session, case_id=case_id)
-    if case is None:
-        raise NotFound("case_not_found", "That case no longer exists.")
+    case = await case_store.require_case(session, case_id=case_id)
     await session.refresh(case)
     return moved, case
 
@@ -67,6 +65,32 @@ async def refresh_card(
         ordering_key=f"case:{case_id}",
         priority=priority_for(handoff.severity) if priority is None else priority,
         payload={"case_id": case_id, "handoff_id": handoff.id},
+    )
+
+
+async def note_in_thread(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    handoff: HandOff,
+    text: str,
+    now: datetime,
+    channel: str | None = None,
+    priority: int = outbox_store.NORMAL_PRIORITY,
+) -> None:
+    """Queue a bot line in the hand-off card's thread, in order with the case's other posts.
+
+    Args:
+        channel: where the card is or will be (defaults to where it was posted).
+    """
+    await outbox_store.enqueue(
+        session,
+        kind="thread_notice",
+        now=now,
+        channel=channel or handoff.slack_channel,
+        ordering_key=f"case:{case_id}",
+        priority=priority,
+        payload={"case_id": case_id, "handoff_id": handoff.id, "text": text},
     )
 
 
@@ -127,18 +151,14 @@ async def open_handoff(
         session, person_ref=case.person_ref, case_id=case.id, limit=EARLIER_REFS_SHOWN
     )
     if earlier:
-        await outbox_store.enqueue(
+        await note_in_thread(
             session,
-            kind="thread_notice",
+            case_id=case.id,
+            handoff=handoff,
+            text=earlier_cases_text(earlier),
             now=now,
-            channel=queue.channel,
-            ordering_key=f"case:{case.id}",
+            channel=queue.channel,  # the card is not posted yet
             priority=priority_for(decision.severity),
-            payload={
-                "case_id": case.id,
-                "handoff_id": handoff.id,
-                "text": earlier_cases_text(earlier),
-            },
         )
     return handoff
 
@@ -358,9 +378,7 @@ async def release(
     session: AsyncSession, *, case_id: str, agent_id: str, now: datetime, released_text: str
 ) -> Case | None:
     """Give a claimed case back to its queue; None unless `agent_id` held it."""
-    held = await case_store.get_case(session, case_id=case_id, for_update=True)
-    if held is None:
-        raise NotFound("case_not_found", "That case no longer exists.")
+    held = await case_store.require_case(session, case_id=case_id, for_update=True)
     if held.assignee != agent_id:
         return None
     moved, case = await _move(

@@ -11,6 +11,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.errors import NotFound
 from bot.store.models import Case, CaseEvent, HandOff
 
 # Case refs are read aloud over the phone: no 0/O, 1/I/L.
@@ -48,6 +49,14 @@ async def get_case(session: AsyncSession, *, case_id: str, for_update: bool = Fa
     if for_update:
         query = query.with_for_update()
     return (await session.exec(query)).first()
+
+
+async def require_case(session: AsyncSession, *, case_id: str, for_update: bool = False) -> Case:
+    """The case, or NotFound (which the edges turn into a 404 or an ephemeral)."""
+    case = await get_case(session, case_id=case_id, for_update=for_update)
+    if case is None:
+        raise NotFound("case_not_found", "That case no longer exists.")
+    return case
 
 
 async def get_case_by_ref(session: AsyncSession, *, ref: str) -> Case | None:
