@@ -151,6 +151,8 @@ def _buttons(view: CardView) -> list[dict[str, Any]]:
         ]
     if view.status == "agent":
         return [
+            # Only the holder may use it (bot/typing.py); others are told who has the case.
+            _button("reply", "Reply", view.case_id),
             _button("resolve", "Resolve", view.case_id, "primary"),
             _button("resolve_cause", "Resolve with cause", view.case_id),
             _button("transfer", "Transfer", view.case_id),

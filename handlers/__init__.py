@@ -24,6 +24,7 @@ from handlers import (
     slack_events,
     slack_home,
     slack_release,
+    slack_reply_modal,
     slack_resolve,
     slack_root_cause,
     slack_thread_reply,
@@ -82,6 +83,9 @@ def register(bolt_app: AsyncApp, web_app: web.Application) -> None:
     bolt_app.action("compensation_approve")(slack_compensation.approve)
     bolt_app.action("compensation_decline")(slack_compensation.decline)
     bolt_app.action("offer_callback")(slack_callback.offer_callback)
+    bolt_app.action("reply")(slack_reply_modal.open_reply)
+    bolt_app.view(slack_reply_modal.CALLBACK_ID)(slack_reply_modal.submit_reply)
+    bolt_app.view_closed(slack_reply_modal.CALLBACK_ID)(slack_reply_modal.reply_closed)
     bolt_app.command("/case")(slack_commands.case)
     bolt_app.command("/incident")(slack_commands.incident)
     bolt_app.event("app_home_opened")(slack_home.home_opened)

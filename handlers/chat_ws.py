@@ -6,6 +6,7 @@ Protocol (JSON text frames):
   → {"type": "message", "text", "client_id"}     ← {"type": "ack", "client_id", "seq"}
   ← {"type": "message", "message": {"seq", "sender", "text", "at", "author"?}}
   ← {"type": "state", "state"}                    ← {"type": "error", "error": {code, message}}
+  ← {"type": "typing", "author", "ttl_s"}   the agent is writing (0: stopped); never stored
 Messages reach the socket from the store by `seq`, so a reconnecting client that says
 which `seq` it has seen gets exactly what it missed, once, in order.
 """
@@ -23,6 +24,7 @@ from aiohttp import WSMsgType, web
 
 from bot import keys
 from bot.errors import DomainError, Forbidden
+from bot.typing import typing_frame
 from handlers.chat_api import MAX_SEQ, message_json, storable
 from handlers.ratelimits import allow_socket_message, check_ip, client_ip
 
@@ -184,9 +186,14 @@ class ChatSocket:
 
     async def pump(self, notifications: asyncio.Queue[str]) -> None:
         while True:
+            notice = ""
             # A notification lost between instances costs at most this much delay.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(notifications.get(), timeout=SAFETY_POLL_S)
+                notice = await asyncio.wait_for(notifications.get(), timeout=SAFETY_POLL_S)
+            typing = typing_frame(notice)
+            if typing is not None:
+                await self.send(typing)  # ephemeral: it rides the notification itself
+                continue
             await self.flush()
 
     async def flush(self) -> None:

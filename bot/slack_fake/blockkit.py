@@ -29,6 +29,9 @@ MAX_MARKDOWN_TEXT = 12000
 MAX_INPUT_LABEL = 2000
 MAX_ALT_TEXT = 2000
 MAX_PLACEHOLDER = 150
+# plain_text_input: "min_length ... between 0 and 3000", "max_length ... between 1 and 3000,
+# inclusive" (docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element).
+MAX_TEXT_INPUT_LENGTH = 3000
 # View-level limits (docs.slack.dev/reference/views).
 MAX_VIEW_TITLE = 24
 MAX_CALLBACK_ID = 255
@@ -65,6 +68,14 @@ class _Checker:
             self.error(f"must be less than {max_len + 1} characters", pointer)
         elif len(value) < min_len:
             self.error(f"must be more than {min_len - 1} characters", pointer)
+
+    def integer(self, value: Any, pointer: str, low: int, high: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.error("must be an integer", pointer)
+        elif value > high:
+            self.error(f"must be less than or equal to {high}", pointer)
+        elif value < low:
+            self.error(f"must be greater than or equal to {low}", pointer)
 
     def text_object(
         self,
@@ -113,8 +124,13 @@ class _Checker:
                 self.string(el["url"], f"{pointer}/url", MAX_URL, min_len=1)
             if "style" in el and el["style"] not in ("primary", "danger"):
                 self.error("must be a valid enum value", f"{pointer}/style")
-        elif "placeholder" in el:
-            self.text_object(el["placeholder"], f"{pointer}/placeholder", MAX_PLACEHOLDER)
+        else:
+            if kind == "plain_text_input":
+                for key, low in (("min_length", 0), ("max_length", 1)):
+                    if key in el:
+                        self.integer(el[key], f"{pointer}/{key}", low, MAX_TEXT_INPUT_LENGTH)
+            if "placeholder" in el:
+                self.text_object(el["placeholder"], f"{pointer}/placeholder", MAX_PLACEHOLDER)
 
     def block(self, block: Any, pointer: str, surface: Surface) -> None:
         if not isinstance(block, dict):

@@ -32,7 +32,10 @@
   // The server acks a message and, concurrently, echoes it as a "message" frame; a frame
   // that races ahead of its ack is held this long at most so it replaces the local bubble.
   var HOLD_FOR_ACK_MS = 3000;
+  // A typing frame says how long to show it ("ttl_s", bot/typing.py; 0 hides it at once);
+  // without one it shows this long. Capped, so no frame can leave it up for long.
   var TYPING_SHOWN_MS = 6000;
+  var TYPING_MAX_MS = 120000;
   var BUSY_SETTLE_MS = 400;
   // bot/settings.py max_message_chars.
   var MAX_CHARS = 4000;
@@ -663,7 +666,8 @@
         this.setState(frame.state, frame.case_ref);
         break;
       case "typing":
-        this.showTyping(frame.author || frame.name || null);
+        if (frame.ttl_s === 0) this.clearTyping();
+        else this.showTyping(frame.author || frame.name || null, frame.ttl_s);
         break;
       case "pong":
         clearTimeout(this.pongTimer);
@@ -996,14 +1000,15 @@
     this.el.notice.textContent = "";
   };
 
-  Chat.prototype.showTyping = function (name) {
+  Chat.prototype.showTyping = function (name, ttlS) {
     var self = this;
     var text = name ? format(this.t.typing, { name: String(name) }) : this.t.someoneTyping;
+    var shownMs = typeof ttlS === "number" && ttlS > 0 ? Math.min(ttlS * 1000, TYPING_MAX_MS) : TYPING_SHOWN_MS;
     if (this.el.typing.textContent !== text) this.el.typing.textContent = text;
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(function () {
       self.clearTyping();
-    }, TYPING_SHOWN_MS);
+    }, shownMs);
   };
 
   Chat.prototype.clearTyping = function () {
