@@ -24,6 +24,7 @@ SUBCOMMANDS = (
     "report",
     "purge",
     "privacy",
+    "warm",
 )
 
 

@@ -13,10 +13,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from bot.conversation.nlu_data import Example, NluData
 from bot.conversation.types import EMOTIONS, INTENTS, TOPICS
@@ -87,10 +86,8 @@ class CompiledModel:
         if not counts:
             return self._bias.copy()
         index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(
-            (1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts)
-        )
-        values = tf * self._idf[index]
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tf)) * self._idf[index]
         values /= math.sqrt(float(values @ values))
         result: np.ndarray = values @ self._weights[index] + self._bias
         return result
@@ -145,6 +142,10 @@ class CompiledModel:
 
 def train(data: NluData) -> CompiledModel:
     """Fit the heads on the training utterances and flatten them for fast scoring."""
+    # Imported here: importing scikit-learn alone takes over a second, and a start that
+    # finds the trained model in the build cache never needs it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     examples = data.examples
     vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, dtype=np.float64)
     matrix = vectorizer.fit_transform([e.text for e in examples])
@@ -205,7 +206,9 @@ def _topic_of(example: Example) -> str | None:
     return None
 
 
-def _fit(matrix: object, labels: Sequence[object], c: float = SVM_C) -> LinearSVC:
+def _fit(matrix: object, labels: Sequence[object], c: float = SVM_C) -> Any:
+    from sklearn.svm import LinearSVC
+
     model = LinearSVC(C=c, class_weight="balanced", random_state=SEED)
     model.fit(matrix, labels)
     return model

@@ -18,11 +18,14 @@ The model is pure: files are read and regexes compiled in `load`; `assess` does 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.conversation import yamlnodes
+from bot.conversation.buildcache import load_or_build
 from bot.conversation.types import Safety
 from bot.conversation.yamlnodes import Node, compose_file
 from bot.datafiles import find_data_file
@@ -183,9 +186,8 @@ class _TriggerIndex:
             closed = {
                 trigger: frozenset(
                     part
-                    for other, found in triggers.items()
-                    if trigger.startswith(other)
-                    for part in found
+                    for end in range(_GRAM, len(trigger) + 1)
+                    for part in triggers.get(trigger[:end], ())
                 )
                 for trigger in triggers
             }
@@ -232,7 +234,7 @@ class _Lexicon:
 class _Reader:
     """A locale's lexicon followed by the others', with the trigger indexes built once."""
 
-    def __init__(self, own: _Lexicon, others: Sequence[_Lexicon]) -> None:
+    def __init__(self, own: _Lexicon, others: Sequence[_Lexicon], index: _TriggerIndex) -> None:
         self.masks = own.masks + tuple(mask for other in others for mask in other.masks)
         rules = own.rules + tuple(rule for other in others for rule in other.rules)
         # Urgent rules first: one urgent match settles a sentence.
@@ -241,16 +243,17 @@ class _Reader:
         self.window = own.window
         # One index for masks and rules: masking only removes text, so the parts found in
         # the unmasked text are a superset of those that can match after masking.
-        self.index = _TriggerIndex(
-            [p for mask in self.masks for p in mask.pattern.parts]
-            + [
-                part
-                for rule in self.rules
-                for matcher in (rule.pattern, rule.unless)
-                if matcher is not None
-                for part in matcher.parts
-            ]
-        )
+        self.index = index
+
+
+def _parts_of(lexicon: _Lexicon) -> list[_Part]:
+    return [p for mask in lexicon.masks for p in mask.pattern.parts] + [
+        part
+        for rule in lexicon.rules
+        for matcher in (rule.pattern, rule.unless)
+        if matcher is not None
+        for part in matcher.parts
+    ]
 
 
 @dataclass(frozen=True)
@@ -267,8 +270,10 @@ class SafetyModel:
         # Each locale reads with its own lexicon first and then every other one: people mix
         # languages and a short message's detected locale is a guess. All masks run
         # before any rule, so an English idiom is not re-read by the Swedish rules.
+        # Every reader reads with every lexicon's parts, so they share one index.
+        index = _TriggerIndex([part for own in lexicons.values() for part in _parts_of(own)])
         self._readers = {
-            locale: _Reader(own, [other for other in lexicons.values() if other is not own])
+            locale: _Reader(own, [other for other in lexicons.values() if other is not own], index)
             for locale, own in lexicons.items()
         }
 
@@ -282,11 +287,16 @@ class SafetyModel:
         Raises:
             DataFileError: a file is missing or malformed (the message names file and line).
         """
-        lexicons = {
-            locale: _load_lexicon(find_data_file(f"safety/{locale}.yaml", data_dir), locale)
-            for locale in LOCALES
-        }
-        return cls(lexicons)
+        paths = {locale: find_data_file(f"safety/{locale}.yaml", data_dir) for locale in LOCALES}
+
+        def build() -> SafetyModel:
+            return cls({locale: _load_lexicon(path, locale) for locale, path in paths.items()})
+
+        # Compiling the lexicons is most of the engine's start-up: reuse the last result
+        # while neither the files nor this code changed (bot/conversation/buildcache.py).
+        return load_or_build(
+            "safety", inputs=paths.values(), code=(sys.modules[__name__], yamlnodes), build=build
+        )
 
     def assess(self, text: str, *, locale: str, history: Sequence[str] = ()) -> SafetyAssessment:
         """Rate `text`, reading earlier user messages for distress that builds up.
@@ -555,7 +565,12 @@ def _required_strings(items: list[Any]) -> frozenset[str] | None:
 
 def _minimal(strings: frozenset[str]) -> frozenset[str]:
     # "best friend" adds nothing to "friend": any text with the first has the second.
-    return frozenset(s for s in strings if not any(o != s and o in s for o in strings))
+    # Only a shorter string can be inside another, so each is checked against those kept.
+    kept: list[str] = []
+    for string in sorted(strings, key=len):
+        if not any(shorter in string for shorter in kept):
+            kept.append(string)
+    return frozenset(kept)
 
 
 def _selectivity(strings: frozenset[str]) -> tuple[bool, bool, bool, int, int]:

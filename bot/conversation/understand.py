@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from bot.conversation import classifier, nlu_data, types
+from bot.conversation.buildcache import load_or_build
 from bot.conversation.classifier import CompiledModel, Scores, train
 from bot.conversation.emotions import EmotionReader
 from bot.conversation.lexicons import load_lexicons
 from bot.conversation.locale import LocaleDetector
-from bot.conversation.nlu_data import load_nlu
+from bot.conversation.nlu_data import NLU_DIR, load_nlu, locale_files
 from bot.conversation.signals import SignalDetector
 from bot.conversation.types import Emotion, Safety, Topic, Turn, Understanding
 
@@ -85,8 +87,16 @@ class Understander:
         For tests and tools that exercise understanding apart from safety.
         """
         lexicons = load_lexicons(data_dir)
+        # Training is reused from the last start while the utterances and the code that
+        # learns from them are unchanged (bot/conversation/buildcache.py).
+        model = load_or_build(
+            "classifier",
+            inputs=locale_files(NLU_DIR, data_dir).values(),
+            code=(classifier, nlu_data, types),
+            build=lambda: train(load_nlu(data_dir)),
+        )
         return cls(
-            model=train(load_nlu(data_dir)),
+            model=model,
             locales=LocaleDetector(lexicons),
             emotions=EmotionReader(lexicons),
             signals=SignalDetector(lexicons),
