@@ -215,14 +215,9 @@ def render(text: str, **values: str) -> str:
     for key, value in values.items():
         filled[key] = value
         filled[key[:1].upper() + key[1:]] = _capitalise(value)
-    return _Formatter().vformat(text, (), filled)
-
-
-class _Formatter(string.Formatter):
-    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Any) -> Any:
-        if isinstance(key, str) and key not in kwargs:
-            raise KeyError(key)
-        return super().get_value(key, args, kwargs)
+    # str.format_map: a missing slot is a KeyError, as callers expect; done in C, it is
+    # several times faster than string.Formatter (every reply renders a few templates).
+    return text.format_map(filled)
 
 
 def _capitalise(text: str) -> str:
