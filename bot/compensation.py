@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
 from bot.clock import Clock, iso
+from bot.conversation.engine import Engine
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.handoff import note_in_thread
 from bot.outbox import PermanentFailure
@@ -43,22 +44,6 @@ AMOUNT_MAX = Decimal("10000")
 SIGNATURE_HEADER = "X-Supportbot-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 WEBHOOK_TIMEOUT_S = 10.0
-
-# What the person reads, per language. Amounts are formatted "25.00 USD".
-PERSON_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "waiver": "We've waived the fee for your session ({amount}), so you won't be charged "
-        "for it. Thank you for bearing with us.",
-        "credit": "We've added a credit of {amount} to your account; it will be used "
-        "towards your next session. Thank you for bearing with us.",
-    },
-    "sv": {
-        "waiver": "Vi har strukit avgiften för din session ({amount}), så du debiteras inte "
-        "för den. Tack för ditt tålamod.",
-        "credit": "Vi har lagt till en kredit på {amount} på ditt konto; den används för din "
-        "nästa session. Tack för ditt tålamod.",
-    },
-}
 
 
 def parse_amount(raw: object) -> Decimal:
@@ -100,6 +85,7 @@ class Compensations:
         db: Database,
         bus: Bus,
         clock: Clock,
+        engine: Engine,
         limit: Decimal,
         currency: str,
         leads: frozenset[str],
@@ -110,6 +96,7 @@ class Compensations:
         self.db = db
         self.bus = bus
         self.clock = clock
+        self.engine = engine
         self.limit_cents = int(limit * 100)
         self.currency = currency
         self.leads = leads
@@ -230,13 +217,12 @@ class Compensations:
         row.status, row.decided_by, row.decided_at = "applied", decided_by, now
         session.add(row)
         amount = money(row.amount_cents, row.currency)
-        texts = PERSON_TEXTS.get(case.locale, PERSON_TEXTS["en"])
+        # What the person reads: system.compensation_waiver / _credit in the templates.
+        told = self.engine.system_text(
+            f"compensation_{row.kind}", locale=case.locale, amount=amount
+        )
         await message_store.add_message(
-            session,
-            case_id=case.id,
-            sender="system",
-            text=texts[row.kind].format(amount=amount),
-            now=now,
+            session, case_id=case.id, sender="system", text=told, now=now
         )
         await case_store.add_event(
             session,

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
 from bot.clock import Clock
+from bot.conversation.engine import Engine
 from bot.errors import Conflict, Invalid, NotFound
 from bot.handoff import note_in_thread, refresh_card
 from bot.store import cases as case_store
@@ -23,38 +24,23 @@ from bot.store.models import Case
 ROUTES = ("phone", "text", "chat")
 ROUTE_LABELS = {"phone": "phone call", "text": "secure text callback", "chat": "chat"}
 
-PERSON_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "offer": "If it's easier, we can move this to a phone call or a secure text message "
-        "on the number on your account, or keep going here in the chat. Which would you "
-        "prefer: phone, text or chat?",
-        "phone": "Thank you; your agent will call you on the phone number on your account.",
-        "text": "Thank you; your agent will send you a secure text message on the number on "
-        "your account.",
-        "chat": "Thank you; we'll carry on here in the chat.",
-    },
-    "sv": {
-        "offer": "Om det är enklare kan vi ta det här i ett telefonsamtal eller ett säkert "
-        "sms till numret på ditt konto, eller fortsätta här i chatten. Vad föredrar du: "
-        "telefon, sms eller chatt?",
-        "phone": "Tack; din handläggare ringer dig på telefonnumret på ditt konto.",
-        "text": "Tack; din handläggare skickar ett säkert sms till numret på ditt konto.",
-        "chat": "Tack; vi fortsätter här i chatten.",
-    },
-}
-
-
-def person_text(key: str, *, locale: str) -> str:
-    return PERSON_TEXTS.get(locale, PERSON_TEXTS["en"])[key]
-
 
 class ContactRoutes:
+    """An agent's offer and the person's answer; the person reads `system.contact_*` lines."""
+
     def __init__(
-        self, *, db: Database, bus: Bus, clock: Clock, on_outbox: Callable[[], None] = lambda: None
+        self,
+        *,
+        db: Database,
+        bus: Bus,
+        clock: Clock,
+        engine: Engine,
+        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.bus = bus
         self.clock = clock
+        self.engine = engine
         self.on_outbox = on_outbox
 
     async def offer(self, *, case_id: str, agent_id: str) -> Case:
@@ -68,7 +54,7 @@ class ContactRoutes:
                 session,
                 case_id=case_id,
                 sender="system",
-                text=person_text("offer", locale=case.locale),
+                text=self.engine.system_text("contact_offer", locale=case.locale),
                 now=now,
             )
             await case_store.add_event(
@@ -102,7 +88,7 @@ class ContactRoutes:
                 session,
                 case_id=case_id,
                 sender="system",
-                text=person_text(route, locale=case.locale),
+                text=self.engine.system_text(f"contact_{route}", locale=case.locale),
                 now=now,
             )
             await case_store.add_event(

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
 from bot.clock import Clock
+from bot.conversation.engine import Engine
 from bot.errors import Conflict, Invalid, NotFound
 from bot.routing import Routing
 from bot.store import cases as case_store
@@ -47,32 +48,10 @@ TOPICS = (
     "other",
 )
 
-PERSON_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "linked": "We know about a problem affecting several people right now: {title}. Our "
-        "team is working on it, and I'll update you here by {time}. You don't need to do "
-        "anything, and your case stays open.",
-        "update": "An update on {title}: our team is still working on it. I'll update you "
-        "here again by {time}.",
-        "resolved": "Good news: {title} has been fixed. If anything still isn't working for "
-        "you, write here and I'll pick it up straight away.",
-    },
-    "sv": {
-        "linked": "Vi känner till ett problem som drabbar flera just nu: {title}. Vårt team "
-        "arbetar på det, och jag uppdaterar dig här senast {time}. Du behöver inte göra "
-        "något, och ditt ärende är fortfarande öppet.",
-        "update": "En uppdatering om {title}: vårt team arbetar fortfarande på det. Jag "
-        "uppdaterar dig här igen senast {time}.",
-        "resolved": "Goda nyheter: {title} är åtgärdat. Om något fortfarande inte fungerar "
-        "kan du skriva här, så tar jag det direkt.",
-    },
-}
 
-
-def person_text(key: str, *, locale: str, title: str, at: datetime | None = None) -> str:
-    texts = PERSON_TEXTS.get(locale, PERSON_TEXTS["en"])
-    time = f"{at:%H:%M} UTC" if at else ""
-    return texts[key].format(title=title, time=time)
+def next_update(at: datetime) -> str:
+    """When the next update comes, as the person reads it ("14:30 UTC")."""
+    return f"{at:%H:%M} UTC"
 
 
 def new_incident_ref() -> str:
@@ -94,6 +73,7 @@ class Incidents:
         db: Database,
         bus: Bus,
         clock: Clock,
+        engine: Engine,
         routing: Routing,
         topic_of: Callable[[str], str],
         update_every_s: int,
@@ -106,6 +86,7 @@ class Incidents:
         self.db = db
         self.bus = bus
         self.clock = clock
+        self.engine = engine
         self.routing = routing
         self.topic_of = topic_of
         self.every = timedelta(seconds=update_every_s)
@@ -170,8 +151,11 @@ class Incidents:
                 session,
                 case_id=case.id,
                 sender="system",
-                text=person_text(
-                    "linked", locale=case.locale, title=incident.title, at=incident.next_update_at
+                text=self.engine.system_text(
+                    "incident_linked",
+                    locale=case.locale,
+                    title=incident.title,
+                    time=next_update(incident.next_update_at),
                 ),
                 now=now,
             )
@@ -230,11 +214,11 @@ class Incidents:
                     session,
                     case_id=case.id,
                     sender="system",
-                    text=person_text(
-                        "update",
+                    text=self.engine.system_text(
+                        "incident_update",
                         locale=case.locale,
                         title=incident.title,
-                        at=incident.next_update_at,
+                        time=next_update(incident.next_update_at),
                     ),
                     now=now,
                 )
@@ -269,7 +253,9 @@ class Incidents:
                     session,
                     case_id=case.id,
                     sender="system",
-                    text=person_text("resolved", locale=case.locale, title=incident.title),
+                    text=self.engine.system_text(
+                        "incident_resolved", locale=case.locale, title=incident.title
+                    ),
                     now=now,
                 )
                 await case_store.add_event(

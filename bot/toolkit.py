@@ -44,6 +44,7 @@ def install(app: web.Application) -> None:
         db=db,
         bus=bus,
         clock=clock,
+        engine=engine,
         limit=Decimal(str(settings.compensation_limit)),
         currency=settings.currency,
         leads=settings.leads,
@@ -55,6 +56,7 @@ def install(app: web.Application) -> None:
         db=db,
         bus=bus,
         clock=clock,
+        engine=engine,
         routing=app[keys.ROUTING],
         topic_of=lambda text: engine.understander.understand(text).topic,
         update_every_s=settings.incident_update_every_s,
@@ -63,7 +65,7 @@ def install(app: web.Application) -> None:
         leads_channel=settings.leads_channel,
         on_outbox=outbox.nudge,
     )
-    app[CONTACT] = ContactRoutes(db=db, bus=bus, clock=clock, on_outbox=outbox.nudge)
+    app[CONTACT] = ContactRoutes(db=db, bus=bus, clock=clock, engine=engine, on_outbox=outbox.nudge)
     outbox.register("moved_card", moved_card_delivery(outbox))
     outbox.register("approval_request", approval_delivery(outbox))
     outbox.register("incident_suggestion", channel_post_delivery(outbox))

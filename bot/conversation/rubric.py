@@ -374,7 +374,9 @@ def check_template(
 
     kind = template.kind
     questions = _unquoted(own).count("?")
-    if kind == "question":
+    # A system line is a message of its own (the contact offer asks which route), so it
+    # may ask too: still one question, at its end.
+    if kind == "question" or (kind == "system" and questions):
         if questions != 1 or not template.text.rstrip().endswith("?"):
             fail(RULE_QUESTION, "a question line asks exactly one question, at its end")
     elif questions:
@@ -432,6 +434,9 @@ def _renderings(template: Template, reflections: Sequence[str]) -> Iterable[str]
                     who=who,
                     wait=wait,
                     name="Sam",
+                    amount="25.00 USD",  # the system lines' own slots (SYSTEM_SLOTS)
+                    title="video sessions failing",
+                    time="14:30 UTC",
                 )
             except (KeyError, IndexError, ValueError) as exc:
                 yield f"{{unfilled {exc}}}"

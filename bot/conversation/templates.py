@@ -71,11 +71,36 @@ SYSTEM_KEYS: tuple[str, ...] = (
     "transferred",
     "queued_ack",
     "reopened",
+    # The toolkit's lines (bot/compensation.py, bot/incidents.py, bot/contact.py).
+    "compensation_waiver",
+    "compensation_credit",
+    "incident_linked",
+    "incident_update",
+    "incident_resolved",
+    "contact_offer",
+    "contact_phone",
+    "contact_text",
+    "contact_chat",
 )
-# The slots a template may use; anything else is a typo the check names.
+# The slots a template may use (a line in SYSTEM_SLOTS: only its own); anything else is a
+# typo the check names.
 SLOTS: frozenset[str] = frozenset(
     {"reflection", "Reflection", "issue", "Issue", "who", "Who", "wait", "name"}
 )
+_INCIDENT_SLOTS = frozenset({"title", "Title", "time"})
+# System lines whose callers fill exactly these slots: any other slot would fail only when
+# the line is sent, inside the transaction that sends it, so it is refused at load instead.
+SYSTEM_SLOTS: dict[str, frozenset[str]] = {
+    "compensation_waiver": frozenset({"amount"}),
+    "compensation_credit": frozenset({"amount"}),
+    "incident_linked": _INCIDENT_SLOTS,
+    "incident_update": _INCIDENT_SLOTS,
+    "incident_resolved": frozenset({"title", "Title"}),
+    "contact_offer": frozenset(),
+    "contact_phone": frozenset(),
+    "contact_text": frozenset(),
+    "contact_chat": frozenset(),
+}
 
 
 @dataclass(frozen=True)
@@ -272,7 +297,7 @@ def load_locale(path: Path) -> LocaleLibrary:
         wants={},
     )
 
-    def add(group: str, raw: Any, anchor: str) -> None:
+    def add(group: str, raw: Any, anchor: str, slots: frozenset[str] = SLOTS) -> None:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list) or not raw:
@@ -285,13 +310,13 @@ def load_locale(path: Path) -> LocaleLibrary:
                 tid, text = f"{locale}:{group}.{k}", item
             else:
                 raise DataFileError(f"{where(anchor)}: `{group}` item {k} is not a template")
-            unknown = slots_of(text) - SLOTS
+            unknown = slots_of(text) - slots
             if unknown:
                 line = line_of_text(text)
                 raise DataFileError(
                     f"{path}{f':{line}' if line else ''}: {tid}: "
                     f"unknown slot(s) {sorted(unknown)}; "
-                    f"use {sorted(SLOTS)}"
+                    + (f"use {sorted(slots)}" if slots else "this line takes no slots")
                 )
             items.append(Template(tid, text, group, locale, path, line_of_text(text)))
         lib.groups[group] = tuple(items)
@@ -322,7 +347,8 @@ def load_locale(path: Path) -> LocaleLibrary:
         add(f"line.{kind}", need(lines, kind, "lines"), f"{kind}:")
     system = need(data, "system", "top")
     for key in SYSTEM_KEYS:
-        add(f"system.{key}", need(system, key, "system"), f"{key}:")
+        slots = SYSTEM_SLOTS.get(key, SLOTS)
+        add(f"system.{key}", need(system, key, "system"), f"{key}:", slots)
     answers = need(data, "check_in_answers", "top")
     for key in ("danger_if_no", "danger_if_yes"):
         raw = need(answers, key, "check_in_answers")
