@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import handoff as handoffs
 from bot.bus import Bus
@@ -17,10 +25,23 @@ from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import seen as seen_store
 from bot.store.db import Database
-from bot.store.models import Case
+from bot.store.models import Case, Message
+
+log = logging.getLogger(__name__)
 
 # Slack stops retrying an event after about an hour; keep ids a little longer.
 SEEN_KEY_TTL = timedelta(hours=2)
+# Edits, deletions, joins and bots' posts are not replies to relay.
+IGNORED_SUBTYPES = frozenset({"message_changed", "message_deleted", "channel_join", "bot_message"})
+# Slack wants an event answered within 3 s and the listener has more to do (users.info,
+# the relay's transaction): past this the gap check gives up and the reply goes as it came.
+GAP_CHECK_TIMEOUT_S = 1.5
+# conversations.replies is Tier 3 (about 50 calls a minute for the whole workspace, shared
+# with the outbox): a gap longer than this many pages is not read to its end.
+GAP_PAGE_LIMIT = 200
+GAP_MAX_PAGES = 3
+# A rate-limited gap check waits this long when Slack gives no Retry-After.
+GAP_PAUSE_DEFAULT_S = 30
 
 RelayOutcome = Literal["relayed", "note", "not_a_case", "not_claimed", "duplicate", "closed"]
 
@@ -29,6 +50,44 @@ RelayOutcome = Literal["relayed", "note", "not_a_case", "not_claimed", "duplicat
 class Relayed:
     outcome: RelayOutcome
     case: Case | None = None
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """Someone's message in a case thread (an agent's, as far as the relay can tell)."""
+
+    thread_ts: str
+    ts: str
+    user: str
+    text: str
+    user_name: str | None = None
+
+
+def thread_reply_of(message: Mapping[str, Any]) -> ThreadReply | None:
+    """A Slack message (an event, or one conversations.replies lists) as a reply in a
+    thread, or None for what never reaches a person: our own posts and other bots',
+    edits, deletions, joins, and messages outside a thread."""
+    if message.get("bot_id") or message.get("subtype") in IGNORED_SUBTYPES:
+        return None
+    thread_ts, ts, user = message.get("thread_ts"), message.get("ts"), message.get("user")
+    if not thread_ts or thread_ts == ts or not user:
+        return None
+    return ThreadReply(
+        thread_ts=str(thread_ts), ts=str(ts), user=str(user), text=str(message.get("text") or "")
+    )
+
+
+async def agent_first_name(client: AsyncWebClient, user_id: str) -> str | None:
+    """The agent's first name as the person will see it ("Alex has joined")."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError:
+        return None
+    profile = (response.get("user") or {}).get("profile") or {}
+    name = profile.get("first_name") or profile.get("real_name") or profile.get("display_name")
+    if not name:
+        return None
+    return str(name).split()[0][:40]
 
 
 class Desk:
@@ -46,6 +105,8 @@ class Desk:
         self.bus = bus
         self.clock = clock
         self.on_outbox = on_outbox
+        # After a 429 on conversations.replies, gap checks wait for Slack's Retry-After.
+        self._gap_paused_until: datetime | None = None
 
     async def first_time(self, key: str) -> bool:
         """True the first time any instance sees `key` (a Slack event id, a signature)."""
@@ -116,13 +177,22 @@ class Desk:
         text: str,
         ts: str,
         event_key: str | None = None,
+        slack: AsyncWebClient | None = None,
     ) -> Relayed:
         """An agent wrote in a case thread: pass it to the person, or keep it as a note.
 
         Args:
             event_key: Slack's event id, recorded with the message so a retry of the same
                 event is dropped (and, if this fails, the retry is not).
+            slack: when given, agents' messages posted in the thread before this one whose
+                events have not arrived yet (Slack retries a failed event after 1 and 5
+                minutes) are read from Slack and relayed first, so the person reads the
+                replies in the order they were written.
         """
+        incoming = ThreadReply(
+            thread_ts=thread_ts, ts=ts, user=user, text=text, user_name=user_name
+        )
+        earlier = await self._unrelayed_before(slack, channel, incoming) if slack else []
         now = self.clock()
         async with self.db.transaction() as session:
             if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
@@ -130,40 +200,62 @@ class Desk:
             case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
             if case is None:
                 return Relayed("not_a_case")
-            if await message_store.find_by_slack_ts(session, case_id=case.id, slack_ts=ts):
-                return Relayed("duplicate", case)
-            note = is_internal_note(text)
-            if not note and case.status == "queued":
-                return Relayed("not_claimed", case)
-            if not note and case.status not in ("agent",):
-                return Relayed("closed", case)
-            plain = slack_to_plain(text)
-            await message_store.add_message(
-                session,
-                case_id=case.id,
-                sender="agent",
-                text=plain,
-                now=now,
-                internal=note,
-                author_id=user,
-                author_name=user_name,
-                slack_ts=ts,
-            )
-            handoff = await case_store.open_handoff(session, case_id=case.id)
-            if not note and handoff is not None and handoff.first_agent_reply_at is None:
-                handoff.first_agent_reply_at = now
-                session.add(handoff)
-            await case_store.add_event(
-                session,
-                case_id=case.id,
-                handoff_id=handoff.id if handoff else None,
-                kind="agent_note" if note else "agent_reply",
-                actor=user,
-                now=now,
-            )
-        if not note:
+            # Instances relaying replies to one case take turns, so a message that two of
+            # them found missing is stored once, by whichever comes first.
+            await session.refresh(case, with_for_update=True)
+            outcomes = [await _store_reply(session, case, reply, now) for reply in earlier]
+            outcome = await _store_reply(session, case, incoming, now)
+        if "relayed" in (*outcomes, outcome):
             await self.bus.publish(case.id)
-        return Relayed("note" if note else "relayed", case)
+        return Relayed(outcome, case)
+
+    async def _unrelayed_before(
+        self, slack: AsyncWebClient, channel: str, reply: ThreadReply
+    ) -> list[ThreadReply]:
+        """Replies in the thread between the newest one stored and `reply`, oldest first.
+
+        Read outside any transaction (a network call never holds the database). Whatever
+        goes wrong here, the reply is relayed as it came, as it was before this check.
+        """
+        if self._gap_paused_until is not None and self.clock() < self._gap_paused_until:
+            return []
+        async with self.db.read() as session:
+            start = await _gap_start(session, channel=channel, reply=reply)
+        if start is None:
+            return []
+        ref, oldest = start
+        try:
+            async with asyncio.timeout(GAP_CHECK_TIMEOUT_S):
+                listed = await _thread_since(
+                    slack, channel=channel, thread_ts=reply.thread_ts, oldest=oldest
+                )
+                earlier = sorted(
+                    (
+                        found
+                        for found in map(thread_reply_of, listed)
+                        if found is not None
+                        and found.thread_ts == reply.thread_ts
+                        and _ts_before(oldest, found.ts)
+                        and _ts_before(found.ts, reply.ts)
+                    ),
+                    key=lambda found: _ts_key(found.ts) or (0, 0),
+                )
+                names = {reply.user: reply.user_name}
+                for found in earlier:
+                    if found.user not in names:
+                        names[found.user] = await agent_first_name(slack, found.user)
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+                pause = _retry_after(exc.response.headers) or GAP_PAUSE_DEFAULT_S
+                self._gap_paused_until = self.clock() + timedelta(seconds=pause)
+            reason = (
+                exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            )
+            log.warning("%s: thread gap check failed (%s); relaying the reply alone", ref, reason)
+            return []
+        if earlier:
+            log.info("%s: relaying %d missed thread replies first", ref, len(earlier))
+        return [replace(found, user_name=names[found.user]) for found in earlier]
 
     # -- the agents' toolkit ---------------------------------------------------------------
 
@@ -220,3 +312,117 @@ class Desk:
             await self.bus.publish(case_id)
             self.on_outbox()
         return released
+
+
+async def _store_reply(
+    session: AsyncSession, case: Case, reply: ThreadReply, now: datetime
+) -> RelayOutcome:
+    if await message_store.find_by_slack_ts(session, case_id=case.id, slack_ts=reply.ts):
+        return "duplicate"
+    note = is_internal_note(reply.text)
+    if not note and case.status == "queued":
+        return "not_claimed"
+    if not note and case.status not in ("agent",):
+        return "closed"
+    await message_store.add_message(
+        session,
+        case_id=case.id,
+        sender="agent",
+        text=slack_to_plain(reply.text),
+        now=now,
+        internal=note,
+        author_id=reply.user,
+        author_name=reply.user_name,
+        slack_ts=reply.ts,
+    )
+    handoff = await case_store.open_handoff(session, case_id=case.id)
+    if not note and handoff is not None and handoff.first_agent_reply_at is None:
+        handoff.first_agent_reply_at = now
+        session.add(handoff)
+    await case_store.add_event(
+        session,
+        case_id=case.id,
+        handoff_id=handoff.id if handoff else None,
+        kind="agent_note" if note else "agent_reply",
+        actor=reply.user,
+        now=now,
+    )
+    return "note" if note else "relayed"
+
+
+# -- reading a case thread's gap ------------------------------------------------------------
+
+
+async def _gap_start(
+    session: AsyncSession, *, channel: str, reply: ThreadReply
+) -> tuple[str, str] | None:
+    """(case ref, the ts after which replies may be missing), or None when none can be:
+    not a claimed case, or `reply` already stored."""
+    case = await case_store.get_case_by_card(session, channel=channel, ts=reply.thread_ts)
+    if case is None or case.status != "agent":
+        return None
+    if await message_store.find_by_slack_ts(session, case_id=case.id, slack_ts=reply.ts):
+        return None
+    handoff = await case_store.open_handoff(session, case_id=case.id)
+    if handoff is None or handoff.claimed_at is None:
+        return None
+    # What agents wrote before the claim was refused ("claim the case first"), never
+    # relayed later. Slack's clock and ours agree to well under a second.
+    oldest = f"{handoff.claimed_at.timestamp():.6f}"
+    stored = await session.exec(
+        select(Message.slack_ts).where(
+            Message.case_id == case.id,
+            Message.sender == "agent",
+            col(Message.slack_ts).is_not(None),
+        )
+    )
+    for ts in stored:
+        if ts is not None and _ts_before(oldest, ts):
+            oldest = ts
+    if not _ts_before(oldest, reply.ts):
+        return None
+    return case.ref, oldest
+
+
+async def _thread_since(
+    client: AsyncWebClient, *, channel: str, thread_ts: str, oldest: str
+) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(GAP_MAX_PAGES):
+        response = await client.conversations_replies(
+            channel=channel,
+            ts=thread_ts,
+            oldest=oldest,
+            inclusive=False,
+            limit=GAP_PAGE_LIMIT,
+            cursor=cursor,
+        )
+        messages += response.get("messages") or []
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not response.get("has_more") or not cursor:
+            break
+    return messages
+
+
+def _ts_key(ts: str) -> tuple[int, int] | None:
+    """A Slack ts ("seconds.micros") as numbers; None for anything else (a Reply box's id)."""
+    seconds, dot, micros = ts.partition(".")
+    if not (seconds.isdigit() and dot and micros.isdigit()):
+        return None
+    return int(seconds), int(micros.ljust(6, "0")[:6])
+
+
+def _ts_before(a: str, b: str) -> bool:
+    key_a, key_b = _ts_key(a), _ts_key(b)
+    return key_a is not None and key_b is not None and key_a < key_b
+
+
+def _retry_after(headers: Mapping[str, Any]) -> int | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(1, int(value))
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -10,6 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.desk import Desk
 
+# The relay names agents too, so the lookup lives in the core; listeners import it here.
+from bot.desk import agent_first_name as agent_first_name
+
 log = logging.getLogger(__name__)
 
 
@@ -17,19 +20,6 @@ def desk_of(context: AsyncBoltContext) -> Desk:
     desk = context["desk"]
     assert isinstance(desk, Desk)
     return desk
-
-
-async def agent_first_name(client: AsyncWebClient, user_id: str) -> str | None:
-    """The agent's first name as the person will see it ("Alex has joined")."""
-    try:
-        response = await client.users_info(user=user_id)
-    except SlackApiError:
-        return None
-    profile = (response.get("user") or {}).get("profile") or {}
-    name = profile.get("first_name") or profile.get("real_name") or profile.get("display_name")
-    if not name:
-        return None
-    return str(name).split()[0][:40]
 
 
 async def tell(

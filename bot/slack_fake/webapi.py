@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,6 +46,8 @@ WRITE_METHODS = frozenset(
         "views.publish",
     }
 )
+# A ts argument (oldest, latest): "1700000000.123456", or whole seconds.
+TS_ARG = re.compile(r"\d+(\.\d+)?")
 # Modals stack at most three deep (views.push: push_limit_reached).
 MAX_VIEW_STACK = 3
 FaultKind = Literal["429", "500", "timeout"]
@@ -407,11 +410,32 @@ class WebApi:
             raise ApiError("thread_not_found")
         root = parent.get("thread_ts") or parent["ts"]
         include_metadata = truthy(params.get("include_all_metadata"))
-        thread = [
+        replies = [
             m
             for m in channel.messages
-            if not m.get("ephemeral_to") and (m["ts"] == root or m.get("thread_ts") == root)
+            if not m.get("ephemeral_to") and m["ts"] != root and m.get("thread_ts") == root
         ]
+        # oldest / latest bound the replies (exclusive unless `inclusive`), oldest first;
+        # Slack still lists the parent first on the first page, whatever the bounds.
+        inclusive = truthy(params.get("inclusive"))
+        oldest, latest = params.get("oldest"), params.get("latest")
+        for name, bound in (("oldest", oldest), ("latest", latest)):
+            if bound and not TS_ARG.fullmatch(str(bound)):
+                raise ApiError(f"invalid_ts_{name}")
+        if oldest:
+            replies = [
+                m
+                for m in replies
+                if _cmp_ts(m["ts"], oldest) > 0 or (inclusive and _cmp_ts(m["ts"], oldest) == 0)
+            ]
+        if latest:
+            replies = [
+                m
+                for m in replies
+                if _cmp_ts(m["ts"], latest) < 0 or (inclusive and _cmp_ts(m["ts"], latest) == 0)
+            ]
+        root_message = self.ws.find_message(channel.id, str(root)) or parent
+        thread = [root_message, *replies]
         page, next_cursor = _page(thread, params, default_limit=1000)
         return {
             "messages": [api_view(m, include_metadata=include_metadata) for m in page],

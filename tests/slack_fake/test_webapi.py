@@ -156,6 +156,48 @@ async def test_thread_replies(client: AsyncWebClient, fake: SlackFake) -> None:
     assert err.value.response["error"] == "thread_not_found"
 
 
+async def test_thread_replies_honour_oldest_latest_inclusive_and_cursor(
+    client: AsyncWebClient, fake: SlackFake
+) -> None:
+    fake.rate_limit = False
+    parent = await client.chat_postMessage(channel="support-billing", text="card")
+    channel, root = parent["channel"], parent["ts"]
+    ts = []
+    for i in range(5):
+        posted = await client.chat_postMessage(channel=channel, text=f"r{i}", thread_ts=root)
+        ts.append(posted["ts"])
+
+    async def texts(**bounds: object) -> list[str]:
+        answer = await client.conversations_replies(channel=channel, ts=root, **bounds)
+        return [m["text"] for m in answer["messages"]]
+
+    # The parent comes first whatever the bounds, as Slack lists it.
+    assert await texts(oldest=ts[1]) == ["card", "r2", "r3", "r4"]
+    assert await texts(oldest=ts[1], inclusive=False) == ["card", "r2", "r3", "r4"]
+    assert await texts(oldest=ts[1], latest=ts[3]) == ["card", "r2"]
+    assert await texts(oldest=ts[1], latest=ts[3], inclusive=True) == ["card", "r1", "r2", "r3"]
+    first = await client.conversations_replies(channel=channel, ts=root, oldest=ts[0], limit=2)
+    assert [m["text"] for m in first["messages"]] == ["card", "r1"]
+    assert first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    second = await client.conversations_replies(
+        channel=channel, ts=root, oldest=ts[0], limit=2, cursor=cursor
+    )
+    assert [m["text"] for m in second["messages"]] == ["r2", "r3"]
+    last = await client.conversations_replies(
+        channel=channel,
+        ts=root,
+        oldest=ts[0],
+        limit=2,
+        cursor=second["response_metadata"]["next_cursor"],
+    )
+    assert [m["text"] for m in last["messages"]] == ["r4"]
+    assert last["has_more"] is False and last["response_metadata"]["next_cursor"] == ""
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_replies(channel=channel, ts=root, oldest="yesterday")
+    assert err.value.response["error"] == "invalid_ts_oldest"
+
+
 async def test_history_is_newest_first_and_paginates(
     client: AsyncWebClient, fake: SlackFake
 ) -> None:
