@@ -22,11 +22,22 @@ STRONG_WEIGHT = 1.0
 WEAK_WEIGHT = 0.5
 PRESENT_AT = 1.0
 # The classifier's emotion heads learn from a few dozen lines each against a thousand
-# neutral support requests, so their margins sit low; -0.2 lets a feeling through when the
-# phrasing is clearly closer to the feeling lines. Chosen with `python -m bot eval` on the
-# dev sets (with classifier.SVM_C_EMOTIONS): it about doubles recall on everyday
-# (GoEmotions-style) text while plain support questions stay neutral.
-MODEL_THRESHOLD = -0.2
+# neutral support requests, so their margins sit low and noisy. A margin above
+# MODEL_THRESHOLD shows a feeling on its own (the head has learnt phrasings no word list
+# holds); between MODEL_WEAK_THRESHOLD and it, the margin counts in proportion, but only
+# towards a feeling some word of the message hints at ("dropped" + a lean to frustration),
+# never towards a bare "?". Chosen with `python -m bot eval` over the dev sets and fresh
+# platform batches (tests/conversation/data/emotion_fresh*.jsonl): lower lets plain
+# requests ("can I book every Tuesday?") read as feelings, higher loses the implied ones.
+MODEL_THRESHOLD = -0.05
+MODEL_WEAK_THRESHOLD = -0.45
+# When the words show a feeling, another one read from the model alone must be clearly
+# there: a reply acknowledges one feeling family (frustration before sadness), so a faint
+# model "frustrated" beside a worded "so alone" would answer the wrong feeling. Anger and
+# frustration are degrees of one feeling (one family in the replies): each may stand on
+# the model beside the other.
+BESIDE_WORDS_MODEL_MARGIN = 0.1
+DEGREE_OF: dict[str, str] = {"frustrated": "angry", "angry": "frustrated"}
 PER_EXTRA_CUE = 0.12
 PER_INTENSIFIER = 0.1
 PER_EXCLAMATION = 0.08
@@ -54,8 +65,16 @@ class EmotionReader:
                 cues.update((item, f"~{emotion}") for item in items)
             negations.update(n for n in lexicon.negations if " " not in n)
             intensifiers.update(lexicon.intensifiers)
+        # Chat drops apostrophes ("dont understand", "im lost"): match both spellings.
+        cues |= {(text.replace("'", ""), label) for text, label in cues if "'" in text}
+        negations |= {n.replace("'", "") for n in negations if "'" in n}
         self._matcher = PhraseMatcher(sorted(cues), negations)
+        self._negations = frozenset(negations)
         self._intensifiers = PhraseMatcher((i, "x") for i in intensifiers)
+        # A weak cue right after an intensifier ("so alone", "så jobbigt") shows the feeling
+        # on its own. Words that are cues themselves ("always") only count as cues.
+        cue_words = {text for text, _ in cues}
+        self._boosters = frozenset(i for i in intensifiers if " " not in i) - cue_words
 
     def read(
         self,
@@ -68,23 +87,51 @@ class EmotionReader:
 
         Args:
             text: the message.
-            shouting: the message is in capitals (raises the intensity).
-            model_scores: the classifier's emotion margins; one above MODEL_THRESHOLD
-                counts as a strong cue (it has learnt phrasings no word list holds).
+            shouting: the message is in capitals (raises the intensity, hints at anger).
+            model_scores: the classifier's emotion margins (see MODEL_THRESHOLD).
         """
         words = words_of(text)
         raw = text.lower()
+        cue_words = self._without_hedges(words)
         scores: dict[str, float] = {}
-        for emotion, margin in (model_scores or {}).items():
-            if margin > MODEL_THRESHOLD:
-                scores[emotion] = STRONG_WEIGHT
-        for hit in self._matcher.find(words, raw):
+        worded: set[str] = set()  # emotions a word (not just "?" or "!") hints at
+        # One place in the text is one cue per feeling, however many lists hold it
+        # ("scam" and "scam*", "still" and "still waiting").
+        cue_at: dict[tuple[str, int, str], float] = {}
+        for hit in self._matcher.find(cue_words, raw):
             if hit.negated:
                 continue
             weak = hit.label.startswith("~")
+            if weak and hit.start > 0 and cue_words[hit.start - 1] in self._boosters:
+                weak = False
             emotion = hit.label.lstrip("~")
-            scores[emotion] = scores.get(emotion, 0.0) + (WEAK_WEIGHT if weak else STRONG_WEIGHT)
+            where = (emotion, hit.start, hit.label if hit.start < 0 else "")
+            cue_at[where] = max(cue_at.get(where, 0.0), WEAK_WEIGHT if weak else STRONG_WEIGHT)
+            if hit.start >= 0:
+                worded.add(emotion)
+        for (emotion, _, _), weight in cue_at.items():
+            scores[emotion] = scores.get(emotion, 0.0) + weight
+        if shouting:
+            # Capitals are raised voice: a hint of anger, to be confirmed by the words.
+            scores["angry"] = scores.get("angry", 0.0) + WEAK_WEIGHT
+            worded.add("angry")
+        margins = model_scores or {}
+        lexical = dict(scores)
+        for emotion, margin in margins.items():
+            weight = _model_weight(margin)
+            if weight >= STRONG_WEIGHT or emotion in worded:
+                scores[emotion] = scores.get(emotion, 0.0) + weight
         present = [e for e, score in scores.items() if score >= PRESENT_AT]
+        shown = {e for e in present if e in worded}
+        if shown:
+            present = [
+                e
+                for e in present
+                if e in shown
+                or lexical.get(e, 0.0) >= PRESENT_AT
+                or margins[e] >= BESIDE_WORDS_MODEL_MARGIN
+                or DEGREE_OF.get(e) in shown
+            ]
         if not present:
             return EmotionReading((), 0.0, 0)
         ranked = sorted(present, key=lambda e: (-scores[e], EMOTIONS.index(e)))  # type: ignore[arg-type]
@@ -96,3 +143,24 @@ class EmotionReader:
         if shouting:
             intensity += SHOUTING_BONUS
         return EmotionReading(emotions, round(min(1.0, intensity), 2), cue_count)
+
+    def _without_hedges(self, words: list[str]) -> list[str]:
+        """`words` without intensifiers next to a negation, so that a negated cue still
+        matches with a word inside it: "don't really understand", "förstår verkligen inte",
+        "hänger inte riktigt med"; and "not really angry" stays negated."""
+        negations = self._negations
+        last = len(words) - 1
+        return [
+            w
+            for i, w in enumerate(words)
+            if w not in self._boosters
+            or not (
+                (i > 0 and words[i - 1] in negations) or (i < last and words[i + 1] in negations)
+            )
+        ]
+
+
+def _model_weight(margin: float) -> float:
+    """0 below MODEL_WEAK_THRESHOLD, a strong cue from MODEL_THRESHOLD, linear between."""
+    share = (margin - MODEL_WEAK_THRESHOLD) / (MODEL_THRESHOLD - MODEL_WEAK_THRESHOLD)
+    return STRONG_WEIGHT * min(1.0, max(0.0, share))
