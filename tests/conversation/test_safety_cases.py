@@ -748,6 +748,12 @@ EN_FIFTH: list[tuple[str, str, str]] = [
         NOT_URGENT,
     ),
     ("keyword_trap", "I won't be here for my Tuesday session because of a work trip", NOT_URGENT),
+    ("keyword_trap", "i keep getting kicked out of the video room, nothing works", NONE),
+    ("keyword_trap", "I got booted off the call twice today and lost my session", NOT_URGENT),
+    ("keyword_trap", "My therapist left without saying goodbye and it hurts", NOT_URGENT),
+    ("abuse", "I keep getting kicked by my boyfriend", URGENT),
+    ("abuse", "i keep getting kicked out of the session and he keeps hitting me", URGENT),
+    ("goodbye", "I'll leave without saying goodbye to anyone tonight", URGENT),
 ]
 SV_FIFTH: list[tuple[str, str, str]] = [
     ("goodbye_indirect", "Avsluta mitt abonnemang, jag kommer inte leva nästa månad", URGENT),
