@@ -1,19 +1,27 @@
 """Chat throughput over WebSocket, the app against a bare echo server: prints one JSON object.
 
     .venv/bin/python benchmarks/chat_load.py [--conversations C] [--messages M]
-        [--idle-sockets K] [--database-url URL] [--short]
+        [--idle-sockets K] [--paced-conversations P] [--pace-s S] [--paced-messages N]
+        [--database-url URL] [--short]
 
 Both servers run as subprocesses on 127.0.0.1: the app as `python -m bot` (every message
 persisted; SQLite in a temporary directory unless --database-url) and a bare aiohttp
 WebSocket echo server (this file with --serve-echo). One asyncio client opens C sockets to
 each in turn and sends M messages per socket, each after the previous one is answered
-(the app's ack, sent once the message is stored; the echo server's echo).
+(the app's ack, sent once the message is stored; the echo server's echo): the closed loop.
 
 {"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio", "p50_ms",
- "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets"}
+ "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets", ...}
 The RSS figure is the app process's VmRSS before and after opening K more sockets that
 say hello and then stay idle. Targets (GitHub issue 5): ratio >= 0.35 (SQLite and
 PostgreSQL), p99 <= 50 ms at 500 conversations, <= 30 MB per 1,000 idle sockets.
+
+Then, apart, the paced phase: P fresh conversations each send N messages at a person's
+pace, one every S seconds on a fixed schedule whether or not the last was answered (an
+open loop), their start times spread evenly over the first S seconds. It reports
+"paced_msgs_per_s", "paced_p50_ms", "paced_p99_ms" (send → ack), "pace_s",
+"paced_conversations", "paced_messages" (answered) and "paced_errors"; it lasts about
+N × S seconds plus at most PACED_DRAIN_S for the last answers.
 
 Each simulated person connects from their own loopback address (see _common.py): the
 app's per-IP limit stays on. M defaults to 8 because the app allows a conversation a
@@ -71,6 +79,8 @@ TEXTS = (
 CONNECT_CONCURRENCY = 50
 FRAME_TIMEOUT_S = 60.0
 SETTLE_S = 2.0
+# How long the paced phase waits for answers after its last scheduled send.
+PACED_DRAIN_S = 15.0
 
 
 @dataclass
@@ -109,7 +119,7 @@ class Person:
     token: str = ""
 
 
-async def create_people(base: str, count: int) -> list[Person]:
+async def create_people(base: str, count: int, first_index: int = 0) -> list[Person]:
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def create(i: int) -> Person:
@@ -119,7 +129,8 @@ async def create_people(base: str, count: int) -> list[Person]:
                 body = await resp.json()
         return Person(i, body["conversation_id"], body["token"])
 
-    return list(await asyncio.gather(*(create(i) for i in range(count))))
+    indices = range(first_index, first_index + count)
+    return list(await asyncio.gather(*(create(i) for i in indices)))
 
 
 async def open_socket(
@@ -208,6 +219,85 @@ async def load(
     return len(tally.latencies_ms) / elapsed, tally
 
 
+async def paced(
+    url: str, people: list[Person], pace_s: float, messages: int
+) -> tuple[float, Tally]:
+    """Each person sends `messages` at `pace_s` intervals, answered or not (open loop).
+
+    Person i starts at i × pace_s / len(people): the load is spread evenly, as people who
+    write at their own pace would spread it. Returns (answered msgs/s from the first send
+    to the last answer, tally of send → ack latencies).
+    """
+    tally = Tally()
+    count = len(people)
+    sessions = [session_from(p.index) for p in people]
+    sockets: list[aiohttp.ClientWebSocketResponse | None] = [None] * count
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    last_answer = 0.0
+
+    async def connect(i: int) -> None:
+        async with gate:
+            try:
+                sockets[i] = await open_socket(sessions[i], url, people[i])
+            except Exception as exc:  # counted and reported, never fatal to the run
+                tally.errors.append(f"connect: {type(exc).__name__} {exc}"[:200])
+
+    async def send_all(
+        i: int, ws: aiohttp.ClientWebSocketResponse, sent_at: dict[str, float]
+    ) -> None:
+        for n in range(messages):
+            due = start + i * pace_s / count + n * pace_s
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            client_id = f"p{people[i].index}-{n}"
+            text = TEXTS[(i + n) % len(TEXTS)]
+            sent_at[client_id] = time.perf_counter()
+            await ws.send_json({"type": "message", "text": text, "client_id": client_id})
+
+    async def read_acks(ws: aiohttp.ClientWebSocketResponse, sent_at: dict[str, float]) -> None:
+        nonlocal last_answer
+        answered = 0
+        while answered < messages:
+            got = await ws.receive_json()
+            if got.get("type") == "error":
+                raise RuntimeError(got["error"]["code"])
+            if got.get("type") == "ack" and got.get("client_id") in sent_at:
+                now = time.perf_counter()
+                tally.latencies_ms.append((now - sent_at[got["client_id"]]) * 1000)
+                last_answer = max(last_answer, now)
+                answered += 1
+
+    async def run_one(i: int) -> None:
+        ws = sockets[i]
+        if ws is None:
+            return
+        sent_at: dict[str, float] = {}
+        reader = asyncio.create_task(read_acks(ws, sent_at))
+        try:
+            await send_all(i, ws, sent_at)
+            await asyncio.wait_for(reader, timeout=max(0.0, deadline - time.perf_counter()))
+        except Exception as exc:  # counted and reported, never fatal to the run
+            tally.errors.append(f"paced: {type(exc).__name__} {exc}"[:200])
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    try:
+        await asyncio.gather(*(connect(i) for i in range(count)))
+        start = time.perf_counter()
+        deadline = start + messages * pace_s + PACED_DRAIN_S
+        await asyncio.gather(*(run_one(i) for i in range(count)))
+    finally:
+        for ws in sockets:
+            if ws is not None:
+                with contextlib.suppress(Exception):
+                    await ws.close()
+        for session in sessions:
+            await session.close()
+    elapsed = last_answer - start
+    return (len(tally.latencies_ms) / elapsed if elapsed > 0 else 0.0), tally
+
+
 async def idle_rss(
     url: str, people: list[Person], pid: int, count: int, first_index: int
 ) -> tuple[int, float]:
@@ -268,6 +358,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         opened, per_1000 = await idle_rss(
             f"http://127.0.0.1:{app_port}/chat/ws", people, app_proc.pid, args.idle_sockets, c
         )
+        p, n, pace_s = args.paced_conversations, args.paced_messages, args.pace_s
+        note(f"paced: creating {p} conversations")
+        # Fresh people, on addresses of their own: nothing they do spends another's budget.
+        paced_people = await create_people(
+            f"http://127.0.0.1:{app_port}", p, first_index=c + args.idle_sockets
+        )
+        note(f"paced: {p} sockets x {n} messages, one every {pace_s:g} s")
+        paced_rate, steady = await paced(
+            f"http://127.0.0.1:{app_port}/chat/ws", paced_people, pace_s, n
+        )
     return {
         "conversations": c,
         "messages": len(bot.latencies_ms),
@@ -282,6 +382,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "idle_sockets": opened,
         "rss_mb_per_1000_idle_sockets": round(per_1000, 1),
         "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
+        "paced_conversations": p,
+        "pace_s": pace_s,
+        "paced_messages": len(steady.latencies_ms),
+        "paced_msgs_per_s": round(paced_rate, 1),
+        "paced_p50_ms": round(percentile(steady.latencies_ms, 0.50), 1),
+        "paced_p99_ms": round(percentile(steady.latencies_ms, 0.99), 1),
+        "paced_errors": len(steady.errors),
+        "paced_error_samples": steady.errors[:3],
     }
 
 
@@ -292,14 +400,24 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--messages", type=int, default=8, help="per conversation (<= 10)")
     parser.add_argument("--idle-sockets", type=int, default=1000)
+    parser.add_argument("--paced-conversations", type=int, default=500)
+    parser.add_argument(
+        "--pace-s", type=float, default=5.0, help="seconds between a paced person's messages"
+    )
+    parser.add_argument(
+        "--paced-messages", type=int, default=4, help="per paced conversation (<= 10)"
+    )
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--short", action="store_true", help="50 conversations, 200 idle")
+    parser.add_argument(
+        "--short", action="store_true", help="50 conversations, 200 idle, 50 paced x 2"
+    )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_echo:
         return serve_echo(args.serve_echo)
     if args.short:
         args.conversations, args.messages, args.idle_sockets = 50, 5, 200
+        args.paced_conversations, args.paced_messages = 50, 2
     emit(asyncio.run(run(args)))
     return 0
 

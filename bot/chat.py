@@ -158,18 +158,21 @@ class ChatService:
         now = self.clock()
         handed_off_now = False
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id, for_update=True)
+            earlier: Message | None = None
+            if client_id:
+                case, earlier = await message_store.case_with_client_message(
+                    session, case_id=case_id, client_id=client_id, for_update=True
+                )
+            else:
+                case = await case_store.get_case(session, case_id=case_id, for_update=True)
             if case is None:
                 raise NotFound("conversation_not_found", "No such conversation.")
-            if client_id:
-                earlier = await message_store.find_by_client_id(
-                    session, case_id=case_id, client_id=client_id
-                )
-                if earlier is not None:
-                    answered = await self._answers_to(session, case_id=case_id, after=earlier.seq)
-                    return Posted(case=case, messages=answered, user_message=earlier, decision=None)
-            user_message = await message_store.add_message(
-                session, case_id=case_id, sender="user", text=clean, now=now, client_id=client_id
+            if earlier is not None:
+                answered = await self._answers_to(session, case_id=case_id, after=earlier.seq)
+                return Posted(case=case, messages=answered, user_message=earlier, decision=None)
+            # The case row is held locked (see append_message): its seqs are ours to give.
+            user_message = message_store.append_message(
+                session, case=case, sender="user", text=clean, now=now, client_id=client_id
             )
             phase = {"queued": "queued", "agent": "agent"}.get(case.status, "bot")
             state = ConversationState.from_dict(case.engine_state)
@@ -194,12 +197,10 @@ class ChatService:
             case.updated_at = now
             session.add(case)
             new_messages = [
-                await message_store.add_message(
-                    session, case_id=case_id, sender="bot", text=reply, now=now
-                )
+                message_store.append_message(session, case=case, sender="bot", text=reply, now=now)
                 for reply in decision.replies
             ]
-            covered = new_messages[-1].seq if new_messages else user_message.seq
+            covered = case.last_seq
             if decision.handoff is not None and case.status == "bot":
                 case.summary = redact(decision.summary)
                 await open_handoff(
@@ -235,7 +236,7 @@ class ChatService:
                         session, case=case, handoff=handoff, message=user_message, now=now
                     )
                     handed_off_now = True  # the outbox has work
-        await self.bus.publish(case_id)
+        await self.bus.publish(case_id, seq=case.last_seq)
         if handed_off_now:
             self.on_outbox()
         return Posted(
@@ -261,8 +262,11 @@ class ChatService:
 
     async def history(self, *, case_id: str, after: int = 0) -> tuple[Case, list[Message]]:
         async with self.db.read() as session:
-            case = await case_store.get_case(session, case_id=case_id)
-            if case is None:
-                raise NotFound("conversation_not_found", "No such conversation.")
+            # Messages first: where each statement sees the latest commit (PostgreSQL's
+            # READ COMMITTED), the case read next is at least as new as the messages, so
+            # a reader that has sent up to a seq has also seen the state that came with it.
             messages = await message_store.messages_after(session, case_id=case_id, after=after)
+            case = await case_store.get_case(session, case_id=case_id)
+        if case is None:
+            raise NotFound("conversation_not_found", "No such conversation.")
         return case, messages

@@ -1,8 +1,9 @@
 """The bus across instances, on PostgreSQL itself: LISTEN/NOTIFY, no extra service.
 
 Every instance listens on one channel; a publish is a NOTIFY that every instance (the
-sender included) turns into a local delivery. Notifications only say "case X has news":
-the socket reads the messages from the store by `seq`, so a notification lost while
+sender included) turns into a local delivery. The payload is "kind:case_id" (kind as
+bot.bus has it: "messages", "messages/SEQ", a typing notice); it only says "case X has
+news": the socket reads the messages from the store by `seq`, so a notification lost while
 PostgreSQL restarts costs a little latency, never a message (the listener resyncs every
 socket when it reconnects, and sockets also poll now and then).
 """
@@ -15,12 +16,14 @@ import logging
 
 import asyncpg
 
-from bot.bus import Bus
+from bot.bus import MESSAGES, Bus
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "supportbot_bus"
 RECONNECT_MAX_S = 5.0
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (docs: NOTIFY).
+PAYLOAD_MAX_BYTES = 7999
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -55,6 +58,11 @@ class PgBusTransport:
 
     async def publish(self, case_id: str, kind: str) -> None:
         payload = f"{kind}:{case_id}"
+        if len(payload.encode()) > PAYLOAD_MAX_BYTES:
+            # Too big to notify: plain message news instead, which makes sockets re-read
+            # the store (a notice that carried a frame of its own loses only that frame).
+            kind = MESSAGES
+            payload = f"{kind}:{case_id}"
         try:
             async with self._publish_lock:
                 if self._publisher is None or self._publisher.is_closed():

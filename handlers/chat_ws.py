@@ -7,8 +7,11 @@ Protocol (JSON text frames):
   ← {"type": "message", "message": {"seq", "sender", "text", "at", "author"?}}
   ← {"type": "state", "state"}                    ← {"type": "error", "error": {code, message}}
   ← {"type": "typing", "author", "ttl_s"}   the agent is writing (0: stopped); never stored
-Messages reach the socket from the store by `seq`, so a reconnecting client that says
-which `seq` it has seen gets exactly what it missed, once, in order.
+Messages reach the socket in `seq` order, each once: a reconnecting client that says which
+`seq` it has seen gets exactly what it missed. The socket reads the store for them, except
+when it already holds them: the messages its own post just stored, when they follow on
+from the last one it sent, go straight out, and a bus notice that says the case is at a
+`seq` the socket has already sent is news it has.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from bot import keys
+from bot.bus import notice_seq
+from bot.chat import Posted
 from bot.errors import DomainError, Forbidden
+from bot.store.models import Case, Message
 from bot.typing import typing_frame
 from handlers.chat_api import MAX_SEQ, message_json, storable
 from handlers.ratelimits import allow_socket_message, check_ip, client_ip
@@ -83,8 +89,11 @@ class ChatSocket:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
-            if not self.ws.closed:
-                await self.ws.send_str(json.dumps(frame))
+            await self._send_locked(frame)
+
+    async def _send_locked(self, frame: dict[str, Any]) -> None:
+        if not self.ws.closed:
+            await self.ws.send_str(json.dumps(frame))
 
     async def error(self, code: str, message: str) -> None:
         await self.send({"type": "error", "error": {"code": code, "message": message}})
@@ -168,21 +177,37 @@ class ChatSocket:
             await self.ws.close(code=1008, message=b"rate limited")
             return
         client_id = data.get("client_id")
-        try:
-            posted = await self.chat.post(
-                case_id=self.case_id, text=data.get("text"), client_id=client_id
+        # Held across the post: the ack goes out before the messages it stored, and the bus
+        # notice the post publishes finds this socket already past them (no second read).
+        async with self.send_lock:
+            try:
+                posted = await self.chat.post(
+                    case_id=self.case_id, text=data.get("text"), client_id=client_id
+                )
+            except DomainError as exc:
+                await self._send_locked(
+                    {
+                        "type": "error",
+                        "client_id": client_id,
+                        "error": {"code": exc.code, "message": exc.message},
+                    }
+                )
+                return
+            await self._send_locked(
+                {"type": "ack", "client_id": client_id, "seq": posted.user_message.seq}
             )
-        except DomainError as exc:
-            await self.send(
-                {
-                    "type": "error",
-                    "client_id": client_id,
-                    "error": {"code": exc.code, "message": exc.message},
-                }
-            )
+            await self._deliver_posted(posted)
+
+    async def _deliver_posted(self, posted: Posted) -> None:
+        """Send what the socket's own post stored, reading the store only when it must."""
+        stored = [posted.user_message, *posted.messages]
+        if posted.decision is None or not follows_on(stored, self.last_seq):
+            # A re-sent message, or messages this socket has not sent lie between (an
+            # agent's note, a message from another tab): the store has them all, in order.
+            await self._flush_locked()
             return
-        await self.send({"type": "ack", "client_id": client_id, "seq": posted.user_message.seq})
-        await self.flush()
+        await self._send_messages_locked(stored)
+        await self._send_state_locked(posted.case)
 
     async def pump(self, notifications: asyncio.Queue[str]) -> None:
         while True:
@@ -194,24 +219,48 @@ class ChatSocket:
             if typing is not None:
                 await self.send(typing)  # ephemeral: it rides the notification itself
                 continue
-            await self.flush()
+            await self.flush(unless_sent=notice_seq(notice))
 
-    async def flush(self) -> None:
-        """Send whatever the store has after the last message this socket sent."""
+    async def flush(self, *, unless_sent: int | None = None) -> None:
+        """Send whatever the store has after the last message this socket sent.
+
+        Args:
+            unless_sent: the case's latest `seq` as a notice told it; nothing is read when
+                the socket has already sent that far (its own post's messages, say).
+        """
         async with self.send_lock:
-            case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)
-            for message in messages:
-                if self.ws.closed:
-                    return
-                await self.ws.send_str(
-                    json.dumps({"type": "message", "message": message_json(message)})
-                )
-                self.last_seq = message.seq
-            if case.status != self.last_state and not self.ws.closed:
-                self.last_state = case.status
-                await self.ws.send_str(
-                    json.dumps({"type": "state", "state": case.status, "case_ref": case.ref})
-                )
+            if unless_sent is not None and self.last_seq >= unless_sent:
+                return
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)
+        await self._send_messages_locked(messages)
+        await self._send_state_locked(case)
+
+    async def _send_messages_locked(self, messages: list[Message]) -> None:
+        for message in messages:
+            if self.ws.closed:
+                return
+            await self.ws.send_str(
+                json.dumps({"type": "message", "message": message_json(message)})
+            )
+            self.last_seq = message.seq
+
+    async def _send_state_locked(self, case: Case) -> None:
+        if case.status != self.last_state and not self.ws.closed:
+            self.last_state = case.status
+            await self.ws.send_str(
+                json.dumps({"type": "state", "state": case.status, "case_ref": case.ref})
+            )
+
+
+def follows_on(messages: list[Message], last_seq: int) -> bool:
+    """True if `messages` are the person's to see and numbered last_seq+1, +2, … in turn."""
+    return all(
+        message.seq == last_seq + n and not message.internal
+        for n, message in enumerate(messages, start=1)
+    )
 
 
 def parse(raw: object) -> dict[str, Any] | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.cases import next_seq
-from bot.store.models import Message
+from bot.store.models import Case, Message
 
 
 async def add_message(
@@ -41,6 +42,36 @@ async def add_message(
     return message
 
 
+def append_message(
+    session: AsyncSession,
+    *,
+    case: Case,
+    sender: str,
+    text: str,
+    now: datetime,
+    client_id: str | None = None,
+) -> Message:
+    """Add a message numbered from a case row the caller holds locked, without a statement.
+
+    The caller must have read `case` under its write lock: `get_case(for_update=True)` on
+    PostgreSQL (other writers' `next_seq` waits for that row lock), any read inside SQLite's
+    BEGIN IMMEDIATE. The message is inserted, and the case's `last_seq` written back, at the
+    session's next flush, so several messages and the case update cost one round each.
+    """
+    case.last_seq += 1
+    message = Message(
+        case_id=case.id,
+        seq=case.last_seq,
+        sender=sender,
+        text=text,
+        client_id=client_id,
+        created_at=now,
+    )
+    session.add(case)
+    session.add(message)
+    return message
+
+
 async def messages_after(
     session: AsyncSession,
     *,
@@ -61,6 +92,27 @@ async def find_by_client_id(
 ) -> Message | None:
     query = select(Message).where(Message.case_id == case_id, Message.client_id == client_id)
     return (await session.exec(query)).first()
+
+
+async def case_with_client_message(
+    session: AsyncSession, *, case_id: str, client_id: str, for_update: bool = False
+) -> tuple[Case | None, Message | None]:
+    """The case and its message sent with `client_id` (None if there is none), in one query.
+
+    Args:
+        for_update: lock the case row (not the message) as `get_case(for_update=True)` does.
+    """
+    query = (
+        select(Case, Message)
+        .outerjoin(
+            Message, and_(col(Message.case_id) == col(Case.id), col(Message.client_id) == client_id)
+        )
+        .where(col(Case.id) == case_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=Case)
+    row = (await session.exec(query)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 async def find_by_slack_ts(session: AsyncSession, *, case_id: str, slack_ts: str) -> Message | None:
