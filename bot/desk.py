@@ -12,7 +12,6 @@ from typing import Any, Literal
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import handoff as handoffs
@@ -25,7 +24,7 @@ from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import seen as seen_store
 from bot.store.db import Database
-from bot.store.models import Case, Message
+from bot.store.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -369,15 +368,8 @@ async def _gap_start(
     # What agents wrote before the claim was refused ("claim the case first"), never
     # relayed later. Slack's clock and ours agree to well under a second.
     oldest = f"{handoff.claimed_at.timestamp():.6f}"
-    stored = await session.exec(
-        select(Message.slack_ts).where(
-            Message.case_id == case.id,
-            Message.sender == "agent",
-            col(Message.slack_ts).is_not(None),
-        )
-    )
-    for ts in stored:
-        if ts is not None and _ts_before(oldest, ts):
+    for ts in await message_store.agent_slack_ts(session, case_id=case.id):
+        if _ts_before(oldest, ts):
             oldest = ts
     if not _ts_before(oldest, reply.ts):
         return None

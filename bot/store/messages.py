@@ -127,3 +127,13 @@ async def user_messages_after(session: AsyncSession, *, case_id: str, after: int
         .order_by(col(Message.seq))
     )
     return list((await session.exec(query)).all())
+
+
+async def agent_slack_ts(session: AsyncSession, *, case_id: str) -> list[str]:
+    """The Slack ts of every agent message stored for the case (thread replies)."""
+    query = select(Message.slack_ts).where(
+        Message.case_id == case_id,
+        Message.sender == "agent",
+        col(Message.slack_ts).is_not(None),
+    )
+    return [ts for ts in (await session.exec(query)).all() if ts is not None]

@@ -72,6 +72,10 @@ def test_chat_load_short_answers_every_message() -> None:
     assert result["bot_msgs_per_s"] > 0
     assert result["echo_msgs_per_s"] > 0
     assert result["idle_sockets"] == 200
+    # The paced phase: 50 more people, two messages each at a person's pace, all answered.
+    assert result["paced_errors"] == 0, result["paced_error_samples"]
+    assert result["paced_messages"] == 50 * 2
+    assert result["paced_p99_ms"] > 0
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 10)

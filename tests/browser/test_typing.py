@@ -4,6 +4,7 @@ when the reply arrives or the box is closed unsent."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def _open_reply_box(agent: SandboxAgent, card: Any) -> str:
+    async def reply_button() -> bool:
+        # The card gains its Reply button when the claim's card update is posted.
+        listed = (await agent._get("messages", channel=card.channel))["messages"]
+        shown = next((m for m in listed if m["ts"] == card.ts), None)
+        return shown is not None and '"action_id": "reply"' in json.dumps(shown["blocks"])
+
+    await eventually(reply_button, what="the Reply button on the claimed card")
     await agent.click(card, "reply")
 
     async def modal() -> str | None:
