@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from weakref import WeakValueDictionary
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -39,6 +41,8 @@ GAP_CHECK_TIMEOUT_S = 1.5
 # with the outbox): a gap longer than this many pages is not read to its end.
 GAP_PAGE_LIMIT = 200
 GAP_MAX_PAGES = 3
+# Threads whose last gap check is remembered (the rest are simply checked again).
+CHECKED_THREADS_KEPT = 10_000
 # A rate-limited gap check waits this long when Slack gives no Retry-After.
 GAP_PAUSE_DEFAULT_S = 30
 
@@ -106,6 +110,20 @@ class Desk:
         self.on_outbox = on_outbox
         # After a 429 on conversations.replies, gap checks wait for Slack's Retry-After.
         self._gap_paused_until: datetime | None = None
+        # A reply can only be missing if an event failed: this instance answered one with
+        # an error, or it has just started (an event may have died with the last process).
+        # A thread checked since then needs no new check, which keeps conversations.replies
+        # (about 50 calls a minute for the workspace) for when it can matter.
+        self._last_failure = clock()
+        self._checked: OrderedDict[str, datetime] = OrderedDict()
+        # Replies to one thread are relayed in the order this instance received them, even
+        # when one waits on Slack for its gap check.
+        self._thread_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    def note_event_failure(self) -> None:
+        """Slack's event was answered with an error: it will be retried, maybe after later
+        ones, so threads are read back for missed replies again."""
+        self._last_failure = self.clock()
 
     async def first_time(self, key: str) -> bool:
         """True the first time any instance sees `key` (a Slack event id, a signature)."""
@@ -191,19 +209,21 @@ class Desk:
         incoming = ThreadReply(
             thread_ts=thread_ts, ts=ts, user=user, text=text, user_name=user_name
         )
-        earlier = await self._unrelayed_before(slack, channel, incoming) if slack else []
-        now = self.clock()
-        async with self.db.transaction() as session:
-            if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
-                return Relayed("duplicate")
-            case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
-            if case is None:
-                return Relayed("not_a_case")
-            # Instances relaying replies to one case take turns, so a message that two of
-            # them found missing is stored once, by whichever comes first.
-            await session.refresh(case, with_for_update=True)
-            outcomes = [await _store_reply(session, case, reply, now) for reply in earlier]
-            outcome = await _store_reply(session, case, incoming, now)
+        lock = self._thread_locks.setdefault(thread_ts, asyncio.Lock())
+        async with lock:
+            earlier = await self._unrelayed_before(slack, channel, incoming) if slack else []
+            now = self.clock()
+            async with self.db.transaction() as session:
+                if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
+                    return Relayed("duplicate")
+                case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
+                if case is None:
+                    return Relayed("not_a_case")
+                # Instances relaying replies to one case take turns, so a message that two
+                # of them found missing is stored once, by whichever comes first.
+                await session.refresh(case, with_for_update=True)
+                outcomes = [await _store_reply(session, case, reply, now) for reply in earlier]
+                outcome = await _store_reply(session, case, incoming, now)
         if "relayed" in (*outcomes, outcome):
             await self.bus.publish(case.id)
         return Relayed(outcome, case)
@@ -216,7 +236,11 @@ class Desk:
         Read outside any transaction (a network call never holds the database). Whatever
         goes wrong here, the reply is relayed as it came, as it was before this check.
         """
-        if self._gap_paused_until is not None and self.clock() < self._gap_paused_until:
+        started = self.clock()
+        checked = self._checked.get(reply.thread_ts)
+        if checked is not None and checked > self._last_failure:
+            return []
+        if self._gap_paused_until is not None and started < self._gap_paused_until:
             return []
         async with self.db.read() as session:
             start = await _gap_start(session, channel=channel, reply=reply)
@@ -252,6 +276,10 @@ class Desk:
             )
             log.warning("%s: thread gap check failed (%s); relaying the reply alone", ref, reason)
             return []
+        self._checked[reply.thread_ts] = started
+        self._checked.move_to_end(reply.thread_ts)
+        if len(self._checked) > CHECKED_THREADS_KEPT:
+            self._checked.popitem(last=False)  # forgotten: checked again when it matters
         if earlier:
             log.info("%s: relaying %d missed thread replies first", ref, len(earlier))
         return [replace(found, user_name=names[found.user]) for found in earlier]

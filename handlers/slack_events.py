@@ -23,7 +23,19 @@ async def slack_events(request: web.Request) -> web.Response:
     # A signed request seen before is a replay, unless Slack marks it as its own retry
     # (a retried event is then dropped by its event_id instead).
     retrying = "X-Slack-Retry-Num" in request.headers
-    if not retrying and not await request.app[keys.DESK].first_time(f"sig:{signature}"):
+    try:
+        first = retrying or await request.app[keys.DESK].first_time(f"sig:{signature}")
+    except Exception:
+        request.app[keys.DESK].note_event_failure()
+        raise
+    if not first:
         return error_response(401, "replayed", "This Slack request was already handled.")
-    bolt_response = await request.app[keys.BOLT].async_dispatch(await to_bolt_request(request))
+    desk = request.app[keys.DESK]
+    try:
+        bolt_response = await request.app[keys.BOLT].async_dispatch(await to_bolt_request(request))
+    except Exception:
+        desk.note_event_failure()  # Slack retries it, perhaps after later events
+        raise
+    if bolt_response.status >= 500:
+        desk.note_event_failure()
     return await to_aiohttp_response(bolt_response)

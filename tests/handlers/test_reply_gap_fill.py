@@ -217,3 +217,25 @@ async def test_what_was_refused_before_the_claim_is_not_relayed_later(
     await post_while_down(slack, user=ALEX, card_ts=card["ts"], text="Hello, I'm Alex")
     await slack.post(user=ALEX, channel=CHANNEL, thread_ts=card["ts"], text="What happened?")
     assert agent_lines(await person.inbox(after=seen)) == ["Hello, I'm Alex", "What happened?"]
+
+
+async def test_a_thread_is_read_back_again_only_after_an_event_failed(
+    client: TestClient, slack: SlackFake
+) -> None:
+    # conversations.replies is Tier 3 for the whole workspace: a thread already read back
+    # is not read again until an event has failed (and will come late).
+    person, card_ts, seen = await claimed_case(client, slack)
+
+    def reads() -> int:
+        return len([c for c in slack.calls if c["method"] == "conversations.replies"])
+
+    for text in ["One", "Two", "Three"]:
+        await slack.post(user=ALEX, channel=CHANNEL, thread_ts=card_ts, text=text)
+    assert agent_lines(await person.inbox(after=seen)) == ["One", "Two", "Three"]
+    assert reads() == 1  # the first reply since this instance started
+
+    # An event the app answers with an error: Slack retries it, so the next reply checks.
+    client.app[keys.DESK].note_event_failure()
+    await slack.post(user=ALEX, channel=CHANNEL, thread_ts=card_ts, text="Four")
+    assert agent_lines(await person.inbox(after=seen))[-1] == "Four"
+    assert reads() == 2
