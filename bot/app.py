@@ -153,6 +153,9 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
 async def pg_bus_context(app: web.Application) -> AsyncIterator[None]:
     transport = PgBusTransport(dsn=asyncpg_dsn(app[keys.DB].url), bus=app[keys.BUS])
     await transport.start()
+    # Events in flight when a process died are retried by Slack, maybe after later ones:
+    # every instance reads threads back for missed replies again (bot/desk.py).
+    await app[keys.DESK].event_failed()
     yield
     await transport.stop()
 

@@ -49,6 +49,12 @@ class Bus:
         self._subscribers: defaultdict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         # Set by a cross-instance transport; None means in-process only.
         self.remote_publish: Publisher | None = None
+        # Instance-wide news under a topic of its own (not a case), for the app itself.
+        self._callbacks: defaultdict[str, list[Callable[[str], None]]] = defaultdict(list)
+
+    def on(self, topic: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(kind)` on every instance whenever news for `topic` is published."""
+        self._callbacks[topic].append(callback)
 
     def subscribe(self, case_id: str) -> asyncio.Queue[str]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
@@ -64,6 +70,8 @@ class Bus:
             del self._subscribers[case_id]
 
     def deliver_local(self, case_id: str, kind: str = MESSAGES) -> None:
+        for callback in self._callbacks.get(case_id, ()):
+            callback(kind)
         for queue in self._subscribers.get(case_id, ()):
             if queue.full():
                 _compact(queue)

@@ -41,6 +41,8 @@ GAP_CHECK_TIMEOUT_S = 1.5
 # with the outbox): a gap longer than this many pages is not read to its end.
 GAP_PAGE_LIMIT = 200
 GAP_MAX_PAGES = 3
+# The bus topic on which an instance tells the others that a Slack event may come late.
+EVENT_GAP_TOPIC = "slack-event-gap"
 # Threads whose last gap check is remembered (the rest are simply checked again).
 CHECKED_THREADS_KEPT = 10_000
 # A rate-limited gap check waits this long when Slack gives no Retry-After.
@@ -119,10 +121,19 @@ class Desk:
         # Replies to one thread are relayed in the order this instance received them, even
         # when one waits on Slack for its gap check.
         self._thread_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        bus.on(EVENT_GAP_TOPIC, lambda _kind: self._note_failure())
 
-    def note_event_failure(self) -> None:
-        """Slack's event was answered with an error: it will be retried, maybe after later
-        ones, so threads are read back for missed replies again."""
+    async def event_failed(self) -> None:
+        """Slack's event was answered with an error, or this instance has just started (an
+        event may have died with the last process): it will be retried, maybe after later
+        ones, so every instance reads threads back for missed replies again."""
+        self._note_failure()
+        try:
+            await self.bus.publish(EVENT_GAP_TOPIC, "failed")
+        except Exception as exc:  # noqa: BLE001 - the database is likely down for all of us
+            log.warning("could not tell the other instances of a failed event (%s)", exc)
+
+    def _note_failure(self) -> None:
         self._last_failure = self.clock()
 
     async def first_time(self, key: str) -> bool:

@@ -26,7 +26,7 @@ async def slack_events(request: web.Request) -> web.Response:
     try:
         first = retrying or await request.app[keys.DESK].first_time(f"sig:{signature}")
     except Exception:
-        request.app[keys.DESK].note_event_failure()
+        await request.app[keys.DESK].event_failed()
         raise
     if not first:
         return error_response(401, "replayed", "This Slack request was already handled.")
@@ -34,8 +34,8 @@ async def slack_events(request: web.Request) -> web.Response:
     try:
         bolt_response = await request.app[keys.BOLT].async_dispatch(await to_bolt_request(request))
     except Exception:
-        desk.note_event_failure()  # Slack retries it, perhaps after later events
+        await desk.event_failed()  # Slack retries it, perhaps after later events
         raise
     if bolt_response.status >= 500:
-        desk.note_event_failure()
+        await desk.event_failed()
     return await to_aiohttp_response(bolt_response)

@@ -235,7 +235,7 @@ async def test_a_thread_is_read_back_again_only_after_an_event_failed(
     assert reads() == 1  # the first reply since this instance started
 
     # An event the app answers with an error: Slack retries it, so the next reply checks.
-    client.app[keys.DESK].note_event_failure()
+    await client.app[keys.DESK].event_failed()
     await slack.post(user=ALEX, channel=CHANNEL, thread_ts=card_ts, text="Four")
     assert agent_lines(await person.inbox(after=seen))[-1] == "Four"
     assert reads() == 2

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+from bot import keys
 from tests.handlers.test_reply_gap_fill import ALEX, agent_lines, post_while_down, redeliver
 from tests.instances.conftest import Instances
-from tests.instances.test_two_instances import CHANNEL, handed_off
+from tests.instances.test_two_instances import CHANNEL, handed_off, needs_postgres
 
 
 async def test_two_instances_filling_the_same_gap_relay_each_reply_once_in_order(
@@ -39,3 +40,40 @@ async def test_two_instances_filling_the_same_gap_relay_each_reply_once_in_order
     # And the first reply's own retry, later still: dropped as a duplicate.
     assert (await redeliver(slack, failed[0]))["status"] == 200
     assert agent_lines(await person.inbox(after=seen)) == texts
+
+
+async def test_a_failed_event_on_one_instance_makes_the_other_read_threads_back(
+    instances: Instances,
+) -> None:
+    # Slack retries a failed event to whichever instance the router picks: the one that
+    # failed it tells the others, which then read a thread back before its next reply.
+    needs_postgres(instances.a)
+    slack = instances.slack
+    person, card, _ref = await handed_off(instances.a, slack)
+    await slack.click(user=ALEX, channel=CHANNEL, ts=card["ts"], action_id="claim")
+    seen = (await person.inbox())["messages"][-1]["seq"]
+
+    async def deliver_to_b(text: str) -> None:
+        [body] = [await post_while_down(slack, user=ALEX, card_ts=card["ts"], text=text)]
+        answer = await slack.delivery.event(
+            str(instances.b.make_url("/slack/events")), json.loads(body)
+        )
+        assert answer["status"] == 200
+
+    def reads() -> int:
+        return len([c for c in slack.calls if c["method"] == "conversations.replies"])
+
+    await deliver_to_b("One")
+    await deliver_to_b("Two")
+    checked = reads()
+    await deliver_to_b("Three")
+    assert reads() == checked  # B read this thread back already; nothing failed since
+
+    await instances.a.app[keys.DESK].event_failed()  # A answered some event with an error
+    for _ in range(50):  # the notice crosses over PostgreSQL's LISTEN/NOTIFY
+        await asyncio.sleep(0.02)
+        if instances.b.app[keys.DESK]._last_failure >= instances.a.app[keys.DESK]._last_failure:
+            break
+    await deliver_to_b("Four")
+    assert reads() == checked + 1
+    assert agent_lines(await person.inbox(after=seen)) == ["One", "Two", "Three", "Four"]
