@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlmodel import select
 
 from bot import keys
 from bot.app import create_app
@@ -15,6 +16,7 @@ from bot.clock import FakeClock
 from bot.conversation.engine import Engine
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
+from bot.store.models import HandOff
 from tests.support import Person, blocks_text, card_for
 
 BACKLOG = 12
@@ -33,6 +35,16 @@ async def lane_client(
     client: TestClient = await aiohttp_client(app)
     app[keys.SLACK_FAKE].events_url = str(client.make_url("/slack/events"))
     return client
+
+
+async def card_recorded(client: TestClient, *, case_id: str) -> None:
+    for _ in range(200):
+        async with client.app[keys.DB].read() as session:
+            query = select(HandOff).where(HandOff.case_id == case_id)
+            if any(h.posted_at is not None for h in (await session.exec(query)).all()):
+                return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the crisis card's posting was never recorded")
 
 
 def thread_texts(slack: SlackFake, channel: str, ts: str) -> list[str]:
@@ -75,6 +87,10 @@ async def test_crisis_jumps_the_queue_and_is_repinged_until_claimed(
     assert "CRITICAL" in blocks_text(card)
     posted_billing = [m for m in slack.messages("support-billing") if m.get("blocks")]
     assert len(posted_billing) < BACKLOG
+
+    # The card is in Slack a moment before the outbox records when it went out, which is
+    # what the re-ping interval counts from: wait for that, then let the interval pass.
+    await card_recorded(client, case_id=started["conversation_id"])
 
     # Nobody claims: after the re-ping interval the on-call group is pinged again...
     clock.advance(settings.crisis_reping_s + 1)
