@@ -147,6 +147,7 @@ async def crisis_card(client: TestClient, slack: SlackFake, text: str, clock: Fa
     await slack.wait_for(lambda: card_for(slack.messages("support-crisis"), ref) is not None)
     card = card_for(slack.messages("support-crisis"), ref)
     assert card is not None
+    await card_recorded(client, case_id=started["conversation_id"])
     return card
 
 
