@@ -258,7 +258,7 @@ def _redact_cards_in_run(match: re.Match[str]) -> str:
     cursor = 0  # index into `run` up to which text has been copied or replaced
     start = 0
     while start < len(groups):
-        end = _longest_card_window(groups, start)
+        end = _longest_card_window(run, groups, start)
         if end is None:
             start += 1
             continue
@@ -270,15 +270,24 @@ def _redact_cards_in_run(match: re.Match[str]) -> str:
     return "".join(pieces)
 
 
-def _longest_card_window(groups: list[re.Match[str]], start: int) -> int | None:
-    """End index (exclusive) of the longest Luhn-valid card number starting at `start`."""
+def _longest_card_window(run: str, groups: list[re.Match[str]], start: int) -> int | None:
+    """End index (exclusive) of the longest Luhn-valid card number starting at `start`.
+
+    A window may not end where the next group is joined to its last one by a bare dash or
+    dot ("… 070-123 45 67"): that group belongs to another number (a phone, which the
+    phone pass then redacts whole), and cutting it would leave part of it readable.
+    """
     best: int | None = None
     digits = ""
     for end in range(start, len(groups)):
         digits += groups[end][0]
         if len(digits) > _CARD_MAX_DIGITS:
             break
-        if len(digits) >= _CARD_MIN_DIGITS and luhn_valid(digits):
+        joined = end + 1 < len(groups) and run[groups[end].end() : groups[end + 1].start()] in (
+            "-",
+            ".",
+        )
+        if len(digits) >= _CARD_MIN_DIGITS and not joined and luhn_valid(digits):
             best = end + 1
     return best
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import phonenumbers
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.privacy import redact
@@ -113,6 +113,7 @@ def test_redact_is_idempotent_on_arbitrary_text(text: str) -> None:
         max_size=12,
     )
 )
+@example(words=["$90", "2024", "2024", "2024", "070-123 45 67"])  # a Luhn window ate "070"
 def test_redaction_only_ever_removes_the_personal_parts(words: list[str]) -> None:
     redacted = redact(" ".join(words))
     assert "123 45 67" not in redacted and "anna@" not in redacted
