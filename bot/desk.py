@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.conversation.engine import Engine
 from bot.routing import Routing
 from bot.slack_text import is_internal_note, slack_to_plain
+from bot.slack_threads import thread_messages
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import seen as seen_store
@@ -260,8 +261,13 @@ class Desk:
         ref, oldest = start
         try:
             async with asyncio.timeout(GAP_CHECK_TIMEOUT_S):
-                listed = await _thread_since(
-                    slack, channel=channel, thread_ts=reply.thread_ts, oldest=oldest
+                listed = await thread_messages(
+                    slack,
+                    channel=channel,
+                    ts=reply.thread_ts,
+                    oldest=oldest,
+                    limit=GAP_PAGE_LIMIT,
+                    max_pages=GAP_MAX_PAGES,
                 )
                 earlier = sorted(
                     (
@@ -413,27 +419,6 @@ async def _gap_start(
     if not _ts_before(oldest, reply.ts):
         return None
     return case.ref, oldest
-
-
-async def _thread_since(
-    client: AsyncWebClient, *, channel: str, thread_ts: str, oldest: str
-) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(GAP_MAX_PAGES):
-        response = await client.conversations_replies(
-            channel=channel,
-            ts=thread_ts,
-            oldest=oldest,
-            inclusive=False,
-            limit=GAP_PAGE_LIMIT,
-            cursor=cursor,
-        )
-        messages += response.get("messages") or []
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not response.get("has_more") or not cursor:
-            break
-    return messages
 
 
 def _ts_key(ts: str) -> tuple[int, int] | None:

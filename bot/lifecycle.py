@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import iso
 from bot.identity import person_ref
 from bot.outbox import OutboxWorker
+from bot.slack_threads import thread_messages
 from bot.store import cases as case_store
 from bot.store import lifecycle as store
 from bot.store import outbox as outbox_store
@@ -324,25 +325,12 @@ def register_deliveries(worker: OutboxWorker) -> None:
     worker.register(SLACK_DELETE_THREAD, slack_delete_thread_delivery(worker))
 
 
-async def _thread_messages(client: AsyncWebClient, channel: str, ts: str) -> list[dict[str, Any]]:
-    # Read every page before deleting anything: deleting shifts the pages under a cursor.
-    messages: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        response = await client.conversations_replies(
-            channel=channel, ts=ts, limit=REPLIES_PAGE, cursor=cursor
-        )
-        messages += response.get("messages") or []
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not cursor:
-            return messages
-
-
 async def _delete_own_replies(
     client: AsyncWebClient, channel: str, ts: str, *, identity: dict[str, str]
 ) -> int:
     try:
-        messages = await _thread_messages(client, channel, ts)
+        # Every page is read before anything is deleted: deleting shifts pages under a cursor.
+        messages = await thread_messages(client, channel=channel, ts=ts, limit=REPLIES_PAGE)
     except SlackApiError as exc:
         if exc.response.get("error") in GONE_ERRORS:
             return 0
