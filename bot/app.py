@@ -147,6 +147,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     await ensure_migrated(db, auto=settings.should_auto_migrate)
     yield
+    await app[keys.CHAT].close()
     await db.close()
 
 

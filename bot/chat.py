@@ -6,11 +6,14 @@ Slack side effects are written in the same transaction as the message itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.batching import GroupCommit
 from bot.bus import Bus
 from bot.clock import Clock
 from bot.conversation.engine import Engine
@@ -29,6 +32,8 @@ SUPPORTED_LOCALES = ("en", "sv")
 DEFAULT_REGION_FOR_LOCALE = {"sv": "SE"}
 CLIENT_ID_MAX = 64
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Started:
@@ -43,6 +48,19 @@ class Posted:
     messages: list[Message]  # new bot/system messages for the person
     user_message: Message
     decision: Decision | None  # None when the message was a re-send already handled
+
+
+@dataclass(frozen=True)
+class _PostRequest:
+    case_id: str
+    text: str  # validated
+    client_id: str | None
+
+
+@dataclass(frozen=True)
+class _Written:
+    posted: Posted
+    outbox_work: bool
 
 
 def parse_locale(tag: str | None) -> tuple[str | None, str | None]:
@@ -82,6 +100,11 @@ class ChatService:
         self.max_chars = max_chars
         self.default_region = default_region
         self.on_outbox = on_outbox
+        self._posts: GroupCommit[_PostRequest, Posted] = GroupCommit(self._write_posts)
+
+    async def close(self) -> None:
+        """Finish writing the messages already accepted."""
+        await self._posts.close()
 
     # -- access --------------------------------------------------------------------------
 
@@ -147,6 +170,11 @@ class ChatService:
         return Started(case=case, token=token, messages=[greeting])
 
     async def post(self, *, case_id: str, text: object, client_id: str | None = None) -> Posted:
+        """Store the person's message with the bot's answer; returns once both are committed.
+
+        Messages posted while another batch is being written are written together, in one
+        transaction (bot/batching.py); each is handled exactly as it would be alone.
+        """
         clean = self.validate_text(text)
         if client_id is not None and (
             not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX
@@ -155,93 +183,147 @@ class ChatService:
                 "client_id_invalid",
                 f"`client_id` must be a non-empty string of at most {CLIENT_ID_MAX} characters.",
             )
+        return await self._posts.submit(_PostRequest(case_id, clean, client_id))
+
+    async def _write_posts(self, requests: list[_PostRequest]) -> list[Posted | BaseException]:
+        if len(requests) > 1:
+            try:
+                return await self._write_together(requests)
+            except Exception:
+                # One of them failed the shared transaction (a unique key another instance
+                # took first, a deadlock): each is written on its own, so it fails alone.
+                log.warning("batch of %d posts failed; writing them one by one", len(requests))
+        outcomes: list[Posted | BaseException] = []
+        for request in requests:
+            try:
+                outcomes.extend(await self._write_together([request]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def _write_together(self, requests: list[_PostRequest]) -> list[Posted | BaseException]:
         now = self.clock()
-        handed_off_now = False
+        outcomes: list[Posted | BaseException] = []
+        wrote: list[_Written] = []
         async with self.db.transaction() as session:
-            earlier: Message | None = None
-            if client_id:
-                case, earlier = await message_store.case_with_client_message(
-                    session, case_id=case_id, client_id=client_id, for_update=True
-                )
-            else:
-                case = await case_store.get_case(session, case_id=case_id, for_update=True)
-            if case is None:
-                raise NotFound("conversation_not_found", "No such conversation.")
-            if earlier is not None:
-                answered = await self._answers_to(session, case_id=case_id, after=earlier.seq)
-                return Posted(case=case, messages=answered, user_message=earlier, decision=None)
-            # The case row is held locked (see append_message): its seqs are ours to give.
-            user_message = message_store.append_message(
-                session, case=case, sender="user", text=clean, now=now, client_id=client_id
+            cases, earlier = await message_store.cases_for_posting(
+                session,
+                case_ids=[request.case_id for request in requests],
+                client_ids=[request.client_id for request in requests if request.client_id],
             )
-            phase = {"queued": "queued", "agent": "agent"}.get(case.status, "bot")
-            state = ConversationState.from_dict(case.engine_state)
-            forced = state.extra.get("forced_locale")
-            decision = self.engine.respond(
-                clean,
-                state,
-                phase=phase,  # type: ignore[arg-type]
-                locale=forced if isinstance(forced, str) else None,
-                now=now.timestamp(),
-            )
-            understanding = decision.understanding
-            if case.status == "resolved":
-                case.status = "bot"
-                await case_store.add_event(
-                    session, case_id=case_id, kind="reopened", actor="person", now=now
-                )
-            case.engine_state = decision.state.to_dict()
-            case.locale = understanding.locale
-            if understanding.topic != "other" or case.topic is None:
-                case.topic = understanding.topic
-            case.updated_at = now
-            session.add(case)
-            new_messages = [
-                message_store.append_message(session, case=case, sender="bot", text=reply, now=now)
-                for reply in decision.replies
-            ]
-            covered = case.last_seq
-            if decision.handoff is not None and case.status == "bot":
-                case.summary = redact(decision.summary)
-                await open_handoff(
-                    session,
-                    case=case,
-                    decision=decision.handoff,
-                    routing=self.routing,
-                    now=now,
-                    after_seq=covered,
-                )
-                handed_off_now = True
-            elif decision.escalate or (
-                decision.handoff and decision.handoff.severity == "critical"
-            ):
-                case.summary = redact(decision.summary)
-                await escalate_to_crisis(
-                    session, case=case, routing=self.routing, now=now, after_seq=covered
-                )
-                handed_off_now = True
-            if understanding.safety == "urgent":
-                await case_store.add_event(
-                    session,
-                    case_id=case_id,
-                    kind="safety_urgent",
-                    actor="bot",
-                    now=now,
-                    data={"kind": understanding.safety_kind},
-                )
-            if case.status == "agent" and not handed_off_now:
-                handoff = await case_store.open_handoff(session, case_id=case_id)
-                if handoff is not None:
-                    await copy_to_thread(
-                        session, case=case, handoff=handoff, message=user_message, now=now
+            for request in requests:
+                case = cases.get(request.case_id)
+                if case is None:
+                    outcomes.append(NotFound("conversation_not_found", "No such conversation."))
+                    continue
+                key = (request.case_id, request.client_id)
+                sent_before = earlier.get(key) if request.client_id else None
+                if sent_before is not None:
+                    answered = await self._answers_to(
+                        session, case_id=case.id, after=sent_before.seq
                     )
-                    handed_off_now = True  # the outbox has work
-        await self.bus.publish(case_id, seq=case.last_seq)
-        if handed_off_now:
+                    outcomes.append(
+                        Posted(
+                            case=case, messages=answered, user_message=sent_before, decision=None
+                        )
+                    )
+                    continue
+                written = await self._answer(
+                    session, case=case, text=request.text, now=now, client_id=request.client_id
+                )
+                if request.client_id:
+                    earlier[key] = written.posted.user_message
+                outcomes.append(written.posted)
+                wrote.append(written)
+        latest: dict[str, int] = {}
+        for written in wrote:
+            latest[written.posted.case.id] = written.posted.case.last_seq
+        for case_id, seq in latest.items():
+            await self.bus.publish(case_id, seq=seq)
+        if any(written.outbox_work for written in wrote):
             self.on_outbox()
-        return Posted(
+        return outcomes
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        *,
+        case: Case,
+        text: str,
+        now: datetime,
+        client_id: str | None,
+    ) -> _Written:
+        """The person's message, the bot's answer and what follows, on a case held locked."""
+        case_id = case.id
+        handed_off_now = False
+        # The case row is held locked (see append_message): its seqs are ours to give.
+        user_message = message_store.append_message(
+            session, case=case, sender="user", text=text, now=now, client_id=client_id
+        )
+        phase = {"queued": "queued", "agent": "agent"}.get(case.status, "bot")
+        state = ConversationState.from_dict(case.engine_state)
+        forced = state.extra.get("forced_locale")
+        decision = self.engine.respond(
+            text,
+            state,
+            phase=phase,  # type: ignore[arg-type]
+            locale=forced if isinstance(forced, str) else None,
+            now=now.timestamp(),
+        )
+        understanding = decision.understanding
+        if case.status == "resolved":
+            case.status = "bot"
+            await case_store.add_event(
+                session, case_id=case_id, kind="reopened", actor="person", now=now
+            )
+        case.engine_state = decision.state.to_dict()
+        case.locale = understanding.locale
+        if understanding.topic != "other" or case.topic is None:
+            case.topic = understanding.topic
+        case.updated_at = now
+        session.add(case)
+        new_messages = [
+            message_store.append_message(session, case=case, sender="bot", text=reply, now=now)
+            for reply in decision.replies
+        ]
+        covered = case.last_seq
+        if decision.handoff is not None and case.status == "bot":
+            case.summary = redact(decision.summary)
+            await open_handoff(
+                session,
+                case=case,
+                decision=decision.handoff,
+                routing=self.routing,
+                now=now,
+                after_seq=covered,
+            )
+            handed_off_now = True
+        elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
+            case.summary = redact(decision.summary)
+            await escalate_to_crisis(
+                session, case=case, routing=self.routing, now=now, after_seq=covered
+            )
+            handed_off_now = True
+        if understanding.safety == "urgent":
+            await case_store.add_event(
+                session,
+                case_id=case_id,
+                kind="safety_urgent",
+                actor="bot",
+                now=now,
+                data={"kind": understanding.safety_kind},
+            )
+        if case.status == "agent" and not handed_off_now:
+            handoff = await case_store.open_handoff(session, case_id=case_id)
+            if handoff is not None:
+                await copy_to_thread(
+                    session, case=case, handoff=handoff, message=user_message, now=now
+                )
+                handed_off_now = True  # the outbox has work
+        posted = Posted(
             case=case, messages=new_messages, user_message=user_message, decision=decision
         )
+        return _Written(posted=posted, outbox_work=handed_off_now)
 
     @staticmethod
     async def _answers_to(session: AsyncSession, *, case_id: str, after: int) -> list[Message]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,34 +86,6 @@ async def messages_after(
     return list((await session.exec(query)).all())
 
 
-async def find_by_client_id(
-    session: AsyncSession, *, case_id: str, client_id: str
-) -> Message | None:
-    query = select(Message).where(Message.case_id == case_id, Message.client_id == client_id)
-    return (await session.exec(query)).first()
-
-
-async def case_with_client_message(
-    session: AsyncSession, *, case_id: str, client_id: str, for_update: bool = False
-) -> tuple[Case | None, Message | None]:
-    """The case and its message sent with `client_id` (None if there is none), in one query.
-
-    Args:
-        for_update: lock the case row (not the message) as `get_case(for_update=True)` does.
-    """
-    query = (
-        select(Case, Message)
-        .outerjoin(
-            Message, and_(col(Message.case_id) == col(Case.id), col(Message.client_id) == client_id)
-        )
-        .where(col(Case.id) == case_id)
-    )
-    if for_update:
-        query = query.with_for_update(of=Case)
-    row = (await session.exec(query)).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
 async def find_by_slack_ts(session: AsyncSession, *, case_id: str, slack_ts: str) -> Message | None:
     query = select(Message).where(Message.case_id == case_id, Message.slack_ts == slack_ts)
     return (await session.exec(query)).first()
@@ -137,3 +108,27 @@ async def agent_slack_ts(session: AsyncSession, *, case_id: str) -> list[str]:
         col(Message.slack_ts).is_not(None),
     )
     return [ts for ts in (await session.exec(query)).all() if ts is not None]
+
+
+async def cases_for_posting(
+    session: AsyncSession, *, case_ids: list[str], client_ids: list[str]
+) -> tuple[dict[str, Case], dict[tuple[str, str | None], Message]]:
+    """Lock the cases that messages are being posted to; find messages already sent.
+
+    Two statements whatever the number of posts. The cases are locked in id order, as
+    every batch locks them, so two instances' batches cannot deadlock on each other.
+
+    Returns:
+        the cases by id (a missing id is absent), and each message already stored under
+        one of `client_ids` in one of those cases, by (case id, client id).
+    """
+    query = select(Case).where(col(Case.id).in_(set(case_ids))).order_by(col(Case.id))
+    cases = {case.id: case for case in (await session.exec(query.with_for_update())).all()}
+    sent: dict[tuple[str, str | None], Message] = {}
+    if cases and client_ids:
+        found = select(Message).where(
+            col(Message.case_id).in_(cases), col(Message.client_id).in_(set(client_ids))
+        )
+        for message in (await session.exec(found)).all():
+            sent[(message.case_id, message.client_id)] = message
+    return cases, sent

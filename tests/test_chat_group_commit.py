@@ -1,0 +1,143 @@
+"""Many people writing at once: their messages are written together (bot/batching.py), and
+each person sees exactly what they would have seen alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot import keys
+from bot.chat import ChatService, Posted
+from bot.errors import NotFound
+
+PEOPLE = 12
+QUESTIONS = (
+    "How do I reset my password?",
+    "Where can I find my receipts?",
+    "Can I reschedule my session for Friday?",
+)
+
+
+async def start(client: TestClient) -> str:
+    resp = await client.post("/api/v1/conversations", json={"locale": "en"})
+    assert resp.status == 201, await resp.text()
+    return str((await resp.json())["conversation_id"])
+
+
+async def transcript(client: TestClient, case_id: str) -> list[dict[str, Any]]:
+    _case, messages = await client.app[keys.CHAT].history(case_id=case_id)
+    return [{"seq": m.seq, "sender": m.sender, "text": m.text} for m in messages]
+
+
+async def test_people_writing_at_once_each_get_their_own_answers_in_order(
+    client: TestClient,
+) -> None:
+    chat: ChatService = client.app[keys.CHAT]
+    cases = [await start(client) for _ in range(PEOPLE)]
+
+    async def converse(case_id: str, person: int) -> list[Posted]:
+        posted = []
+        for n, question in enumerate(QUESTIONS):
+            posted.append(
+                await chat.post(case_id=case_id, text=question, client_id=f"p{person}-{n}")
+            )
+        return posted
+
+    results = await asyncio.gather(*(converse(c, i) for i, c in enumerate(cases)))
+
+    for case_id, posted in zip(cases, results, strict=True):
+        messages = await transcript(client, case_id)
+        # Numbered 1, 2, 3, … with no gap: the greeting, then each question and its answer.
+        assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+        asked = [m["text"] for m in messages if m["sender"] == "user"]
+        assert asked == list(QUESTIONS)
+        for post in posted:
+            assert post.messages, "every question gets an answer"
+            assert all(m.case_id == case_id for m in [post.user_message, *post.messages])
+            assert all(m.sender == "bot" for m in post.messages)
+        # What the person was told comes straight from what was stored.
+        told = [m.text for post in posted for m in post.messages]
+        stored = [m["text"] for m in messages if m["sender"] == "bot"][1:]  # after greeting
+        assert told == stored
+
+
+async def test_a_resent_message_in_the_same_batch_is_stored_once(client: TestClient) -> None:
+    chat: ChatService = client.app[keys.CHAT]
+    case_id = await start(client)
+    others = [await start(client) for _ in range(4)]
+
+    # A reconnecting client re-sends while the first copy may still be queued with others.
+    first, again, *_rest = await asyncio.gather(
+        chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1"),
+        chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1"),
+        *(chat.post(case_id=c, text="Where are my receipts?", client_id="x") for c in others),
+    )
+
+    assert again.user_message.seq == first.user_message.seq
+    assert again.decision is None  # recognised as a re-send, not answered twice
+    assert [m.seq for m in again.messages] == [m.seq for m in first.messages]
+    messages = await transcript(client, case_id)
+    assert [m["text"] for m in messages if m["sender"] == "user"] == ["I was charged twice"]
+
+
+async def test_a_message_to_a_missing_conversation_fails_alone(client: TestClient) -> None:
+    chat: ChatService = client.app[keys.CHAT]
+    cases = [await start(client) for _ in range(5)]
+
+    outcomes = await asyncio.gather(
+        *(chat.post(case_id=c, text="How do I cancel my plan?") for c in cases),
+        chat.post(case_id="0" * 32, text="How do I cancel my plan?"),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[-1], NotFound)
+    for case_id, outcome in zip(cases, outcomes[:-1], strict=True):
+        assert isinstance(outcome, Posted), outcome
+        messages = await transcript(client, case_id)
+        assert [m["text"] for m in messages if m["sender"] == "user"] == [
+            "How do I cancel my plan?"
+        ]
+
+
+async def test_a_message_whose_handling_fails_takes_no_other_message_with_it(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failure inside a shared transaction rolls all of it back; each message is then
+    written on its own, so only the one that failed is refused (and nothing of it stored)."""
+    chat: ChatService = client.app[keys.CHAT]
+    cases = [await start(client) for _ in range(6)]
+    poison = cases[3]
+    respond = chat.engine.respond
+
+    def respond_or_fail(text: str, state: Any, **kwargs: Any) -> Any:
+        if text == "this one breaks":
+            raise RuntimeError("engine failure")
+        return respond(text, state, **kwargs)
+
+    monkeypatch.setattr(chat.engine, "respond", respond_or_fail)
+
+    outcomes = await asyncio.gather(
+        *(
+            chat.post(
+                case_id=c, text="this one breaks" if c == poison else "Where are my receipts?"
+            )
+            for c in cases
+        ),
+        return_exceptions=True,
+    )
+
+    # They went in one transaction, which failed, and were then written one by one.
+    assert any("one by one" in r.getMessage() for r in caplog.records)
+    for case_id, outcome in zip(cases, outcomes, strict=True):
+        messages = await transcript(client, case_id)
+        users = [m["text"] for m in messages if m["sender"] == "user"]
+        if case_id == poison:
+            assert isinstance(outcome, RuntimeError)
+            assert users == []
+        else:
+            assert isinstance(outcome, Posted), outcome
+            assert users == ["Where are my receipts?"]
+            assert [m["seq"] for m in messages] == [1, 2, 3]
