@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot import keys
 from bot.bus import notice_seq
@@ -50,6 +51,8 @@ HELLO_TIMEOUT_S = 10
 HEARTBEAT_S = 30
 SAFETY_POLL_S = 10
 
+log = logging.getLogger(__name__)
+
 
 def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
@@ -70,8 +73,14 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     frame_limit = max_frame_bytes(request.app[keys.SETTINGS].max_message_chars)
     ws = web.WebSocketResponse(max_msg_size=frame_limit, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
-    session = ChatSocket(request, ws)
-    await session.run()
+    try:
+        await ChatSocket(request, ws).run()
+    except Exception:
+        # The connection is a WebSocket now: an HTTP error page written on it would reach
+        # the client as a garbled frame. 1011 tells it to reconnect and re-send what was
+        # not acknowledged (RFC 6455 §7.4.1).
+        log.exception("chat socket failed")
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     return ws
 
 
@@ -193,6 +202,19 @@ class ChatSocket:
                     }
                 )
                 return
+            except Exception:
+                # Not stored: the client keeps the message and re-sends it on reconnect.
+                await self._send_locked(
+                    {
+                        "type": "error",
+                        "client_id": client_id,
+                        "error": {
+                            "code": "internal",
+                            "message": "Something went wrong on our side.",
+                        },
+                    }
+                )
+                raise
             await self._send_locked(
                 {"type": "ack", "client_id": client_id, "seq": posted.user_message.seq}
             )

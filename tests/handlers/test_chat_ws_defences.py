@@ -9,6 +9,7 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from bot import keys
 from handlers.chat_ws import max_frame_bytes
 from tests.handlers.conftest import MakeClient, Ticker, assert_error, stored_rows
 from tests.support import Person
@@ -235,3 +236,40 @@ async def test_empty_client_id_is_an_error_frame_every_time(client: TestClient) 
         assert error["error"]["code"] == "client_id_invalid"
     assert await stored_rows(client) == before
     await ws.close()
+
+
+async def test_a_failure_on_our_side_closes_with_1011_and_the_resent_message_is_kept_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = Person(client)
+    await person.start()
+    chat = client.app[keys.CHAT]
+    respond = chat.engine.respond
+    failures = iter([RuntimeError("engine failure")])
+
+    def respond_once_failing(*args: Any, **kwargs: Any) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return respond(*args, **kwargs)
+
+    monkeypatch.setattr(chat.engine, "respond", respond_once_failing)
+    ws = await open_chat(client, person)
+    before = await stored_rows(client)
+    await ws.send_json({"type": "message", "text": "I was charged twice", "client_id": "m1"})
+
+    error = await next_of(ws, "error")
+    assert error["client_id"] == "m1"
+    assert error["error"]["code"] == "internal"
+    closing = await ws.receive(timeout=5)
+    assert closing.type == WSMsgType.CLOSE
+    assert closing.data == 1011  # a clean close, not a garbled frame
+    assert await stored_rows(client) == before
+
+    # The client reconnects and re-sends what was not acknowledged: stored once.
+    ws = await open_chat(client, person)
+    await ws.send_json({"type": "message", "text": "I was charged twice", "client_id": "m1"})
+    assert (await next_of(ws, "ack"))["client_id"] == "m1"
+    await ws.close()
+    texts = [m["text"] for m in (await person.inbox())["messages"]]
+    assert texts.count("I was charged twice") == 1
