@@ -17,7 +17,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
-Publisher = Callable[[str, str], Awaitable[None]]
+# Sends (case_id, kind) notices to every instance, in one go.
+Publisher = Callable[[list[tuple[str, str]]], Awaitable[None]]
 
 MESSAGES = "messages"
 RESYNC = "resync"
@@ -94,9 +95,17 @@ class Bus:
             if kind != MESSAGES:
                 raise ValueError("only message news carries a seq")
             kind = messages_notice(seq)
+        await self._publish([(case_id, kind)])
+
+    async def publish_messages(self, latest: dict[str, int]) -> None:
+        """Message news for several cases at once: case id → its latest message number."""
+        await self._publish([(case_id, messages_notice(seq)) for case_id, seq in latest.items()])
+
+    async def _publish(self, notices: list[tuple[str, str]]) -> None:
         if self.remote_publish is not None:
-            await self.remote_publish(case_id, kind)
-        else:
+            await self.remote_publish(notices)
+            return
+        for case_id, kind in notices:
             self.deliver_local(case_id, kind)
 
     def local_subscriber_count(self) -> int:

@@ -238,8 +238,7 @@ class ChatService:
         latest: dict[str, int] = {}
         for written in wrote:
             latest[written.posted.case.id] = written.posted.case.last_seq
-        for case_id, seq in latest.items():
-            await self.bus.publish(case_id, seq=seq)
+        await self.bus.publish_messages(latest)
         if any(written.outbox_work for written in wrote):
             self.on_outbox()
         return outcomes

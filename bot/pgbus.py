@@ -26,6 +26,15 @@ RECONNECT_MAX_S = 5.0
 PAYLOAD_MAX_BYTES = 7999
 
 
+def _payload(case_id: str, kind: str) -> str:
+    payload = f"{kind}:{case_id}"
+    if len(payload.encode()) > PAYLOAD_MAX_BYTES:
+        # Too big to notify: plain message news instead, which makes sockets re-read the
+        # store (a notice that carried a frame of its own loses only that frame).
+        payload = f"{MESSAGES}:{case_id}"
+    return payload
+
+
 def asyncpg_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
@@ -56,23 +65,25 @@ class PgBusTransport:
         if self._publisher is not None and not self._publisher.is_closed():
             await self._publisher.close()
 
-    async def publish(self, case_id: str, kind: str) -> None:
-        payload = f"{kind}:{case_id}"
-        if len(payload.encode()) > PAYLOAD_MAX_BYTES:
-            # Too big to notify: plain message news instead, which makes sockets re-read
-            # the store (a notice that carried a frame of its own loses only that frame).
-            kind = MESSAGES
-            payload = f"{kind}:{case_id}"
+    async def publish(self, notices: list[tuple[str, str]]) -> None:
+        """NOTIFY every (case_id, kind) in one statement, in order."""
+        payloads = [_payload(case_id, kind) for case_id, kind in notices]
         try:
             async with self._publish_lock:
                 if self._publisher is None or self._publisher.is_closed():
                     self._publisher = await asyncpg.connect(self.dsn, timeout=5)
-                await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                await self._publisher.execute(
+                    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+                    CHANNEL,
+                    payloads,
+                )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             # Sockets on this instance still hear it; others catch up by polling.
             log.warning("bus publish failed, delivering locally: %s", exc)
             self._publisher = None
-            self.bus.deliver_local(case_id, kind)
+            for payload in payloads:
+                kind, _, case_id = payload.partition(":")
+                self.bus.deliver_local(case_id, kind)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         kind, _, case_id = payload.partition(":")

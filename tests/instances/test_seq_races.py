@@ -20,7 +20,14 @@ from bot.store.db import Database
 from bot.store.models import Message
 from bot.typing import typing_notice
 from tests.instances.conftest import Instances
-from tests.instances.test_two_instances import CHANNEL, handed_off, needs_postgres, open_socket
+from tests.instances.test_two_instances import (
+    CHANNEL,
+    handed_off,
+    needs_postgres,
+    next_message,
+    open_socket,
+)
+from tests.support import Person
 
 AGENT = "U0AGENT1"
 ROUNDS = 8  # the person's socket may send a burst of 10 (bot/app.py)
@@ -138,3 +145,33 @@ async def test_an_oversize_notice_reaches_the_other_instance_as_message_news(
         assert await asyncio.wait_for(listening.get(), timeout=5) == "messages/41"
     finally:
         instances.a.app[keys.BUS].unsubscribe("case-oversize", listening)
+
+
+async def test_messages_written_together_reach_each_persons_socket_on_the_other_instance(
+    instances: Instances,
+) -> None:
+    """People whose sockets are on B post through A at once: A writes their messages in one
+    batch and announces them in one NOTIFY; each socket on B shows its own answer."""
+    needs_postgres(instances.a)
+    people = []
+    for _ in range(6):
+        person = Person(instances.a)
+        await person.start(locale="en-US")
+        people.append(person)
+    sockets = [await open_socket(instances.b, person) for person in people]
+    chat: ChatService = instances.a.app[keys.CHAT]
+    try:
+        await asyncio.gather(
+            *(
+                chat.post(case_id=p.conversation_id, text=f"Where is receipt number {n}?")
+                for n, p in enumerate(people)
+            )
+        )
+        for n, ws in enumerate(sockets):
+            asked = await next_message(ws, lambda m: m["sender"] == "user")
+            assert asked["text"] == f"Where is receipt number {n}?"
+            answer = await next_message(ws, lambda m: m["sender"] == "bot" and m["seq"] > 1)
+            assert answer["seq"] == asked["seq"] + 1
+    finally:
+        for ws in sockets:
+            await ws.close()
