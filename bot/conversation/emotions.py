@@ -2,14 +2,22 @@
 
 Every locale's cues are used for every message: people mix languages, and the cue lists
 hardly overlap. The result is ordered strongest first; an empty tuple means neutral.
+
+A negation of several words is a frame that makes what follows a subject rather than a
+feeling ("a therapist who specializes in anxiety"): a cue right after it does not count.
+
+A cue written with a leading `*` ("*läck*", "*ledsen") also matches as the last part of a
+compound word ("dataläckaget", "jätteledsen"): Swedish writes compounds as one word, so
+a list cannot hold every head a feeling word is glued to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.conversation.lexicons import Lexicon, PhraseMatcher, words_of
+from bot.conversation.lexicons import Hit, Lexicon, PhraseMatcher, words_of
 from bot.conversation.types import EMOTIONS, Emotion
 
 # Intensity: a first cue says "some feeling"; more cues, intensifiers, "!!!" and capitals
@@ -43,6 +51,17 @@ PER_INTENSIFIER = 0.1
 PER_EXCLAMATION = 0.08
 SHOUTING_BONUS = 0.2
 MAX_EXCLAMATIONS = 3
+# A compound's head must be a word of its own ("data-", "jätte-"), not a stray letter or
+# two: "ångest" ends "prestationsångest", but a three-letter stem would end too many words.
+COMPOUND_MIN_HEAD = 3
+COMPOUND_MIN_STEM = 4
+# A frame ("specializes in") governs a short noun phrase: "anxiety and panic", "sorg och
+# ångest". Further on, a feeling word is the person's again.
+FRAME_REACH = 3
+# A hint of frustration or anger that is a sentence of its own is said with weight:
+# "Again.", "igen?!", "Still?", "Immediately." (a reply of "Tomorrow." is not a worry).
+LONE_CUE_EMOTIONS = frozenset({"frustrated", "angry"})
+_SENTENCE_RE = re.compile(r"[^.!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,7 @@ class EmotionReader:
         # A set: a cue listed for two languages ("?", "!") must not count twice.
         cues: set[tuple[str, str]] = set()
         negations: set[str] = set()
+        frames: set[str] = set()
         intensifiers: set[str] = set()
         for lexicon in lexicons.values():
             for emotion, items in lexicon.emotions.items():
@@ -64,12 +84,16 @@ class EmotionReader:
             for emotion, items in lexicon.weak_emotions.items():
                 cues.update((item, f"~{emotion}") for item in items)
             negations.update(n for n in lexicon.negations if " " not in n)
+            frames.update(n for n in lexicon.negations if " " in n)
             intensifiers.update(lexicon.intensifiers)
         # Chat drops apostrophes ("dont understand", "im lost"): match both spellings.
         cues |= {(text.replace("'", ""), label) for text, label in cues if "'" in text}
         negations |= {n.replace("'", "") for n in negations if "'" in n}
+        self._compounds = _CompoundMatcher(cues)
+        cues = {(text.lstrip("*"), label) for text, label in cues}
         self._matcher = PhraseMatcher(sorted(cues), negations)
         self._negations = frozenset(negations)
+        self._frames = PhraseMatcher((f, f) for f in frames)
         self._intensifiers = PhraseMatcher((i, "x") for i in intensifiers)
         # A weak cue right after an intensifier ("so alone", "så jobbigt") shows the feeling
         # on its own. Words that are cues themselves ("always") only count as cues.
@@ -98,13 +122,22 @@ class EmotionReader:
         # One place in the text is one cue per feeling, however many lists hold it
         # ("scam" and "scam*", "still" and "still waiting").
         cue_at: dict[tuple[str, int, str], float] = {}
-        for hit in self._matcher.find(cue_words, raw):
-            if hit.negated:
+        hits = self._matcher.find(cue_words, raw)
+        hits += self._compounds.find(cue_words, self._negations)
+        framed = self._framed(cue_words)
+        # Sentences of one word, looked for only when a hint could be one. Their positions
+        # are in `words`: when hedges were dropped from `cue_words` none are looked for.
+        lone: set[int] | None = None if cue_words == words else set()
+        for hit in hits:
+            if hit.negated or hit.start in framed:
                 continue
             weak = hit.label.startswith("~")
+            emotion = hit.label.lstrip("~")
             if weak and hit.start > 0 and cue_words[hit.start - 1] in self._boosters:
                 weak = False
-            emotion = hit.label.lstrip("~")
+            if weak and emotion in LONE_CUE_EMOTIONS and hit.start >= 0:
+                lone = _lone_words(text) if lone is None else lone
+                weak = hit.start not in lone
             where = (emotion, hit.start, hit.label if hit.start < 0 else "")
             cue_at[where] = max(cue_at.get(where, 0.0), WEAK_WEIGHT if weak else STRONG_WEIGHT)
             if hit.start >= 0:
@@ -144,6 +177,14 @@ class EmotionReader:
             intensity += SHOUTING_BONUS
         return EmotionReading(emotions, round(min(1.0, intensity), 2), cue_count)
 
+    def _framed(self, words: list[str]) -> set[int]:
+        """Where a cue would name a subject: the few words after a frame."""
+        framed: set[int] = set()
+        for hit in self._frames.find(words):
+            after = hit.start + len(words_of(hit.label))
+            framed.update(range(after, after + FRAME_REACH))
+        return framed
+
     def _without_hedges(self, words: list[str]) -> list[str]:
         """`words` without intensifiers next to a negation, so that a negated cue still
         matches with a word inside it: "don't really understand", "förstår verkligen inte",
@@ -158,6 +199,57 @@ class EmotionReader:
                 (i > 0 and words[i - 1] in negations) or (i < last and words[i + 1] in negations)
             )
         ]
+
+
+class _CompoundMatcher:
+    """Finds the `*stem` cues at the end of longer words (see the module docstring)."""
+
+    def __init__(self, cues: Iterable[tuple[str, str]]) -> None:
+        self._labels: dict[str, list[str]] = {}
+        open_ended: set[str] = set()
+        closed: set[str] = set()
+        for text, label in cues:
+            if not text.startswith("*"):
+                continue
+            stem = text.strip("*").lower()
+            if len(stem) < COMPOUND_MIN_STEM or not stem.isalpha():
+                raise ValueError(f"compound cue {text!r}: one word of {COMPOUND_MIN_STEM}+ letters")
+            self._labels.setdefault(stem, []).append(label)
+            (open_ended if text.endswith("*") else closed).add(stem)
+        # One search per long word: a stem after a head, with any ending or none.
+        alternatives = [_either(open_ended, ""), _either(closed, "$")]
+        either = "|".join(a for a in alternatives if a)
+        head = rf"(?<=\w{{{COMPOUND_MIN_HEAD}}})"
+        self._pattern = re.compile(f"{head}(?:{either})") if either else None
+
+    def find(self, words: list[str], negations: frozenset[str]) -> list[Hit]:
+        hits: list[Hit] = []
+        if self._pattern is None:
+            return hits
+        shortest = COMPOUND_MIN_HEAD + COMPOUND_MIN_STEM
+        for i, word in enumerate(words):
+            found = self._pattern.search(word) if len(word) >= shortest else None
+            if found:
+                negated = any(w in negations for w in words[max(0, i - 2) : i])
+                hits += [Hit(label, i, negated) for label in self._labels[found.group(0)]]
+        return hits
+
+
+def _lone_words(text: str) -> set[int]:
+    """Positions (in `words_of(text)`) of words that make up a sentence on their own."""
+    lone: set[int] = set()
+    at = 0
+    for sentence in _SENTENCE_RE.findall(text):
+        count = len(words_of(sentence))
+        if count == 1:
+            lone.add(at)
+        at += count
+    return lone
+
+
+def _either(stems: set[str], tail: str) -> str:
+    longest_first = sorted(stems, key=len, reverse=True)
+    return f"(?:{'|'.join(map(re.escape, longest_first))}){tail}" if stems else ""
 
 
 def _model_weight(margin: float) -> float:
