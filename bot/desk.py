@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -50,6 +50,8 @@ CHECKED_THREADS_KEPT = 10_000
 GAP_PAUSE_DEFAULT_S = 30
 
 RelayOutcome = Literal["relayed", "note", "not_a_case", "not_claimed", "duplicate", "closed"]
+# Work done in the relay's own transaction once a reply is stored (session, case, outcome).
+AfterRelay = Callable[[AsyncSession, Case, RelayOutcome], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ class Desk:
         ts: str,
         event_key: str | None = None,
         slack: AsyncWebClient | None = None,
+        then: AfterRelay | None = None,
     ) -> Relayed:
         """An agent wrote in a case thread: pass it to the person, or keep it as a note.
 
@@ -217,6 +220,8 @@ class Desk:
                 events have not arrived yet (Slack retries a failed event after 1 and 5
                 minutes) are read from Slack and relayed first, so the person reads the
                 replies in the order they were written.
+            then: more work for the same transaction, given the session, the case and the
+                reply's outcome ("relayed" or "note"): it commits with the reply, or neither.
         """
         incoming = ThreadReply(
             thread_ts=thread_ts, ts=ts, user=user, text=text, user_name=user_name
@@ -236,6 +241,8 @@ class Desk:
                 await session.refresh(case, with_for_update=True)
                 outcomes = [await _store_reply(session, case, reply, now) for reply in earlier]
                 outcome = await _store_reply(session, case, incoming, now)
+                if then is not None and outcome in ("relayed", "note"):
+                    await then(session, case, outcome)
         if "relayed" in (*outcomes, outcome):
             await self.bus.publish(case.id)
         return Relayed(outcome, case)

@@ -12,11 +12,15 @@ holds the person's socket; a notification lost on the way costs an indicator, no
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot import handoff as handoffs
-from bot.desk import Desk, Relayed
+from bot.desk import Desk, Relayed, RelayOutcome
 from bot.errors import Conflict, Forbidden, Invalid, TooLarge
 from bot.privacy.redact import escape_slack
 from bot.store import cases as case_store
@@ -130,11 +134,10 @@ async def send_reply(
         user_name=case.assignee_name,
         text=escape_slack(body),
         ts=f"{REPLY_TS_PREFIX}{reply_id}"[:SLACK_TS_MAX],
+        then=partial(_copy_to_thread, agent_id=agent_id, text=body, now=desk.clock()),
     )
     if relayed.outcome in ("relayed", "note"):
-        await _copy_to_thread(
-            desk, case=case, agent_id=agent_id, text=body, note=relayed.outcome == "note"
-        )
+        desk.on_outbox()
     elif relayed.outcome != "duplicate":
         # The case changed hands or closed between the check above and the relay.
         raise _not_the_holder(await desk.case_for_card(case_id=case.id))
@@ -142,33 +145,40 @@ async def send_reply(
     return relayed
 
 
-async def _copy_to_thread(desk: Desk, *, case: Case, agent_id: str, text: str, note: bool) -> None:
+async def _copy_to_thread(
+    session: AsyncSession,
+    case: Case,
+    outcome: RelayOutcome,
+    *,
+    agent_id: str,
+    text: str,
+    now: datetime,
+) -> None:
     # The thread is the record: the line goes through the outbox, posted by the bot, and the
     # message listener ignores the bot's own posts, so it is never relayed a second time.
-    # relay_reply commits on its own; this is the next transaction, not the same one.
+    # It is written in the relay's transaction: the person has the reply if and only if
+    # the thread will have its copy.
     heading = (
         f":memo: <@{agent_id}> added a note (not sent to the person):"
-        if note
+        if outcome == "note"
         else f":speech_balloon: <@{agent_id}> replied to the person:"
     )
     quoted = "\n".join(f">{line}" for line in escape_slack(text).splitlines())
-    async with desk.db.transaction() as session:
-        handoff = next(
-            (
-                h
-                for h in reversed(await case_store.handoffs_for_case(session, case_id=case.id))
-                if h.slack_channel == case.slack_channel and h.slack_ts == case.slack_ts
-            ),
-            None,
-        )
-        if handoff is None:
-            return
-        await handoffs.note_in_thread(
-            session,
-            case_id=case.id,
-            handoff=handoff,
-            text=f"{heading}\n{quoted}",
-            now=desk.clock(),
-            priority=handoffs.priority_for(handoff.severity),
-        )
-    desk.on_outbox()
+    handoff = next(
+        (
+            h
+            for h in reversed(await case_store.handoffs_for_case(session, case_id=case.id))
+            if h.slack_channel == case.slack_channel and h.slack_ts == case.slack_ts
+        ),
+        None,
+    )
+    if handoff is None:
+        return
+    await handoffs.note_in_thread(
+        session,
+        case_id=case.id,
+        handoff=handoff,
+        text=f"{heading}\n{quoted}",
+        now=now,
+        priority=handoffs.priority_for(handoff.severity),
+    )

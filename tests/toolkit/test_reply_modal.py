@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
@@ -270,3 +271,48 @@ def test_the_box_is_a_view_slack_accepts_and_slack_caps_input_length() -> None:
         "[ERROR] must be less than or equal to 3000 "
         "[json-pointer:/view/blocks/1/element/max_length]"
     ]
+
+
+async def test_the_reply_and_its_thread_copy_are_stored_together_or_not_at_all(
+    tk: TestClient, tk_slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while queueing the thread copy takes the reply back with it: the person
+    never has a reply the thread lacks, and sending the box again delivers both once."""
+    person, _ref, _card = await claimed_case(tk, tk_slack)
+    desk = tk.app[keys.DESK]
+    max_chars = tk.app[keys.SETTINGS].max_message_chars
+    note_in_thread = agent_typing.handoffs.note_in_thread
+    failures = iter([OSError("database went away")])
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return await note_in_thread(*args, **kwargs)
+
+    monkeypatch.setattr(agent_typing.handoffs, "note_in_thread", failing_once)
+
+    async def send() -> str:
+        relayed = await agent_typing.send_reply(
+            desk,
+            case_id=person.conversation_id,
+            agent_id=ALEX,
+            text="Refund issued.",
+            reply_id="V0ATOMIC01",
+            max_chars=max_chars,
+        )
+        return relayed.outcome
+
+    with pytest.raises(OSError):
+        await send()
+    assert await stored_agent_lines(tk, person.conversation_id) == []
+    inbox = (await person.inbox())["messages"]
+    assert not [m for m in inbox if m["sender"] == "agent"]
+
+    assert await send() == "relayed"
+    assert [m.text for m in await stored_agent_lines(tk, person.conversation_id)] == [
+        "Refund issued."
+    ]
+    async with tk.app[keys.DB].transaction() as session:
+        notices = (await session.exec(select(OutboxItem))).all()
+    assert len([n for n in notices if "Refund issued." in str(n.payload.get("text"))]) == 1
