@@ -22,8 +22,16 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "supportbot_bus"
 RECONNECT_MAX_S = 5.0
+CLOSE_TIMEOUT_S = 2.0
 # PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (docs: NOTIFY).
 PAYLOAD_MAX_BYTES = 7999
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close politely, but never wait long: a server that does not answer is not waited on
+    while the app shuts down (asyncpg aborts the connection when the timeout passes)."""
+    with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        await conn.close(timeout=CLOSE_TIMEOUT_S)
 
 
 def _payload(case_id: str, kind: str) -> str:
@@ -62,8 +70,8 @@ class PgBusTransport:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-        if self._publisher is not None and not self._publisher.is_closed():
-            await self._publisher.close()
+        if self._publisher is not None:
+            await _close(self._publisher)
 
     async def publish(self, notices: list[tuple[str, str]]) -> None:
         """NOTIFY every (case_id, kind) in one statement, in order."""
@@ -110,8 +118,8 @@ class PgBusTransport:
                     if not closed.is_set():
                         await conn.execute("SELECT 1", timeout=5)
             except asyncio.CancelledError:
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
+                if conn is not None:
+                    await _close(conn)
                 raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("bus listener lost PostgreSQL (%s); reconnecting", exc)
