@@ -5,6 +5,11 @@ hardly overlap. The result is ordered strongest first; an empty tuple means neut
 
 A negation of several words is a frame that makes what follows a subject rather than a
 feeling ("a therapist who specializes in anxiety"): a cue right after it does not count.
+A frame that holds a cue is a set phrase in which the cue is courtesy, a plan or a payer,
+not a feeling ("thanks again", "hej igen", "book again", "my parents pay"): the cue in it
+does not count, and the words after it are the person's own ("hi again, still no reply" is
+a complaint). Beside a frame or a set phrase the classifier only confirms a feeling that
+other words hint at, since it reads those words as the feeling they look like.
 
 A cue written with a leading `*` ("*läck*", "*ledsen") also matches as the last part of a
 compound word ("dataläckaget", "jätteledsen"): Swedish writes compounds as one word, so
@@ -94,6 +99,9 @@ class EmotionReader:
         self._matcher = PhraseMatcher(sorted(cues), negations)
         self._negations = frozenset(negations)
         self._frames = PhraseMatcher((f, f) for f in frames)
+        self._set_phrases = frozenset(
+            f for f in frames if any(h.start >= 0 for h in self._matcher.find(words_of(f)))
+        )
         self._intensifiers = PhraseMatcher((i, "x") for i in intensifiers)
         # A weak cue right after an intensifier ("so alone", "så jobbigt") shows the feeling
         # on its own. Words that are cues themselves ("always") only count as cues.
@@ -150,9 +158,13 @@ class EmotionReader:
             worded.add("angry")
         margins = model_scores or {}
         lexical = dict(scores)
+        # The classifier reads a frame's or a set phrase's words as the feeling they look
+        # like ("again" in "thanks again", "grief" after "people dealing with"): beside
+        # one, it only confirms a feeling that other words hint at.
+        model_alone = not framed
         for emotion, margin in margins.items():
             weight = _model_weight(margin)
-            if weight >= STRONG_WEIGHT or emotion in worded:
+            if (weight >= STRONG_WEIGHT and model_alone) or emotion in worded:
                 scores[emotion] = scores.get(emotion, 0.0) + weight
         present = [e for e, score in scores.items() if score >= PRESENT_AT]
         shown = {e for e in present if e in worded}
@@ -178,11 +190,15 @@ class EmotionReader:
         return EmotionReading(emotions, round(min(1.0, intensity), 2), cue_count)
 
     def _framed(self, words: list[str]) -> set[int]:
-        """Where a cue would name a subject: the few words after a frame."""
+        """Where a cue would not be a feeling: the few words after a frame, the words of a
+        set phrase."""
         framed: set[int] = set()
         for hit in self._frames.find(words):
             after = hit.start + len(words_of(hit.label))
-            framed.update(range(after, after + FRAME_REACH))
+            if hit.label in self._set_phrases:
+                framed.update(range(hit.start, after))
+            else:
+                framed.update(range(after, after + FRAME_REACH))
         return framed
 
     def _without_hedges(self, words: list[str]) -> list[str]:

@@ -11,6 +11,11 @@ answer depends on.
   compounds were added. A guided that work (0.86 before, 1.00 after); B was measured once
   at the end (0.84 before, 0.88 after). The targets sit below what was measured, so that
   they hold the gain without pinning every row.
+- emotion_fresh_heldout_c.jsonl and _d.jsonl: 60 messages each (10 with no feeling),
+  written before set phrases ("thanks again", "my parents pay"), chasing with dates and
+  plain "who can read this?" questions were added. C guided that work (recall 0.96 and 3 of
+  10 neutral messages given a feeling before; 0.98 and 0 after); D was measured once at the
+  end (0.86 and 4 of 10 before; 0.88 and 1 of 10 after).
 """
 
 from __future__ import annotations
@@ -49,7 +54,32 @@ class Batch:
 BATCHES = (
     Batch("emotion_fresh.jsonl", (24, 24), 30, 40, 0.85, 0.75, 0.1, 0.8),
     Batch("emotion_fresh_heldout_a.jsonl", (9, 11), 10, 20, 0.9, 0.75, 0.2, 0.75),
-    Batch("emotion_fresh_heldout_b.jsonl", (9, 11), 10, 20, 0.8, 0.7, 0.2, 0.6),
+    Batch("emotion_fresh_heldout_b.jsonl", (9, 11), 10, 20, 0.9, 0.8, 0.2, 0.7),
+    Batch("emotion_fresh_heldout_c.jsonl", (10, 10), 10, 20, 0.9, 0.8, 0.2, 0.7),
+    Batch("emotion_fresh_heldout_d.jsonl", (10, 10), 10, 20, 0.8, 0.6, 0.2, 0.7),
+)
+
+# The shapes a feeling takes in a support message without a feeling word, and the courtesy,
+# payers and subjects that share their words: written for this test, in no batch above.
+SHAPES = (
+    ("en", "I asked about this on Monday and on Wednesday", "frustrated"),
+    ("en", "My third attempt to get a receipt", "frustrated"),
+    ("en", "This is the second week in a row the link expired", "frustrated"),
+    ("sv", "Skrev i måndags och i onsdags om fakturan", "frustrated"),
+    ("sv", "Andra mejlet om samma sak", "frustrated"),
+    ("en", "who can read this?", "anxious"),
+    ("en", "Do you share anything with my GP?", "anxious"),
+    ("sv", "vem kan läsa mina meddelanden?", "anxious"),
+    ("sv", "Kan polisen begära ut mina chattar?", "anxious"),
+    ("en", "Hi again, still no reply from anyone", "frustrated"),
+    ("sv", "Hej igen, fortfarande inget svar", "frustrated"),
+    ("en", "Thanks again, that fixed it", None),
+    ("en", "Hi again, could I change my therapist?", None),
+    ("sv", "Hej igen! Jag har en fråga till om fakturan", None),
+    ("en", "Can my employer pay for this?", None),
+    ("sv", "Kan min arbetsgivare betala för terapin?", None),
+    ("en", "Do you have therapists for people with ADHD?", None),
+    ("en", "Is there a therapist who can see me on Saturdays?", None),
 )
 
 
@@ -124,3 +154,14 @@ def test_the_reply_acknowledges_the_feeling(batch: Batch, decisions: Decisions) 
                 for t in d.state.used_templates
                 for family in set(FAMILY_OF.values())
             ), row["text"]
+
+
+@pytest.mark.parametrize(("locale", "text", "feeling"), SHAPES)
+def test_shapes_of_a_feeling_and_of_none(
+    engine: Engine, locale: str, text: str, feeling: str | None
+) -> None:
+    emotions = engine.respond(text, None, locale=locale, now=NOW).understanding.emotions
+    if feeling is None:
+        assert emotions == ()
+    else:
+        assert feeling in emotions, emotions
