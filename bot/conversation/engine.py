@@ -32,6 +32,7 @@ from bot.conversation.templates import (
     feeling_family,
     render,
     sentence,
+    slot_values,
 )
 from bot.conversation.types import (
     TOPICS,
@@ -322,12 +323,14 @@ class Engine:
         family = feeling_family(u.emotions)
         topic = u.topic
         queue = plan.handoff.queue if plan.handoff else self.routing.for_topic(topic)
-        slots = {
-            "reflection": issue.text,
-            "issue": lib.issues[topic],
-            "who": self.queue_label(queue, locale=lib.locale),
-            "wait": str(self.queue_wait_minutes(queue)),
-        }
+        slots = slot_values(
+            {
+                "reflection": issue.text,
+                "issue": lib.issues[topic],
+                "who": self.queue_label(queue, locale=lib.locale),
+                "wait": str(self.queue_wait_minutes(queue)),
+            }
+        )
         asked: str | None = None
         parts: list[str] = []
 
@@ -450,7 +453,7 @@ class Engine:
         queue = str(after.extra.get(EXTRA_QUEUE) or "general")
         lib = self.templates.for_locale(lang)
         picker = _Picker(self.templates, lib, after.used_templates, salt=n)
-        slots = {"who": self.queue_label(queue, locale=lib.locale)}
+        slots = slot_values({"who": self.queue_label(queue, locale=lib.locale)})
         return _Reply((picker.say("line.queued_ack", slots),), tuple(picker.used))
 
 
@@ -473,7 +476,8 @@ class _Picker:
         return t
 
     def say(self, group: str, slots: dict[str, str], *, leading: bool = False) -> str:
-        return render(self.template(group, leading=leading).text, **slots)
+        """A template from `group`, filled from `slots` (made by `slot_values`)."""
+        return self.template(group, leading=leading).text.format_map(slots)
 
 
 def _salt(state: ConversationState, text: str) -> int:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.conversation.nlu_data import locale_files
 from bot.conversation.types import EMOTIONS
@@ -21,12 +22,20 @@ LEXICON_DIR = "lexicons"
 SIGNAL_LISTS = ("nth_time", "leave", "stuck")
 
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
+# Words whose possible cues a matcher remembers (a few MB at most).
+WORD_CACHE_SIZE = 50_000
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 def words_of(text: str) -> list[str]:
     """Lower-cased words, straight apostrophes, every run of digits as "0"."""
-    found = _WORD_RE.findall(text.translate(_APOSTROPHES).lower())
+    plain = text.isascii()  # most messages: no curly apostrophes, no other digits
+    if not plain or "`" in text:
+        text = text.translate(_APOSTROPHES)
+    found = _WORD_RE.findall(text.lower())
+    if plain and _ASCII_DIGIT.search(text) is None:
+        return found
     return ["0" if w[0].isdigit() else w for w in found]
 
 
@@ -37,8 +46,7 @@ class Cue:
     prefix: bool  # the last word matches any ending
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a tuple: one is made for every cue found
     label: str
     start: int  # index of the first word; -1 for a punctuation cue
     negated: bool
@@ -64,20 +72,58 @@ class PhraseMatcher:
                 self._prefix[words[0][:3]].append(cue)
             else:
                 self._exact[words[0]].append(cue)
+        # A first word such as "i" or "not" begins many cues, and the word after it rules
+        # out most of them: for each first word, the cues (in order) that can match with
+        # each next word, and those that can whatever follows.
+        self._any_next: dict[str, list[Cue]] = {}
+        self._by_next: dict[str, dict[str, list[Cue]]] = {}
+        for first, listed in self._exact.items():
+            self._any_next[first] = [c for c in listed if not _needs_next(c)]
+            self._by_next[first] = {
+                after: [c for c in listed if not _needs_next(c) or c.words[1] == after]
+                for after in {c.words[1] for c in listed if _needs_next(c)}
+            }
+        # What can start at a word, remembered per word: most words of a message come
+        # back in the next one, and most start nothing.
+        self._at_word: dict[str, _Start | None] = {}
 
     def find(self, words: list[str], raw: str = "") -> list[Hit]:
-        hits: list[Hit] = []
-        for i, word in enumerate(words):
-            for cue in self._exact.get(word, ()):
-                if self._matches(cue, words, i):
-                    hits.append(Hit(cue.label, i, self._negated(words, i)))
-            for cue in self._prefix.get(word[:3], ()):
-                if word.startswith(cue.words[0]):
-                    hits.append(Hit(cue.label, i, self._negated(words, i)))
+        # Most messages hold no word that starts a cue of a short list (frames, signals).
+        walk = bool(self._prefix) or not self._by_next.keys().isdisjoint(words)
+        hits = self._word_hits(words) if walk else []
         for literal, label in self._literal:
             if literal in raw:
                 hits.append(Hit(label, -1, False))
         return hits
+
+    def _word_hits(self, words: list[str]) -> list[Hit]:
+        hits: list[Hit] = []
+        at_word = self._at_word
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            start = at_word[word] if word in at_word else self._start_at(word)
+            if start is None:
+                continue
+            if start.by_next is not None:
+                anything = start.anything
+                cues = start.by_next.get(words[i + 1], anything) if i < last else anything
+                for cue in cues:
+                    if len(cue.words) == 1 or self._matches(cue, words, i):
+                        hits.append(Hit(cue.label, i, self._negated(words, i)))
+            for cue in start.prefixed:
+                hits.append(Hit(cue.label, i, self._negated(words, i)))
+        return hits
+
+    def _start_at(self, word: str) -> _Start | None:
+        by_next = self._by_next.get(word)
+        prefixed = [c for c in self._prefix.get(word[:3], ()) if word.startswith(c.words[0])]
+        start = None
+        if by_next is not None or prefixed:
+            start = _Start(by_next, self._any_next.get(word, []), prefixed)
+        if len(self._at_word) >= WORD_CACHE_SIZE:
+            self._at_word.clear()  # bounded memory; frequent words come back at once
+        self._at_word[word] = start
+        return start
 
     @staticmethod
     def _matches(cue: Cue, words: list[str], start: int) -> bool:
@@ -95,6 +141,17 @@ class PhraseMatcher:
         # "not angry", "not really angry": a negation one or two words before the cue.
         window = words[max(0, start - 2) : start]
         return any(w in self._negations for w in window)
+
+
+class _Start(NamedTuple):
+    by_next: dict[str, list[Cue]] | None  # cues that begin with the word, by the next word
+    anything: list[Cue]  # cues that begin with the word, whatever follows
+    prefixed: list[Cue]  # one-word cues with an open ending that the word matches
+
+
+def _needs_next(cue: Cue) -> bool:
+    """Whether the word after the cue's first must be exactly its second word."""
+    return len(cue.words) > 2 or (len(cue.words) == 2 and not cue.prefix)
 
 
 @dataclass

@@ -24,6 +24,7 @@ class LocaleDetector:
         self._profiles = [
             (lex.locale, lex.language_words, lex.letters) for lex in lexicons.values()
         ]
+        self._locales = tuple(locale for locale, _, _ in self._profiles)
 
     @classmethod
     def load(cls, *, data_dir: Path | None = None) -> LocaleDetector:
@@ -31,14 +32,14 @@ class LocaleDetector:
 
     @property
     def locales(self) -> tuple[str, ...]:
-        return tuple(locale for locale, _, _ in self._profiles)
+        return self._locales
 
     def detect(self, text: str, *, default: str = "en") -> str:
         words = words_of(text)
         lowered = text.lower()
         best, best_score, tied = default, 0.0, False
         for locale, vocabulary, letters in self._profiles:
-            score = float(sum(1 for w in words if w in vocabulary))
+            score = float(sum(map(vocabulary.__contains__, words)))
             if letters:
                 hits = sum(lowered.count(ch) for ch in letters)
                 score += min(MAX_LETTER_SCORE, LETTER_WEIGHT * hits)

@@ -12,8 +12,9 @@ next to a swapped subject ("I wasn't" -> "you weren't", "am I" -> "are you").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.datafiles import DataFileError
 
 # A word (letters, inner apostrophes), a number, whitespace, or any other single character.
 _TOKEN_RE = re.compile(r"\s+|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|.", re.UNICODE)
+# The word tokens of _TOKEN_RE alone: a letter never starts any other token.
+_WORD_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _LINK_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
 _CLAUSE_SPLIT_RE = re.compile(r"\s*(?:[;:]|\s[-–—]\s)\s*|,\s+")
@@ -63,13 +66,29 @@ class ReflectionRules:
     subjects: frozenset[str]  # first-person subject pronouns whose verb may need fixing
     questions: tuple[Restatement, ...]
     pronouns: frozenset[str] = field(init=False)  # every word the swap tables know
+    swapped: frozenset[str] = field(init=False)  # every word `Reflector.reflect` may change
+    feeling_or_skip: frozenset[str] = field(init=False)  # feeling_words | skip_before_verb
     # Spellings made standard before reflecting: "you guys" -> "you", "dont" -> "don't".
     normalize: tuple[tuple[re.Pattern[str], str], ...]
     trim: tuple[re.Pattern[str], ...]  # politeness cut from a clause ("..., please")
 
+    # Each list of patterns as one regex (when they can be joined): most texts match none
+    # of them, and one regex says so in one pass.
+    any_greeting: re.Pattern[str] | None = field(init=False)
+    any_filler: re.Pattern[str] | None = field(init=False)
+    any_normalize: re.Pattern[str] | None = field(init=False)
+    any_trim: re.Pattern[str] | None = field(init=False)
+
     def __post_init__(self) -> None:
         known = self.first_person | self.you_forms | set(self.swaps) | set(self.second_person)
         object.__setattr__(self, "pronouns", frozenset(known))
+        swapped = self.you_forms | set(self.second_person) | set(self.possessive_or_object)
+        object.__setattr__(self, "swapped", frozenset(swapped | set(self.swaps)))
+        object.__setattr__(self, "feeling_or_skip", self.feeling_words | self.skip_before_verb)
+        object.__setattr__(self, "any_greeting", _any_of(self.greetings))
+        object.__setattr__(self, "any_filler", _any_of(self.fillers))
+        object.__setattr__(self, "any_normalize", _any_of(tuple(p for p, _ in self.normalize)))
+        object.__setattr__(self, "any_trim", _any_of(self.trim))
 
     @classmethod
     def from_data(cls, locale: str, data: Any, *, source: Path | str) -> ReflectionRules:
@@ -166,12 +185,30 @@ class Reflection:
     restated: bool = False
 
 
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One regex that matches where any of `patterns` does; None when they cannot be
+    joined (a group could be referred to by its number, or the flags differ)."""
+    if not patterns or any(p.groups for p in patterns) or len({p.flags for p in patterns}) > 1:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+    except re.error:  # e.g. a pattern that starts with flags of its own
+        return None
+
+
 def _norm(word: str) -> str:
     return word.lower().replace("’", "'")
 
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text` as `_norm` spells them (the tokens that `_is_word`)."""
+    if text.isascii():  # then lower-casing the whole text first gives the same words
+        return _WORD_TOKEN_RE.findall(text.lower())
+    return [t.lower().replace("’", "'") for t in _WORD_TOKEN_RE.findall(text) if t[0].isalpha()]
 
 
 def _is_word(token: str) -> bool:
@@ -193,11 +230,12 @@ class Reflector:
             text: the person's words (one clause is best).
         """
         r = self.rules
-        for pattern, say in r.normalize:
-            text = pattern.sub(say, text)
+        if r.any_normalize is None or r.any_normalize.search(text) is not None:
+            for pattern, say in r.normalize:
+                text = pattern.sub(say, text)
         tokens = _tokens(text)
-        words = [i for i, t in enumerate(tokens) if _is_word(t)]
-        lowered = {i: _norm(tokens[i]) for i in words}
+        words = [i for i, t in enumerate(tokens) if t[:1].isalpha()]
+        lowered = [_norm(tokens[i]) for i in words]
         out = list(tokens)
         # Index (in `words`) -> the subject it follows, for verb agreement.
         subject_after: dict[int, str] = {}
@@ -205,16 +243,18 @@ class Reflector:
         # never mixes them ("I keep repeating myself", not "I keep repeating ourselves").
         mode: str | None = None
         for n, i in enumerate(words):
-            word = lowered[i]
-            prev = lowered[words[n - 1]] if n > 0 else None
-            nxt = lowered[words[n + 1]] if n + 1 < len(words) else None
+            word = lowered[n]
+            if word not in r.swapped:
+                continue  # none of the cases below applies
+            prev = lowered[n - 1] if n > 0 else None
+            nxt = lowered[n + 1] if n + 1 < len(words) else None
             # A clause boundary (comma, full stop) between two words breaks adjacency.
             prev_adjacent = n > 0 and _only_space_between(tokens, words[n - 1], i)
             next_adjacent = n + 1 < len(words) and _only_space_between(tokens, i, words[n + 1])
             new: str | None = None
             subject: str | None = None
             if (word in r.you_forms or word in r.second_person) and mode is None:
-                mode = self._mode(words, lowered, n)
+                mode = self._mode(lowered, n)
             if word in r.you_forms and mode is not None:
                 if self._is_subject(prev if prev_adjacent else None, nxt):
                     new = r.you_subject.get(mode, word)
@@ -244,26 +284,26 @@ class Reflector:
                         out[words[n - 1]] = _match_case(tokens[words[n - 1]], fixed)
         for n, subject in subject_after.items():
             i = words[n]
-            fixed = r.agreement.get(subject, {}).get(lowered[i])
+            fixed = r.agreement.get(subject, {}).get(lowered[n])
             if fixed is not None and out[i] == tokens[i]:
                 out[i] = _match_case(tokens[i], fixed)
         return "".join(out).replace("’", "'")
 
-    def _mode(self, words: list[int], lowered: dict[int, str], n: int) -> str:
+    def _mode(self, lowered: list[str], n: int) -> str:
         """'company' when the person's "you" did something a company does, else 'bot'."""
         r = self.rules
-        window = [lowered[i] for i in words[max(0, n - 3) : n + 5]]
+        window = lowered[max(0, n - 3) : n + 5]
         for w in window:
             if r.chat_verbs and w.startswith(r.chat_verbs):
                 return "bot"
         for w in window:
             if r.company_verbs and w.startswith(r.company_verbs):
                 return "company"
-        return "bot" if self._bot_context(words, lowered, n) else "company"
+        return "bot" if self._bot_context(lowered, n) else "company"
 
-    def _bot_context(self, words: list[int], lowered: dict[int, str], n: int) -> bool:
+    def _bot_context(self, lowered: list[str], n: int) -> bool:
         # "you are ..." / "you don't argue": said to the bot itself (ELIZA's own cases).
-        nxt = lowered[words[n + 1]] if n + 1 < len(words) else None
+        nxt = lowered[n + 1] if n + 1 < len(lowered) else None
         return nxt is not None and nxt in self.rules.skip_before_verb
 
     def _is_subject(self, prev: str | None, nxt: str | None) -> bool:
@@ -282,6 +322,9 @@ class Reflector:
 
     def strip_greeting(self, text: str) -> str:
         stripped = text.strip()
+        quick = self.rules.any_greeting
+        if quick is not None and quick.match(stripped) is None:
+            return stripped  # no greeting starts it: the loop below would change nothing
         changed = True
         while changed and stripped:
             changed = False
@@ -309,24 +352,33 @@ class Reflector:
 
     def _is_filler(self, clause: str) -> bool:
         bare = clause.strip(" .!?,")
-        return not bare or any(p.fullmatch(bare) for p in self.rules.fillers)
+        if not bare:
+            return True
+        joined = self.rules.any_filler
+        if joined is not None:
+            return joined.fullmatch(bare) is not None
+        return any(p.fullmatch(bare) for p in self.rules.fillers)
 
-    def _score(self, clause: str, order: int, topic_words: tuple[str, ...]) -> float:
-        words = [_norm(t) for t in _tokens(clause) if _is_word(t)]
+    def _score(
+        self,
+        clause: str,
+        order: int,
+        topic_words: tuple[str, ...],
+        words_of: Callable[[str], list[str]] = _words,
+    ) -> float:
+        words = words_of(clause)
         if not words:
             return -100.0
         score = 0.0
-        if any(w in self.rules.first_person for w in words):
+        if not self.rules.first_person.isdisjoint(words):
             score += 3
         if topic_words:
-            score += 2 * min(2, sum(1 for w in words if w.startswith(topic_words)))
+            score += 2 * min(2, sum(map(str.startswith, words, repeat(topic_words))))
         if self._only_feeling(words):
             score -= 2  # "I'm so upset": the template carries the feeling; find the issue
         else:
             parts = _CLAUSE_SPLIT_RE.split(clause)
-            if len(parts) > 1 and any(
-                self._only_feeling([_norm(t) for t in _tokens(p) if _is_word(t)]) for p in parts
-            ):
+            if len(parts) > 1 and any(self._only_feeling(words_of(p)) for p in parts):
                 score -= 1.5  # "I'm so angry, this is the third time": the clause after
         if len(words) < 2:
             score -= 1
@@ -337,23 +389,35 @@ class Reflector:
 
     def _has_substance(self, body: str) -> bool:
         """Worth saying back: two words or more, not only pronouns ("you", "I I I")."""
-        words = [_norm(t) for t in _tokens(body) if _is_word(t)]
-        r = self.rules
-        pronouns = r.pronouns
-        return len(words) >= 2 and any(w not in pronouns for w in words)
+        words = _words(body)
+        return len(words) >= 2 and not self.rules.pronouns.issuperset(words)
 
     def _only_feeling(self, words: list[str]) -> bool:
-        content = [w for w in words if w not in self.rules.first_person]
-        return bool(content) and all(
-            w in self.rules.feeling_words or w in self.rules.skip_before_verb for w in content
-        )
+        content = set(words).difference(self.rules.first_person)
+        return bool(content) and content <= self.rules.feeling_or_skip
 
     def ranked(self, text: str, *, topic_words: Iterable[str] = ()) -> list[str]:
         """The clauses of `text`, best statement of the issue first, in the person's words."""
+        return list(self._ranked(text, topic_words))
+
+    def _ranked(self, text: str, topic_words: Iterable[str]) -> Iterator[str]:
+        # Lazily: the first clause that can be said back is usually the first one.
         candidates = self.candidates(text)
+        if len(candidates) < 2:  # nothing to rank
+            return (_shorten(c) for c in candidates)
         stems = tuple(topic_words)
-        order = sorted(range(len(candidates)), key=lambda k: -self._score(candidates[k], k, stems))
-        return [_shorten(candidates[k]) for k in order]
+        # A sentence's clauses are candidates of their own: each is read once.
+        known: dict[str, list[str]] = {}
+
+        def words_of(clause: str) -> list[str]:
+            if clause not in known:
+                known[clause] = _words(clause)
+            return known[clause]
+
+        order = sorted(
+            range(len(candidates)), key=lambda k: -self._score(candidates[k], k, stems, words_of)
+        )
+        return (_shorten(candidates[k]) for k in order)
 
     def pick(self, text: str, *, topic_words: Iterable[str] = ()) -> str:
         ranked = self.ranked(text, topic_words=topic_words)
@@ -370,20 +434,29 @@ class Reflector:
             text: the person's whole message.
             topic_words: word stems that mark the issue (from the topic), preferred.
         """
-        ranked = self.ranked(text, topic_words=topic_words)
-        for clause in ranked:
+        first: str | None = None
+        for clause in self._ranked(text, topic_words):
+            first = clause if first is None else first
             restated = self._restate(clause)
             if restated is not None:
                 said, changed = restated
                 return Reflection(clause, said, clause.rstrip().endswith("?"), changed)
-        first = ranked[0] if ranked else ""
+        first = first or ""
         return Reflection(first, "", first.rstrip().endswith("?"))
+
+    def _trim(self, body: str) -> str:
+        quick = self.rules.any_trim
+        if quick is not None and quick.search(body) is None:
+            stripped = body.strip()
+            if stripped == body or quick.search(stripped) is None:
+                return stripped  # what the loop below gives when nothing matches
+        for pattern in self.rules.trim:
+            body = pattern.sub("", body).strip()
+        return body
 
     def _restate(self, clause: str) -> tuple[str, bool] | None:
         is_question = clause.rstrip().endswith("?")
-        body = clause.rstrip(" .!?,;:")
-        for pattern in self.rules.trim:
-            body = pattern.sub("", body).strip()
+        body = self._trim(clause.rstrip(" .!?,;:"))
         if _mostly_upper(body):
             body = body.lower()
         if not self._has_substance(body):
@@ -483,6 +556,8 @@ def _past(verb: str) -> str:
 
 
 def _only_space_between(tokens: list[str], a: int, b: int) -> bool:
+    if b == a + 2:  # one token between them, the usual case
+        return tokens[a + 1].isspace()
     return all(t.isspace() for t in tokens[a + 1 : b])
 
 
@@ -495,28 +570,28 @@ def _match_case(original: str, new: str) -> str:
 
 
 def _mostly_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 6 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+    letters = list(filter(str.isalpha, text))
+    return len(letters) >= 6 and sum(map(str.isupper, letters)) / len(letters) > 0.7
 
 
 def _lower_first(text: str) -> str:
-    tokens = _tokens(text)
-    for k, token in enumerate(tokens):
+    for found in _WORD_TOKEN_RE.finditer(text):
+        token = found.group()
         if _is_word(token):
             keep = token in ("I", "I'm", "I've", "I'd", "I'll") or (
                 len(token) > 1 and token.isupper()
             )
-            if not keep:
-                tokens[k] = token[:1].lower() + token[1:]
-            break
-    return "".join(tokens)
+            if keep:
+                return text
+            return f"{text[: found.start()]}{token[:1].lower()}{token[1:]}{text[found.end() :]}"
+    return text
 
 
 def _shorten(clause: str) -> str:
-    words = [t for t in _tokens(clause) if _is_word(t)]
-    if len(words) <= MAX_REFLECTION_WORDS and len(clause) <= MAX_REFLECTION_CHARS:
+    few_words = len(_words(clause)) <= MAX_REFLECTION_WORDS
+    if few_words and len(clause) <= MAX_REFLECTION_CHARS:
         return clause
-    if len(words) <= MAX_REFLECTION_WORDS:
+    if few_words:
         # Few words but very long ones (a pasted link, a key held down): cut at a space.
         cut_at = clause.rfind(" ", 0, MAX_REFLECTION_CHARS)
         return clause[:cut_at].rstrip(" ,") if cut_at > 0 else ""

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from bot.conversation import yamlnodes
 from bot.conversation.buildcache import load_or_build
@@ -60,7 +61,7 @@ _SPACES = re.compile(r"\s+")
 _WHOLE_MESSAGE_CHARS = 200
 # Messages up to this long look their trigger strings up once, not once per sentence.
 _INDEX_ONCE_CHARS = 400
-# Trigger strings are indexed by their first three characters.
+# Trigger strings shorter than this are in nearly every text: a part with one always runs.
 _GRAM = 3
 # Words too common to be worth indexing a pattern by (English and Swedish, folded).
 _COMMON_WORDS = frozenset(
@@ -84,7 +85,12 @@ class SafetyAssessment:
 
 def fold(text: str) -> str:
     """The spelling texts are matched in: lower case, no apostrophes, å/ä/ö as a/a/o."""
-    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
+    lowered = text.lower()
+    if lowered.isascii():  # only straight apostrophes to fold: str.replace is faster
+        folded = lowered.replace("'", "").replace("`", "")
+    else:
+        folded = lowered.translate(_FOLD)
+    return _SPACES.sub(" ", folded).strip()
 
 
 def _fold_pattern(node: Node) -> str:
@@ -111,6 +117,11 @@ class _Part:
     regex: re.Pattern[str]
     bounded: bool  # a leading \\b was stripped: check the boundary at each hit
     triggers: frozenset[str] | None  # None: no such strings, always run
+
+    def found_in(self, text: str) -> bool:
+        if not self.bounded:
+            return self.regex.search(text) is not None
+        return next(self.hits(text), None) is not None
 
     def hits(self, text: str) -> Iterator[re.Match[str]]:
         if not self.bounded:
@@ -140,69 +151,81 @@ class _Matcher:
     parts: tuple[_Part, ...]
 
     def search(self, text: str, active: Container[_Part]) -> bool:
-        for part in self.parts:
-            if part in active and next(part.hits(text), None) is not None:
-                return True
-        return False
+        return any(part in active and part.found_in(text) for part in self.parts)
 
-    def subn(self, fill: str, text: str, active: Container[_Part]) -> tuple[str, int]:
-        count = 0
-        for part in self.parts:
-            if part not in active:
-                continue
-            pieces: list[str] = []
-            last = 0
-            for match in part.hits(text):
-                pieces += [text[last : match.start()], fill]
-                last = match.end()
-            if pieces:
-                count += len(pieces) // 2
-                text = "".join(pieces) + text[last:]
-        return text, count
+
+def _substitute(parts: Iterable[_Part], fill: str, text: str) -> tuple[str, int]:
+    """`text` with every hit of each part in turn replaced by `fill`, and how many."""
+    count = 0
+    for part in parts:
+        pieces: list[str] = []
+        last = 0
+        for match in part.hits(text):
+            pieces += [text[last : match.start()], fill]
+            last = match.end()
+        if pieces:
+            count += len(pieces) // 2
+            text = "".join(pieces) + text[last:]
+    return text, count
 
 
 class _TriggerIndex:
-    """Which parts can possibly match a text: its trigger strings, found by position.
+    """Which parts can possibly match a text: those with a trigger string in it.
 
-    Triggers are filed under their first three characters. At a position where a filed
-    prefix starts, one anchored regex gives the longest trigger there; every trigger that
-    starts there is a prefix of it, so its parts were merged in at load.
+    Every trigger string is in one regex shaped like a trie (a shared beginning is
+    written once), tried at each position of the text inside a lookahead so that
+    overlapping triggers are all seen. At a position it gives the longest trigger there;
+    every trigger that starts there is a prefix of it, so their parts were merged in at
+    load.
     """
 
     def __init__(self, parts: Sequence[_Part]) -> None:
         always: set[_Part] = set()
-        by_gram: dict[str, dict[str, set[_Part]]] = {}
+        by_trigger: dict[str, set[_Part]] = {}
         for part in parts:
             if part.triggers is None or min(map(len, part.triggers)) < _GRAM:
                 always.add(part)
                 continue
             for trigger in part.triggers:
-                by_gram.setdefault(trigger[:_GRAM], {}).setdefault(trigger, set()).add(part)
+                by_trigger.setdefault(trigger, set()).add(part)
         self._always = frozenset(always)
-        self._table: dict[str, tuple[re.Pattern[str], dict[str, frozenset[_Part]]]] = {}
-        for gram, triggers in by_gram.items():
-            longest_first = sorted(triggers, key=len, reverse=True)
-            regex = re.compile("|".join(map(re.escape, longest_first)))
-            closed = {
-                trigger: frozenset(
-                    part
-                    for end in range(_GRAM, len(trigger) + 1)
-                    for part in triggers.get(trigger[:end], ())
-                )
-                for trigger in triggers
-            }
-            self._table[gram] = (regex, closed)
+        self._closed = {
+            trigger: frozenset(
+                part
+                for end in range(_GRAM, len(trigger) + 1)
+                for part in by_trigger.get(trigger[:end], ())
+            )
+            for trigger in by_trigger
+        }
+        self._regex = re.compile(f"(?=({_trie_pattern(by_trigger)}))") if by_trigger else None
 
     def active(self, text: str) -> set[_Part]:
         found = set(self._always)
-        table = self._table
-        for i in range(len(text) - _GRAM + 1):
-            entry = table.get(text[i : i + _GRAM])
-            if entry is not None:
-                match = entry[0].match(text, i)
-                if match is not None:
-                    found.update(entry[1][match.group()])
+        if self._regex is not None:
+            closed = self._closed
+            for trigger in self._regex.findall(text):
+                found.update(closed[trigger])
         return found
+
+
+def _trie_pattern(strings: Iterable[str]) -> str:
+    """A regex matching the longest of `strings` that starts where it is tried."""
+    trie: dict[str, Any] = {}
+    for string in strings:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a string ends here
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(node[char]) for char in sorted(node) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        # Greedy: the longer strings through this node are tried before the one ending here.
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
 
 
 @dataclass(frozen=True)
@@ -244,6 +267,56 @@ class _Reader:
         # One index for masks and rules: masking only removes text, so the parts found in
         # the unmasked text are a superset of those that can match after masking.
         self.index = index
+        # Where each part is (which mask or rule, which place in its list): a text can
+        # match a handful of parts, and only their masks and rules need to run.
+        self._mask_at = {
+            part: (n, k)
+            for n, mask in enumerate(self.masks)
+            for k, part in enumerate(mask.pattern.parts)
+        }
+        self._rule_at = {
+            part: (n, k)
+            for n, rule in enumerate(self.rules)
+            for k, part in enumerate(rule.pattern.parts)
+        }
+
+    def plan(self, active: Container[_Part]) -> _Plan:
+        """The masks and rules that can match where only the `active` parts can."""
+        return _Plan(
+            _select(self.masks, self._mask_at, active),
+            _select(self.rules, self._rule_at, active),
+            active,
+        )
+
+
+_Owner = TypeVar("_Owner", _Mask, _Rule)
+
+
+def _select(
+    owners: Sequence[_Owner], place: dict[_Part, tuple[int, int]], active: Container[_Part]
+) -> tuple[tuple[_Owner, tuple[_Part, ...]], ...]:
+    """The owners with an active part, in order, each with its active parts, in order."""
+    if not isinstance(active, AbstractSet):
+        # A container that can only be asked is asked about every part.
+        asked = ((owner, tuple(p for p in owner.pattern.parts if p in active)) for owner in owners)
+        return tuple((owner, parts) for owner, parts in asked if parts)
+    grouped: dict[int, list[_Part]] = {}
+    for n, k in sorted(place[part] for part in active if part in place):
+        grouped.setdefault(n, []).append(owners[n].pattern.parts[k])
+    return tuple((owners[n], tuple(parts)) for n, parts in grouped.items())
+
+
+class _Plan(NamedTuple):
+    """What to run on a text: the masks and rules with a part that can match, each with
+    those parts (file order throughout)."""
+
+    masks: tuple[tuple[_Mask, tuple[_Part, ...]], ...]
+    rules: tuple[tuple[_Rule, tuple[_Part, ...]], ...]
+    active: Container[_Part]  # for the rules' `unless` lists
+
+    @property
+    def can_be_urgent(self) -> bool:
+        return any(rule.level == "urgent" for rule, _ in self.rules)
 
 
 def _parts_of(lexicon: _Lexicon) -> list[_Part]:
@@ -256,8 +329,7 @@ def _parts_of(lexicon: _Lexicon) -> list[_Part]:
     ]
 
 
-@dataclass(frozen=True)
-class _SentenceResult:
+class _SentenceResult(NamedTuple):  # a tuple: a few are made for every message
     level: Safety
     kind: str | None
     weight: int
@@ -332,11 +404,16 @@ def _read_text(text: str, reader: _Reader) -> tuple[Safety, str | None, int]:
     # A short message is indexed once for all its sentences (what is in a sentence is in
     # the message); a long post sentence by sentence, so each runs only its own patterns.
     short = len(text) <= _INDEX_ONCE_CHARS
-    shared = reader.index.active(fold(text)) if short else None
+    folded_text = fold(text) if short else None
+    shared = reader.plan(reader.index.active(folded_text)) if folded_text is not None else None
     for sentence in sentences:
-        folded = fold(sentence)
-        active = shared if shared is not None else reader.index.active(folded)
-        result = _assess_sentence(folded, reader, active)
+        # A message of one sentence is that sentence and white space, which folding drops.
+        if folded_text is not None and len(sentences) == 1:
+            folded = folded_text
+        else:
+            folded = fold(sentence)
+        plan = shared if shared is not None else reader.plan(reader.index.active(folded))
+        result = _assess_sentence(folded, plan)
         total_weight += result.weight
         if _RANK[result.level] > _RANK[best.level]:
             best = result
@@ -345,9 +422,11 @@ def _read_text(text: str, reader: _Reader) -> tuple[Safety, str | None, int]:
     if 1 < len(sentences) and len(text) <= _WHOLE_MESSAGE_CHARS:
         # A short message is also read whole: "Thank you for everything. Goodbye."
         # says together what neither sentence says alone.
-        folded = fold(text)
-        whole = _assess_sentence(folded, reader, shared or reader.index.active(folded))
-        if whole.level == "urgent":
+        folded = folded_text if folded_text is not None else fold(text)
+        plan = shared if shared is not None else reader.plan(reader.index.active(folded))
+        # Only urgent counts here, and only a rule that can match can make it so.
+        whole = _assess_sentence(folded, plan) if plan.can_be_urgent else None
+        if whole is not None and whole.level == "urgent":
             return "urgent", whole.kind, total_weight
     if total_weight >= reader.threshold:
         # A long post with several weaker signals is read as one voice, not as
@@ -363,20 +442,24 @@ def _sentences(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _assess_sentence(sentence: str, reader: _Reader, active: Container[_Part]) -> _SentenceResult:
+def _assess_sentence(sentence: str, plan: _Plan) -> _SentenceResult:
     masked_level: Safety = "none"
     masked_kind: str | None = None
-    for mask in reader.masks:
-        sentence, hits = mask.pattern.subn(_MASK_FILL, sentence, active)
+    for mask, parts in plan.masks:
+        sentence, hits = _substitute(parts, _MASK_FILL, sentence)
         if hits and _RANK[mask.level] >= _RANK[masked_level]:
             masked_level, masked_kind = mask.level, mask.kind
     best = _SentenceResult(masked_level, masked_kind, 0)
     weight = 0
-    for rule in reader.rules:
-        if not rule.pattern.search(sentence, active):
+    for rule, parts in plan.rules:
+        if not any(part.found_in(sentence) for part in parts):
             continue
         level = rule.level
-        if level == "urgent" and rule.unless is not None and rule.unless.search(sentence, active):
+        if (
+            level == "urgent"
+            and rule.unless is not None
+            and rule.unless.search(sentence, plan.active)
+        ):
             level = "check_in"
         if level == "urgent":
             return _SentenceResult("urgent", rule.kind, weight)

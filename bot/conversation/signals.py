@@ -74,10 +74,10 @@ class SignalDetector:
 def is_shouting(text: str) -> bool:
     if "!!!" in text:
         return True
-    letters = [ch for ch in text if ch.isalpha()]
+    letters = list(filter(str.isalpha, text))
     if len(letters) < SHOUT_MIN_LETTERS:
         return False
-    capitals = sum(1 for ch in letters if ch.isupper())
+    capitals = sum(map(str.isupper, letters))
     return capitals / len(letters) >= SHOUT_CAPITAL_SHARE
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,13 +236,19 @@ def _opening(options: tuple[Template, ...]) -> tuple[Template, ...]:
 
 def render(text: str, **values: str) -> str:
     """Fill a template's slots; {Who}/{Reflection}/{Issue} are the capitalised forms."""
+    # str.format_map: a missing slot is a KeyError, as callers expect; done in C, it is
+    # several times faster than string.Formatter (every reply renders a few templates).
+    return text.format_map(slot_values(values))
+
+
+def slot_values(values: Mapping[str, str]) -> dict[str, str]:
+    """What `render` fills slots from: each value, and capitalised under its capitalised
+    name. Made once, it fills every template of a reply (`text.format_map(filled)`)."""
     filled: dict[str, str] = {}
     for key, value in values.items():
         filled[key] = value
         filled[key[:1].upper() + key[1:]] = _capitalise(value)
-    # str.format_map: a missing slot is a KeyError, as callers expect; done in C, it is
-    # several times faster than string.Formatter (every reply renders a few templates).
-    return text.format_map(filled)
+    return filled
 
 
 def _capitalise(text: str) -> str:
