@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.conversation.lexicons import Hit, Lexicon, PhraseMatcher, words_of
+from bot.conversation.lexicons import COMPOUND_MIN_STEM, Hit, Lexicon, PhraseMatcher, words_of
 from bot.conversation.types import EMOTIONS, Emotion
 
 # Intensity: a first cue says "some feeling"; more cues, intensifiers, "!!!" and capitals
@@ -59,7 +59,6 @@ MAX_EXCLAMATIONS = 3
 # A compound's head must be a word of its own ("data-", "jätte-"), not a stray letter or
 # two: "ångest" ends "prestationsångest", but a three-letter stem would end too many words.
 COMPOUND_MIN_HEAD = 3
-COMPOUND_MIN_STEM = 4
 # A frame ("specializes in") governs a short noun phrase: "anxiety and panic", "sorg och
 # ångest". Further on, a feeling word is the person's again.
 FRAME_REACH = 3

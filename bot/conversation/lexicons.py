@@ -18,6 +18,10 @@ from bot.conversation.nlu_data import locale_files
 from bot.conversation.types import EMOTIONS
 from bot.conversation.yamlnodes import Node, compose_file
 
+# A cue "*stem" also matches the end of a compound word ("*ångest" in "prestationsångest");
+# a shorter stem would end too many unrelated words.
+COMPOUND_MIN_STEM = 4
+
 LEXICON_DIR = "lexicons"
 SIGNAL_LISTS = ("nth_time", "leave", "stuck")
 
@@ -234,6 +238,12 @@ def _read_lists(node: Node, allowed: tuple[str, ...], what: str) -> dict[str, li
             cue = item.text()
             if cue.strip("*") == "" or (cue.endswith("*") and len(cue.rstrip("*")) < 3):
                 raise item.error(f"cue {cue!r} is too short to match safely")
+            stem = cue.strip("*")
+            if cue.startswith("*") and (len(stem) < COMPOUND_MIN_STEM or not stem.isalpha()):
+                raise item.error(
+                    f"compound cue {cue!r} must be one word of {COMPOUND_MIN_STEM}+ letters "
+                    "after the '*'"
+                )
             cues.append(cue)
         lists[name] = cues
     return lists

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation.lexicons import load_lexicons
 from bot.conversation.locale import LocaleDetector, detect_locale
 from bot.datafiles import DataFileError
 
@@ -51,3 +52,14 @@ def test_a_broken_lexicon_names_file_and_line(tmp_path: Path) -> None:
     (lexicons / "sv.yaml").write_text("locale: sv\nlanguage:\n  wrods: [jag]\n", encoding="utf-8")
     with pytest.raises(DataFileError, match=r"sv\.yaml:3: unknown key 'wrods'"):
         LocaleDetector.load(data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("cue", ["*ång", "*ångest ord", "*ång3st"])
+def test_a_bad_compound_cue_names_file_and_line(tmp_path: Path, cue: str) -> None:
+    lexicons = tmp_path / "lexicons"
+    lexicons.mkdir()
+    (lexicons / "sv.yaml").write_text(
+        f'locale: sv\nemotions:\n  anxious:\n    - orolig\n    - "{cue}"\n', encoding="utf-8"
+    )
+    with pytest.raises(DataFileError, match=r"sv\.yaml:5: compound cue"):
+        load_lexicons(tmp_path)
