@@ -36,6 +36,7 @@ import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,13 +180,14 @@ async def converse(
         tally.latencies_ms.append((time.perf_counter() - sent) * 1000)
 
 
-async def load(
-    url: str, people: list[Person] | None, count: int, messages: int
-) -> tuple[float, Tally]:
-    """Open `count` sockets, then run every conversation at once; returns (msgs/s, tally)."""
-    tally = Tally()
-    sessions = [session_from(i) for i in range(count)]
-    sockets: list[aiohttp.ClientWebSocketResponse | None] = [None] * count
+@contextlib.asynccontextmanager
+async def connected(
+    url: str, addresses: list[int], people: list[Person] | None, tally: Tally
+) -> AsyncIterator[list[aiohttp.ClientWebSocketResponse | None]]:
+    """One socket per loopback address, hello'd as people[i] when given (None where it
+    failed, counted in `tally`); every socket and session is closed on the way out."""
+    sessions = [session_from(address) for address in addresses]
+    sockets: list[aiohttp.ClientWebSocketResponse | None] = [None] * len(addresses)
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def connect(i: int) -> None:
@@ -195,20 +197,9 @@ async def load(
             except Exception as exc:  # counted and reported, never fatal to the run
                 tally.errors.append(f"connect: {type(exc).__name__} {exc}"[:200])
 
-    async def run_one(i: int) -> None:
-        ws = sockets[i]
-        if ws is None:
-            return
-        try:
-            await converse(ws, i, messages, people is not None, tally)
-        except Exception as exc:  # counted and reported, never fatal to the run
-            tally.errors.append(f"converse: {type(exc).__name__} {exc}"[:200])
-
     try:
-        await asyncio.gather(*(connect(i) for i in range(count)))
-        started = time.perf_counter()
-        await asyncio.gather(*(run_one(i) for i in range(count)))
-        elapsed = time.perf_counter() - started
+        await asyncio.gather(*(connect(i) for i in range(len(addresses))))
+        yield sockets
     finally:
         for ws in sockets:
             if ws is not None:
@@ -216,6 +207,26 @@ async def load(
                     await ws.close()
         for session in sessions:
             await session.close()
+
+
+async def load(
+    url: str, people: list[Person] | None, count: int, messages: int
+) -> tuple[float, Tally]:
+    """Open `count` sockets, then run every conversation at once; returns (msgs/s, tally)."""
+    tally = Tally()
+
+    async def run_one(i: int, ws: aiohttp.ClientWebSocketResponse | None) -> None:
+        if ws is None:
+            return
+        try:
+            await converse(ws, i, messages, people is not None, tally)
+        except Exception as exc:  # counted and reported, never fatal to the run
+            tally.errors.append(f"converse: {type(exc).__name__} {exc}"[:200])
+
+    async with connected(url, list(range(count)), people, tally) as sockets:
+        started = time.perf_counter()
+        await asyncio.gather(*(run_one(i, ws) for i, ws in enumerate(sockets)))
+        elapsed = time.perf_counter() - started
     return len(tally.latencies_ms) / elapsed, tally
 
 
@@ -230,17 +241,7 @@ async def paced(
     """
     tally = Tally()
     count = len(people)
-    sessions = [session_from(p.index) for p in people]
-    sockets: list[aiohttp.ClientWebSocketResponse | None] = [None] * count
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     last_answer = 0.0
-
-    async def connect(i: int) -> None:
-        async with gate:
-            try:
-                sockets[i] = await open_socket(sessions[i], url, people[i])
-            except Exception as exc:  # counted and reported, never fatal to the run
-                tally.errors.append(f"connect: {type(exc).__name__} {exc}"[:200])
 
     async def send_all(
         i: int, ws: aiohttp.ClientWebSocketResponse, sent_at: dict[str, float]
@@ -266,8 +267,7 @@ async def paced(
                 last_answer = max(last_answer, now)
                 answered += 1
 
-    async def run_one(i: int) -> None:
-        ws = sockets[i]
+    async def run_one(i: int, ws: aiohttp.ClientWebSocketResponse | None) -> None:
         if ws is None:
             return
         sent_at: dict[str, float] = {}
@@ -282,18 +282,10 @@ async def paced(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
 
-    try:
-        await asyncio.gather(*(connect(i) for i in range(count)))
+    async with connected(url, [p.index for p in people], people, tally) as sockets:
         start = time.perf_counter()
         deadline = start + messages * pace_s + PACED_DRAIN_S
-        await asyncio.gather(*(run_one(i) for i in range(count)))
-    finally:
-        for ws in sockets:
-            if ws is not None:
-                with contextlib.suppress(Exception):
-                    await ws.close()
-        for session in sessions:
-            await session.close()
+        await asyncio.gather(*(run_one(i, ws) for i, ws in enumerate(sockets)))
     elapsed = last_answer - start
     return (len(tally.latencies_ms) / elapsed if elapsed > 0 else 0.0), tally
 

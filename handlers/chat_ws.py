@@ -105,7 +105,7 @@ class ChatSocket:
             await self.ws.send_str(json.dumps(frame))
 
     async def error(self, code: str, message: str) -> None:
-        await self.send({"type": "error", "error": {"code": code, "message": message}})
+        await self.send(error_frame(code, message))
 
     async def run(self) -> None:
         if not await self.hello():
@@ -173,15 +173,12 @@ class ChatSocket:
             # 1008 "policy violation" (RFC 6455 §7.4.1): the client may reconnect and
             # resume by `seq` once the budget refills.
             await self.send(
-                {
-                    "type": "error",
-                    "client_id": data.get("client_id"),
-                    "retry_after": max(1, math.ceil(retry_after)),
-                    "error": {
-                        "code": "rate_limited",
-                        "message": "You are sending messages too quickly.",
-                    },
-                }
+                error_frame(
+                    "rate_limited",
+                    "You are sending messages too quickly.",
+                    client_id=data.get("client_id"),
+                    retry_after=max(1, math.ceil(retry_after)),
+                )
             )
             await self.ws.close(code=1008, message=b"rate limited")
             return
@@ -194,25 +191,14 @@ class ChatSocket:
                     case_id=self.case_id, text=data.get("text"), client_id=client_id
                 )
             except DomainError as exc:
-                await self._send_locked(
-                    {
-                        "type": "error",
-                        "client_id": client_id,
-                        "error": {"code": exc.code, "message": exc.message},
-                    }
-                )
+                await self._send_locked(error_frame(exc.code, exc.message, client_id=client_id))
                 return
             except Exception:
                 # Not stored: the client keeps the message and re-sends it on reconnect.
                 await self._send_locked(
-                    {
-                        "type": "error",
-                        "client_id": client_id,
-                        "error": {
-                            "code": "internal",
-                            "message": "Something went wrong on our side.",
-                        },
-                    }
+                    error_frame(
+                        "internal", "Something went wrong on our side.", client_id=client_id
+                    )
                 )
                 raise
             await self._send_locked(
@@ -275,6 +261,11 @@ class ChatSocket:
             await self.ws.send_str(
                 json.dumps({"type": "state", "state": case.status, "case_ref": case.ref})
             )
+
+
+def error_frame(code: str, message: str, **fields: Any) -> dict[str, Any]:
+    """An error frame, with `fields` such as the client_id of the message it refuses."""
+    return {"type": "error", **fields, "error": {"code": code, "message": message}}
 
 
 def follows_on(messages: list[Message], last_seq: int) -> bool:

@@ -22,7 +22,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.conversation.lexicons import COMPOUND_MIN_STEM, Hit, Lexicon, PhraseMatcher, words_of
+from bot.conversation.lexicons import (
+    COMPOUND_MIN_STEM,
+    Hit,
+    Lexicon,
+    PhraseMatcher,
+    is_compound_stem,
+    words_of,
+)
 from bot.conversation.types import EMOTIONS, Emotion
 
 # Intensity: a first cue says "some feeling"; more cues, intensifiers, "!!!" and capitals
@@ -227,7 +234,7 @@ class _CompoundMatcher:
             if not text.startswith("*"):
                 continue
             stem = text.strip("*").lower()
-            if len(stem) < COMPOUND_MIN_STEM or not stem.isalpha():
+            if not is_compound_stem(stem):
                 raise ValueError(f"compound cue {text!r}: one word of {COMPOUND_MIN_STEM}+ letters")
             self._labels.setdefault(stem, []).append(label)
             (open_ended if text.endswith("*") else closed).add(stem)

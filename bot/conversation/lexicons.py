@@ -22,6 +22,11 @@ from bot.conversation.yamlnodes import Node, compose_file
 # a shorter stem would end too many unrelated words.
 COMPOUND_MIN_STEM = 4
 
+
+def is_compound_stem(stem: str) -> bool:
+    return len(stem) >= COMPOUND_MIN_STEM and stem.isalpha()
+
+
 LEXICON_DIR = "lexicons"
 SIGNAL_LISTS = ("nth_time", "leave", "stuck")
 
@@ -238,8 +243,7 @@ def _read_lists(node: Node, allowed: tuple[str, ...], what: str) -> dict[str, li
             cue = item.text()
             if cue.strip("*") == "" or (cue.endswith("*") and len(cue.rstrip("*")) < 3):
                 raise item.error(f"cue {cue!r} is too short to match safely")
-            stem = cue.strip("*")
-            if cue.startswith("*") and (len(stem) < COMPOUND_MIN_STEM or not stem.isalpha()):
+            if cue.startswith("*") and not is_compound_stem(cue.strip("*")):
                 raise item.error(
                     f"compound cue {cue!r} must be one word of {COMPOUND_MIN_STEM}+ letters "
                     "after the '*'"

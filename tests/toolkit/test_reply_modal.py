@@ -91,6 +91,25 @@ async def claimed_case(tk: TestClient, slack: SlackFake) -> tuple[Person, str, d
     return person, ref, card
 
 
+async def send_box(tk: TestClient, person: Person, *, text: str, reply_id: str) -> str:
+    """Send the Reply box's text as Alex, as its submission does; returns the outcome."""
+    relayed = await agent_typing.send_reply(
+        tk.app[keys.DESK],
+        case_id=person.conversation_id,
+        agent_id=ALEX,
+        text=text,
+        reply_id=reply_id,
+        max_chars=tk.app[keys.SETTINGS].max_message_chars,
+    )
+    return relayed.outcome
+
+
+async def thread_copies_queued(tk: TestClient, text: str) -> int:
+    async with tk.app[keys.DB].transaction() as session:
+        notices = (await session.exec(select(OutboxItem))).all()
+    return len([n for n in notices if text in str(n.payload.get("text"))])
+
+
 async def test_reply_box_shows_typing_then_the_reply_arrives_once(
     tk: TestClient, tk_slack: SlackFake
 ) -> None:
@@ -239,26 +258,10 @@ async def test_the_same_box_sent_twice_reaches_the_person_once(
 ) -> None:
     """A submission is keyed by its view id, as a thread reply is by its ts."""
     person, _ref, _card = await claimed_case(tk, tk_slack)
-    desk = tk.app[keys.DESK]
-    max_chars = tk.app[keys.SETTINGS].max_message_chars
-    outcomes = [
-        (
-            await agent_typing.send_reply(
-                desk,
-                case_id=person.conversation_id,
-                agent_id=ALEX,
-                text="Done.",
-                reply_id="V0TWICE001",
-                max_chars=max_chars,
-            )
-        ).outcome
-        for _ in range(2)
-    ]
+    outcomes = [await send_box(tk, person, text="Done.", reply_id="V0TWICE001") for _ in range(2)]
     assert outcomes == ["relayed", "duplicate"]
     assert [m.text for m in await stored_agent_lines(tk, person.conversation_id)] == ["Done."]
-    async with tk.app[keys.DB].transaction() as session:
-        notices = (await session.exec(select(OutboxItem))).all()
-    assert len([n for n in notices if "Done." in str(n.payload.get("text"))]) == 1
+    assert await thread_copies_queued(tk, "Done.") == 1
 
 
 def test_the_box_is_a_view_slack_accepts_and_slack_caps_input_length() -> None:
@@ -279,8 +282,6 @@ async def test_the_reply_and_its_thread_copy_are_stored_together_or_not_at_all(
     """A failure while queueing the thread copy takes the reply back with it: the person
     never has a reply the thread lacks, and sending the box again delivers both once."""
     person, _ref, _card = await claimed_case(tk, tk_slack)
-    desk = tk.app[keys.DESK]
-    max_chars = tk.app[keys.SETTINGS].max_message_chars
     note_in_thread = agent_typing.handoffs.note_in_thread
     failures = iter([OSError("database went away")])
 
@@ -292,27 +293,14 @@ async def test_the_reply_and_its_thread_copy_are_stored_together_or_not_at_all(
 
     monkeypatch.setattr(agent_typing.handoffs, "note_in_thread", failing_once)
 
-    async def send() -> str:
-        relayed = await agent_typing.send_reply(
-            desk,
-            case_id=person.conversation_id,
-            agent_id=ALEX,
-            text="Refund issued.",
-            reply_id="V0ATOMIC01",
-            max_chars=max_chars,
-        )
-        return relayed.outcome
-
     with pytest.raises(OSError):
-        await send()
+        await send_box(tk, person, text="Refund issued.", reply_id="V0ATOMIC01")
     assert await stored_agent_lines(tk, person.conversation_id) == []
     inbox = (await person.inbox())["messages"]
     assert not [m for m in inbox if m["sender"] == "agent"]
 
-    assert await send() == "relayed"
+    assert await send_box(tk, person, text="Refund issued.", reply_id="V0ATOMIC01") == "relayed"
     assert [m.text for m in await stored_agent_lines(tk, person.conversation_id)] == [
         "Refund issued."
     ]
-    async with tk.app[keys.DB].transaction() as session:
-        notices = (await session.exec(select(OutboxItem))).all()
-    assert len([n for n in notices if "Refund issued." in str(n.payload.get("text"))]) == 1
+    assert await thread_copies_queued(tk, "Refund issued.") == 1
