@@ -9,6 +9,7 @@ a revoked token) parks the item and says so in the audit trail and the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -132,10 +133,12 @@ class OutboxWorker:
                 if items:
                     continue
                 self.wake.clear()
-                try:
-                    await asyncio.wait_for(self.wake.wait(), timeout=self._idle_wait())
-                except TimeoutError:
-                    pass
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancel that lands as a nudge wakes it (CPython issue 86296), and the
+                # app's shutdown then waits for this loop forever.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._idle_wait()):
+                        await self.wake.wait()
         finally:
             for task in self._inflight.values():
                 task.cancel()

@@ -62,7 +62,8 @@ class PgBusTransport:
         with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
             self._publisher = await asyncpg.connect(self.dsn, timeout=5)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), timeout=5)
+            async with asyncio.timeout(5):
+                await self.connected.wait()
 
     async def stop(self) -> None:
         self.bus.remote_publish = None
@@ -113,8 +114,12 @@ class PgBusTransport:
                 self.bus.resync_all()
                 while not closed.is_set():
                     # A cheap query notices a dead server sooner than TCP would.
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow
+                    # a cancel that lands as the wait ends (CPython issue 86296), and a
+                    # shutdown then waits for this loop forever.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(closed.wait(), timeout=5)
+                        async with asyncio.timeout(5):
+                            await closed.wait()
                     if not closed.is_set():
                         await conn.execute("SELECT 1", timeout=5)
             except asyncio.CancelledError:

@@ -221,8 +221,11 @@ class ChatSocket:
         while True:
             notice = ""
             # A notification lost between instances costs at most this much delay.
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow the cancel
+            # that closes the socket if it lands as a notice arrives (CPython issue 86296).
             with contextlib.suppress(TimeoutError):
-                notice = await asyncio.wait_for(notifications.get(), timeout=SAFETY_POLL_S)
+                async with asyncio.timeout(SAFETY_POLL_S):
+                    notice = await notifications.get()
             typing = typing_frame(notice)
             if typing is not None:
                 await self.send(typing)  # ephemeral: it rides the notification itself
