@@ -28,7 +28,7 @@ from bot.store import cases as case_store
 from bot.store import lifecycle as store
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
-from bot.store.models import Case, HandOff, OutboxItem
+from bot.store.models import SENTINEL, Case, HandOff, OutboxItem
 
 SLACK_DELETE_THREAD = "slack_delete_thread"
 # Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
@@ -279,7 +279,8 @@ async def erase_person(
 
 
 def _json_row(row: Any) -> dict[str, Any]:
-    data: dict[str, Any] = row.model_dump(mode="json")
+    # The insert sentinel is a write-time number with nothing of the person in it.
+    data: dict[str, Any] = row.model_dump(mode="json", exclude={SENTINEL})
     return data
 
 

@@ -6,6 +6,24 @@ from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient
+from sqlalchemy import Connection
+
+from bot.store.db import Database
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema down to `revision` (the app itself only ever upgrades)."""
+    from alembic import command
+
+    from bot.store.migrate import alembic_config
+
+    def run(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run)
 
 
 async def reset_postgres(url: str) -> bool:

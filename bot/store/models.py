@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# Numbers each new row of the busiest tables within its INSERT, so that SQLite can write
+# many rows in one statement and still match the ids it returns to them (SQLAlchemy's
+# "insert sentinel": without one it falls back to one INSERT per row on SQLite, each a
+# hop to the driver's thread). It only has to be unique within one statement. Not on
+# tables read in id order within a case (outbox items, the audit trail): with a sentinel,
+# PostgreSQL gets a plain multi-row VALUES, whose ids follow the rows' order in practice
+# but not by any promise; without one SQLAlchemy uses a form that orders them.
+_next_sentinel = itertools.count(1).__next__
+SENTINEL = "sentinel"
+
+
+def sentinel_field() -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(SENTINEL, BigInteger, insert_sentinel=True, default=_next_sentinel),
+    )
 
 
 class CaseBase(SQLModel):
@@ -67,6 +85,7 @@ class Message(SQLModel, table=True):
     client_id: str | None = Field(default=None, max_length=64)
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime
+    sentinel: int | None = sentinel_field()
 
 
 class HandOff(SQLModel, table=True):
@@ -91,6 +110,7 @@ class HandOff(SQLModel, table=True):
     first_agent_reply_at: datetime | None = None
     resolved_at: datetime | None = None
     last_pinged_at: datetime | None = None
+    sentinel: int | None = sentinel_field()
 
 
 class CaseEvent(SQLModel, table=True):

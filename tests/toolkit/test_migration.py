@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision, upgrade
+from tests.support import downgrade
 
 
 def tables_and_case_columns(connection):  # type: ignore[no-untyped-def]
@@ -16,10 +17,6 @@ def tables_and_case_columns(connection):  # type: ignore[no-untyped-def]
 
 
 async def test_0003_round_trip(settings: Settings) -> None:
-    from alembic import command
-
-    from bot.store.migrate import alembic_config
-
     db = Database(settings.database_url)
     try:
         await upgrade(db)
@@ -29,13 +26,7 @@ async def test_0003_round_trip(settings: Settings) -> None:
         assert {"compensation", "incident", "incidentupdate"} <= tables
         assert {"root_cause", "csat_score", "csat_at", "incident_id"} <= columns
 
-        def downgrade(connection):  # type: ignore[no-untyped-def]
-            cfg = alembic_config()
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
-        async with db.engine.begin() as conn:
-            await conn.run_sync(downgrade)
+        await downgrade(db, "0002")
         async with db.engine.connect() as conn:
             tables, columns = await conn.run_sync(tables_and_case_columns)
         assert not {"compensation", "incident", "incidentupdate"} & tables
