@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.sqlite_cursor import use_one_hop_cursors
 
 READ_ONLY = "supportbot_read_only"
 # How long a SQLite writer waits for another before giving up.
@@ -21,15 +24,31 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(database_url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(database_url, **kwargs)
+    engine = create_async_engine(database_url, **kwargs)
+    _configure_postgres(engine)
+    return engine
+
+
+def _configure_postgres(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # A connection the server closed (a restart, a failover, an idle timeout) is known
+        # to be closed by the time it is checked out: asyncpg saw its socket close. The
+        # pool then opens a fresh one. This costs nothing, where pool_pre_ping cost three
+        # round trips (BEGIN; ";"; ROLLBACK) before every transaction. A connection that
+        # dies in the instant before its checkout fails its first statement instead:
+        # SQLAlchemy then drops the whole pool, and a failed chat batch is written again
+        # one message at a time (bot/chat.py), on fresh connections.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the database closed this connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        use_one_hop_cursors(dbapi_connection)
         # Take over transaction control from the driver so that we can BEGIN IMMEDIATE:
         # a deferred transaction that reads and then writes fails at once with "database
         # is locked" instead of waiting its turn.
