@@ -15,7 +15,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -63,8 +63,12 @@ MAX_BACKOFF_S = 300.0
 # A dead instance's leased items wait this long before another instance retries them.
 LEASE_S = 15.0
 BATCH = 64
+# Passes start at most this often: in a surge every hand-off nudges the worker, and a pass
+# per nudge spent the event loop's time re-reading a queue whose channels were all cooling.
+MIN_PASS_GAP_S = 0.02
 
-Delivery = Callable[[OutboxItem], Awaitable[None]]
+# Returns True when it marked the item done itself, in its own last transaction.
+Delivery = Callable[[OutboxItem], Awaitable[bool | None]]
 
 
 class PermanentFailure(Exception):
@@ -97,6 +101,7 @@ class OutboxWorker:
         self.clock = clock
         self.poll_s = poll_s
         self.wake = asyncio.Event()
+        self._last_pass = 0.0  # monotonic
         self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
         self._channel_ids: dict[str, str] = {}  # channel name -> id
         self._inflight: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery
@@ -118,6 +123,13 @@ class OutboxWorker:
         holds up only its channel, never a crisis card bound for another."""
         try:
             while True:
+                gap = self._last_pass + MIN_PASS_GAP_S - time.monotonic()
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                self._last_pass = time.monotonic()
+                # Cleared before the pass, not after it: a delivery that ends or a nudge
+                # that comes while the pass runs wakes the next wait at once.
+                self.wake.clear()
                 self._inflight = {k: t for k, t in self._inflight.items() if not t.done()}
                 try:
                     items = await self._lease_heads(busy=set(self._inflight))
@@ -132,7 +144,6 @@ class OutboxWorker:
                     self._inflight[_lane(item)] = task
                 if items:
                     continue
-                self.wake.clear()
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
                 # cancel that lands as a nudge wakes it (CPython issue 86296), and the
                 # app's shutdown then waits for this loop forever.
@@ -164,33 +175,44 @@ class OutboxWorker:
             items = await outbox_store.candidates(
                 session, now=now, limit=BATCH, skip_channels=[*self._cooling, *busy]
             )
-        chosen: list[OutboxItem] = []
+        leased: list[OutboxItem] = []
         seen_lanes = set(busy)
         for item in items:
             lane = _lane(item)
             if lane in seen_lanes:
                 continue
             seen_lanes.add(lane)
+            try:
+                if await self._reserve_and_lease(item, now=now, now_mono=now_mono):
+                    leased.append(item)
+            except Exception:
+                if not leased:
+                    raise
+                # Deliver what this pass has leased already rather than leave it locked
+                # until its lease runs out; the rest waits for the next pass.
+                log.exception("outbox pass stopped after %d leased", len(leased))
+                break
+        return leased
+
+    async def _reserve_and_lease(self, item: OutboxItem, *, now: datetime, now_mono: float) -> bool:
+        """Take the item's channel slot (if it posts) and lease it; False if the channel
+        must cool first or another instance holds the item."""
+        assert item.id is not None
+        # The channel's slot and the lease in one transaction: on SQLite every write
+        # transaction holds the people's messages back for its length.
+        async with self.db.transaction() as session:
             if item.channel and self._posts(item):
-                async with self.db.transaction() as session:
-                    wait = await pacing.reserve(
-                        session,
-                        channel=item.channel,
-                        now=now,
-                        interval_s=1 / CHANNEL_RATE_PER_S,
-                        burst_s=CHANNEL_BURST_S,
-                    )
+                wait = await pacing.reserve(
+                    session,
+                    channel=item.channel,
+                    now=now,
+                    interval_s=1 / CHANNEL_RATE_PER_S,
+                    burst_s=CHANNEL_BURST_S,
+                )
                 if wait > 0:
                     self._cooling[item.channel] = now_mono + wait
-                    continue
-            chosen.append(item)
-        leased: list[OutboxItem] = []
-        for item in chosen:
-            async with self.db.transaction() as session:
-                assert item.id is not None
-                if await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S):
-                    leased.append(item)
-        return leased
+                    return False
+            return await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S)
 
     @staticmethod
     def _posts(item: OutboxItem) -> bool:
@@ -202,7 +224,7 @@ class OutboxWorker:
         try:
             if delivery is None:
                 raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
-            await delivery(item)
+            completed = await delivery(item)
         except SlackApiError as exc:
             await self._slack_failed(item, exc)
         except PermanentFailure as exc:
@@ -213,8 +235,9 @@ class OutboxWorker:
             log.exception("outbox item %s (%s) failed", item.id, item.kind)
             await self._backoff(item, f"{type(exc).__name__}: {exc}")
         else:
-            async with self.db.transaction() as session:
-                await outbox_store.complete(session, item_id=item.id, now=self.clock())
+            if not completed:
+                async with self.db.transaction() as session:
+                    await outbox_store.complete(session, item_id=item.id, now=self.clock())
 
     async def _slack_failed(self, item: OutboxItem, exc: SlackApiError) -> None:
         status = exc.response.status_code
@@ -275,7 +298,7 @@ class OutboxWorker:
     # -- deliveries --------------------------------------------------------------------
 
     async def _load(self, item: OutboxItem) -> tuple[Case, HandOff, CardView]:
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             case = await case_store.get_case(session, case_id=item.payload["case_id"])
             handoff = await session.get(HandOff, item.payload["handoff_id"])
             if case is None or handoff is None:
@@ -315,7 +338,7 @@ class OutboxWorker:
             ping=queue.ping,
         )
 
-    async def _post_card(self, item: OutboxItem) -> None:
+    async def _post_card(self, item: OutboxItem) -> bool:
         case, handoff, view = await self._load(item)
         channel = self.routing.queue(handoff.queue).channel
         # "Posted" is when we sent it: re-ping timers count from here.
@@ -352,6 +375,9 @@ class OutboxWorker:
                 now=now,
                 data={"channel": channel_id, "ts": ts},
             )
+            assert item.id is not None
+            await outbox_store.complete(session, item_id=item.id, now=self.clock())
+        return True
 
     async def _update_card(self, item: OutboxItem) -> None:
         _case, handoff, view = await self._load(item)
@@ -366,7 +392,7 @@ class OutboxWorker:
 
     async def _thread_message(self, item: OutboxItem) -> None:
         _case, handoff, _view = await self._load(item)
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             message = await session.get(Message, item.payload["message_id"])
         if message is None:
             return  # purged or erased since; nothing to copy

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,8 @@ async def enqueue(
     priority: int = NORMAL_PRIORITY,
     not_before: datetime | None = None,
 ) -> OutboxItem:
+    # Not flushed here: the item is written (and numbered) with the caller's next flush,
+    # and items added in one session keep the order they were added in.
     item = OutboxItem(
         kind=kind,
         channel=channel,
@@ -38,7 +40,6 @@ async def enqueue(
         created_at=now,
     )
     session.add(item)
-    await session.flush()
     return item
 
 
@@ -50,13 +51,15 @@ async def candidates(
     skip_channels: Iterable[str] = (),
 ) -> list[OutboxItem]:
     """Due items, crisis first then oldest, each the head of its ordering key."""
+    # The head of its ordering key: the key's lowest pending id, one index lookup per row.
+    # (Written as NOT EXISTS an earlier one, PostgreSQL planned a nested-loop anti-join
+    # while the table had no statistics yet, as in a surge on a fresh table: 35 ms per pass
+    # at 500 pending items, against 1.3 ms for this form.)
     earlier = aliased(OutboxItem)
-    blocked_by_earlier = exists().where(
-        and_(
-            earlier.ordering_key == OutboxItem.ordering_key,
-            earlier.status == "pending",
-            col(earlier.id) < col(OutboxItem.id),
-        )
+    head_of_key = (
+        select(func.min(earlier.id))
+        .where(earlier.ordering_key == OutboxItem.ordering_key, earlier.status == "pending")
+        .scalar_subquery()
     )
     query = (
         select(OutboxItem)
@@ -64,7 +67,7 @@ async def candidates(
             OutboxItem.status == "pending",
             col(OutboxItem.next_attempt_at) <= now,
             or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
-            ~blocked_by_earlier,
+            or_(col(OutboxItem.ordering_key).is_(None), col(OutboxItem.id) == head_of_key),
         )
         .order_by(col(OutboxItem.priority).desc(), col(OutboxItem.id))
         .limit(limit)

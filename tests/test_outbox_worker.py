@@ -1,0 +1,65 @@
+"""The outbox worker, running: one channel's items go one after another, each as soon as the
+one before it is done, not at the next idle poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import system_clock
+from bot.outbox import OutboxWorker
+from bot.routing import load_routing
+from bot.store import outbox as outbox_store
+from bot.store.db import Database
+from bot.store.migrate import ensure_migrated
+from bot.store.models import OutboxItem
+
+IDLE_POLL_S = 30.0
+
+
+async def test_a_channels_next_item_goes_as_soon_as_the_one_before_is_done(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    await ensure_migrated(db, auto=True)
+    worker = OutboxWorker(
+        db=db,
+        client=AsyncWebClient(token="xoxb-not-called"),
+        routing=load_routing(),
+        clock=system_clock,
+        poll_s=IDLE_POLL_S,
+    )
+    delivered: list[str] = []
+
+    async def deliver(item: OutboxItem) -> None:
+        delivered.append(str(item.payload["n"]))
+
+    worker.register("probe", deliver)
+    async with db.transaction() as session:
+        for n in ("card", "first note", "second note"):
+            await outbox_store.enqueue(
+                session,
+                kind="probe",
+                now=system_clock(),
+                channel="support-general",
+                ordering_key="case:one",
+                payload={"n": n},
+            )
+    started = time.monotonic()
+    task = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(IDLE_POLL_S / 3):
+            while len(delivered) < 3:
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await db.close()
+
+    assert delivered == ["card", "first note", "second note"]
+    # Each waited for the one before it, not for the worker's idle poll.
+    assert time.monotonic() - started < IDLE_POLL_S / 3
