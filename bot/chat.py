@@ -19,13 +19,13 @@ from bot.clock import Clock
 from bot.conversation.engine import Engine
 from bot.conversation.types import ConversationState, Decision
 from bot.errors import Forbidden, Invalid, NotFound, TooLarge, Unauthorized
-from bot.handoff import copy_to_thread, escalate_to_crisis, open_handoff
+from bot.handoff import announce_handoff, copy_to_thread, escalate_to_crisis, queue_case
 from bot.privacy.redact import redact
 from bot.routing import Routing
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store.db import Database
-from bot.store.models import Case, Message
+from bot.store.models import Case, HandOff, Message
 from bot.tokens import TokenError, issue_token, verify_token
 
 SUPPORTED_LOCALES = ("en", "sv")
@@ -55,6 +55,15 @@ class _PostRequest:
     case_id: str
     text: str  # validated
     client_id: str | None
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An answered message whose follow-up waits for the batch's flush (see _follow_up)."""
+
+    posted: Posted
+    queued: HandOff | None  # added by queue_case; announced once it has its id
+    covered: int  # the last seq the hand-off's summary covers
 
 
 @dataclass(frozen=True)
@@ -211,11 +220,26 @@ class ChatService:
                 case_ids=[request.case_id for request in requests],
                 client_ids=[request.client_id for request in requests if request.client_id],
             )
+            # Answers first, follow-ups (hand-off cards, thread copies) after one flush that
+            # numbers every new row of the batch: a flush per hand-off made a batch's time
+            # grow with its hand-offs. A case's follow-up still runs before its next
+            # message in the batch is answered, so each is handled exactly as alone.
+            drafts: list[_Draft] = []
+
+            async def follow_up() -> None:
+                if drafts:
+                    await session.flush()
+                for draft in drafts:
+                    wrote.append(await self._follow_up(session, draft, now=now))
+                drafts.clear()
+
             for request in requests:
                 case = cases.get(request.case_id)
                 if case is None:
                     outcomes.append(NotFound("conversation_not_found", "No such conversation."))
                     continue
+                if any(draft.posted.case.id == case.id for draft in drafts):
+                    await follow_up()
                 key = (request.case_id, request.client_id)
                 sent_before = earlier.get(key) if request.client_id else None
                 if sent_before is not None:
@@ -228,13 +252,14 @@ class ChatService:
                         )
                     )
                     continue
-                written = await self._answer(
+                draft = await self._answer(
                     session, case=case, text=request.text, now=now, client_id=request.client_id
                 )
                 if request.client_id:
-                    earlier[key] = written.posted.user_message
-                outcomes.append(written.posted)
-                wrote.append(written)
+                    earlier[key] = draft.posted.user_message
+                outcomes.append(draft.posted)
+                drafts.append(draft)
+            await follow_up()
         latest: dict[str, int] = {}
         for written in wrote:
             latest[written.posted.case.id] = written.posted.case.last_seq
@@ -251,10 +276,9 @@ class ChatService:
         text: str,
         now: datetime,
         client_id: str | None,
-    ) -> _Written:
-        """The person's message, the bot's answer and what follows, on a case held locked."""
-        case_id = case.id
-        handed_off_now = False
+    ) -> _Draft:
+        """The person's message and the bot's answer, on a case held locked. A hand-off is
+        added here and announced in `_follow_up`, once the batch is flushed."""
         # The case row is held locked (see append_message): its seqs are ours to give.
         user_message = message_store.append_message(
             session, case=case, sender="user", text=text, now=now, client_id=client_id
@@ -273,7 +297,7 @@ class ChatService:
         if case.status == "resolved":
             case.status = "bot"
             await case_store.add_event(
-                session, case_id=case_id, kind="reopened", actor="person", now=now
+                session, case_id=case.id, kind="reopened", actor="person", now=now
             )
         case.engine_state = decision.state.to_dict()
         case.locale = understanding.locale
@@ -286,9 +310,10 @@ class ChatService:
             for reply in decision.replies
         ]
         covered = case.last_seq
+        queued = None
         if decision.handoff is not None and case.status == "bot":
             case.summary = redact(decision.summary)
-            await open_handoff(
+            queued = queue_case(
                 session,
                 case=case,
                 decision=decision.handoff,
@@ -296,33 +321,48 @@ class ChatService:
                 now=now,
                 after_seq=covered,
             )
-            handed_off_now = True
-        elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
-            case.summary = redact(decision.summary)
-            await escalate_to_crisis(
-                session, case=case, routing=self.routing, now=now, after_seq=covered
-            )
-            handed_off_now = True
-        if understanding.safety == "urgent":
-            await case_store.add_event(
-                session,
-                case_id=case_id,
-                kind="safety_urgent",
-                actor="bot",
-                now=now,
-                data={"kind": understanding.safety_kind},
-            )
-        if case.status == "agent" and not handed_off_now:
-            handoff = await case_store.open_handoff(session, case_id=case_id)
-            if handoff is not None:
-                await copy_to_thread(
-                    session, case=case, handoff=handoff, message=user_message, now=now
-                )
-                handed_off_now = True  # the outbox has work
         posted = Posted(
             case=case, messages=new_messages, user_message=user_message, decision=decision
         )
-        return _Written(posted=posted, outbox_work=handed_off_now)
+        return _Draft(posted=posted, queued=queued, covered=covered)
+
+    async def _follow_up(self, session: AsyncSession, draft: _Draft, *, now: datetime) -> _Written:
+        """What an answer sets off, its rows numbered: the hand-off's card, the crisis lane,
+        the audit trail, the copy of the message in the agent's thread."""
+        case, decision = draft.posted.case, draft.posted.decision
+        assert decision is not None
+        handed_off_now = draft.queued is not None
+        if draft.queued is not None:
+            await announce_handoff(
+                session, case=case, handoff=draft.queued, routing=self.routing, now=now
+            )
+        elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
+            case.summary = redact(decision.summary)
+            await escalate_to_crisis(
+                session, case=case, routing=self.routing, now=now, after_seq=draft.covered
+            )
+            handed_off_now = True
+        if decision.understanding.safety == "urgent":
+            await case_store.add_event(
+                session,
+                case_id=case.id,
+                kind="safety_urgent",
+                actor="bot",
+                now=now,
+                data={"kind": decision.understanding.safety_kind},
+            )
+        if case.status == "agent" and not handed_off_now:
+            handoff = await case_store.open_handoff(session, case_id=case.id)
+            if handoff is not None:
+                await copy_to_thread(
+                    session,
+                    case=case,
+                    handoff=handoff,
+                    message=draft.posted.user_message,
+                    now=now,
+                )
+                handed_off_now = True  # the outbox has work
+        return _Written(posted=draft.posted, outbox_work=handed_off_now)
 
     @staticmethod
     async def _answers_to(session: AsyncSession, *, case_id: str, after: int) -> list[Message]:

@@ -108,6 +108,26 @@ async def open_handoff(
     Args:
         after_seq: the last message number the card's summary already covers.
     """
+    handoff = queue_case(
+        session, case=case, decision=decision, routing=routing, now=now, after_seq=after_seq
+    )
+    await session.flush()
+    await announce_handoff(session, case=case, handoff=handoff, routing=routing, now=now)
+    return handoff
+
+
+def queue_case(
+    session: AsyncSession,
+    *,
+    case: Case,
+    decision: HandoffDecision,
+    routing: Routing,
+    now: datetime,
+    after_seq: int,
+) -> HandOff:
+    """The first half of `open_handoff`: the case queued and its HandOff row added, not yet
+    written. `announce_handoff` needs the row's id, so a flush must come between them;
+    the chat writes many people's hand-offs with one flush."""
     queue = routing.queue(decision.queue)
     handoff = HandOff(
         case_id=case.id,
@@ -118,7 +138,6 @@ async def open_handoff(
         created_at=now,
     )
     session.add(handoff)
-    await session.flush()
     case.status = "queued"
     case.queue = queue.name
     case.severity = decision.severity
@@ -128,6 +147,16 @@ async def open_handoff(
     if decision.severity == "critical":
         case.urgent = True
     session.add(case)
+    return handoff
+
+
+async def announce_handoff(
+    session: AsyncSession, *, case: Case, handoff: HandOff, routing: Routing, now: datetime
+) -> None:
+    """The second half of `open_handoff`, once the HandOff row has its id: the audit
+    event, the card and the links to the person's earlier cases."""
+    assert handoff.id is not None, "flush the session after queue_case"
+    channel = routing.queue(handoff.queue).channel
     await case_store.add_event(
         session,
         case_id=case.id,
@@ -135,21 +164,24 @@ async def open_handoff(
         kind="handoff_created",
         actor="bot",
         now=now,
-        data={"queue": queue.name, "reason": decision.reason, "severity": decision.severity},
+        data={"queue": handoff.queue, "reason": handoff.reason, "severity": handoff.severity},
     )
     await outbox_store.enqueue(
         session,
         kind="post_card",
         now=now,
-        channel=queue.channel,
+        channel=channel,
         ordering_key=f"case:{case.id}",
-        priority=priority_for(decision.severity),
+        priority=priority_for(handoff.severity),
         payload={"case_id": case.id, "handoff_id": handoff.id},
     )
     # The person's earlier cases, linked in the thread, so nobody asks them to repeat.
-    earlier = await history_store.earlier_cases(
-        session, person_ref=case.person_ref, case_id=case.id, limit=EARLIER_REFS_SHOWN
-    )
+    # Read without flushing first: other cases' rows are already written, and a flush per
+    # hand-off is what the chat's one flush for a whole batch avoids.
+    with session.no_autoflush:
+        earlier = await history_store.earlier_cases(
+            session, person_ref=case.person_ref, case_id=case.id, limit=EARLIER_REFS_SHOWN
+        )
     if earlier:
         await note_in_thread(
             session,
@@ -157,10 +189,9 @@ async def open_handoff(
             handoff=handoff,
             text=earlier_cases_text(earlier),
             now=now,
-            channel=queue.channel,  # the card is not posted yet
-            priority=priority_for(decision.severity),
+            channel=channel,  # the card is not posted yet
+            priority=priority_for(handoff.severity),
         )
-    return handoff
 
 
 async def escalate_to_crisis(

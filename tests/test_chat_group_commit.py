@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlmodel import select
 
 from bot import keys
 from bot.chat import ChatService, Posted
 from bot.errors import NotFound
+from bot.store.models import CaseEvent, HandOff, OutboxItem
 
 PEOPLE = 12
 QUESTIONS = (
@@ -141,3 +143,47 @@ async def test_a_message_whose_handling_fails_takes_no_other_message_with_it(
             assert isinstance(outcome, Posted), outcome
             assert users == ["Where are my receipts?"]
             assert [m["seq"] for m in messages] == [1, 2, 3]
+
+
+async def test_people_handing_off_at_once_each_get_their_own_card_and_log(
+    client: TestClient,
+) -> None:
+    """Hand-offs in one batch are numbered by one flush (bot/chat.py): each case still gets
+    its own HandOff, its audit event and its card, pointing at each other; a person who
+    writes again in the same batch is answered as queued, after their hand-off."""
+    chat: ChatService = client.app[keys.CHAT]
+    cases = [await start(client) for _ in range(8)]
+    twice = cases[0]
+    asks = ("I want to talk to a person please", "Can a human help me with my refund?")
+
+    outcomes = await asyncio.gather(
+        *(chat.post(case_id=c, text=asks[i % 2]) for i, c in enumerate(cases)),
+        chat.post(case_id=twice, text="It's about a double charge"),
+    )
+
+    assert all(o.decision is not None and o.decision.handoff for o in outcomes[:-1])
+    assert outcomes[-1].decision is not None and outcomes[-1].decision.handoff is None
+    async with client.app[keys.DB].read() as session:
+        handoffs = (await session.exec(select(HandOff))).all()
+        events = (
+            await session.exec(select(CaseEvent).where(CaseEvent.kind == "handoff_created"))
+        ).all()
+        cards = (await session.exec(select(OutboxItem).where(OutboxItem.kind == "post_card"))).all()
+    by_case = {h.case_id: h for h in handoffs}
+    assert sorted(by_case) == sorted(cases) and len(handoffs) == len(cases)
+    assert sorted((e.case_id, e.handoff_id) for e in events) == sorted(
+        (h.case_id, h.id) for h in handoffs
+    )
+    assert sorted((c.payload["case_id"], c.payload["handoff_id"]) for c in cards) == sorted(
+        (h.case_id, h.id) for h in handoffs
+    )
+    for i, case_id in enumerate(cases):
+        assert by_case[case_id].queue == ("general", "billing")[i % 2]
+        assert (await chat.case(case_id=case_id)).status == "queued"
+    # The second message came after the hand-off: stored after it, and answered as queued.
+    messages = await transcript(client, twice)
+    assert [m["text"] for m in messages if m["sender"] == "user"] == [
+        asks[0],
+        "It's about a double charge",
+    ]
+    assert by_case[twice].after_seq < outcomes[-1].user_message.seq
