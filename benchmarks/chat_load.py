@@ -6,9 +6,13 @@
 
 Both servers run as subprocesses on 127.0.0.1: the app as `python -m bot` (every message
 persisted; SQLite in a temporary directory unless --database-url) and a bare aiohttp
-WebSocket echo server (this file with --serve-echo). One asyncio client opens C sockets to
-each in turn and sends M messages per socket, each after the previous one is answered
-(the app's ack, sent once the message is stored; the echo server's echo): the closed loop.
+WebSocket echo server (this file with --serve-echo). The app's Slack is a third
+subprocess, the Slack fake (`python -m bot slack-sandbox`: Slack's rate limits on,
+events signed and delivered back): in production Slack's work is done neither on the
+app's dyno (so the app's built-in sandbox is not used) nor in the client measuring it.
+One asyncio client opens C sockets to each in turn and sends M messages per socket, each
+after the previous one is answered (the app's ack, sent once the message is stored; the
+echo server's echo): the closed loop.
 
 {"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio", "p50_ms",
  "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets", ...}
@@ -47,6 +51,8 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import (  # noqa: E402
+    BENCH_BOT_TOKEN,
+    BENCH_SIGNING_SECRET,
     PYTHON,
     app_env,
     emit,
@@ -326,9 +332,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         database_url = args.database_url or sqlite_url(workdir)
         if database_url.startswith("postgres"):
             database_url = await fresh_postgres(database_url)
-        app_port, echo_port = free_port(), free_port()
-        app_log, echo_log = workdir / "app.log", workdir / "echo.log"
-        started.append(spawn_app(app_env(database_url=database_url, port=app_port), app_log))
+        app_port, echo_port, slack_port = free_port(), free_port(), free_port()
+        app_log, echo_log, slack_log = (workdir / f"{n}.log" for n in ("app", "echo", "slack"))
+        started.append(
+            spawn(
+                [PYTHON, "-m", "bot", "slack-sandbox", "--port", str(slack_port)]
+                + ["--events-url", f"http://127.0.0.1:{app_port}/slack/events"]
+                + ["--signing-secret", BENCH_SIGNING_SECRET, "--bot-token", BENCH_BOT_TOKEN],
+                env=app_env(database_url=database_url, port=slack_port),
+                log_path=slack_log,
+            )
+        )
+        await wait_healthy(f"http://127.0.0.1:{slack_port}/sandbox/", started[-1], slack_log)
+        slack_api_url = f"http://127.0.0.1:{slack_port}/api/"
+        env = app_env(database_url=database_url, port=app_port, slack_api_url=slack_api_url)
+        started.append(spawn_app(env, app_log))
         app_proc = started[-1]
         started.append(
             spawn(
