@@ -25,6 +25,7 @@ from bot.slack_text import is_internal_note, slack_to_plain
 from bot.slack_threads import thread_messages
 from bot.store import cases as case_store
 from bot.store import messages as message_store
+from bot.store import outbox as outbox_store
 from bot.store import seen as seen_store
 from bot.store.db import Database
 from bot.store.models import Case
@@ -49,9 +50,18 @@ CHECKED_THREADS_KEPT = 10_000
 # A rate-limited gap check waits this long when Slack gives no Retry-After.
 GAP_PAUSE_DEFAULT_S = 30
 
+# A reply to a card whose ts is not stored yet waits this long (Slack wants its answer in
+# 3 s), looking again every CARD_RECORD_POLL_S.
+CARD_RECORD_WAIT_S = 1.5
+CARD_RECORD_POLL_S = 0.05
+
 RelayOutcome = Literal["relayed", "note", "not_a_case", "not_claimed", "duplicate", "closed"]
 # Work done in the relay's own transaction once a reply is stored (session, case, outcome).
 AfterRelay = Callable[[AsyncSession, Case, RelayOutcome], Awaitable[None]]
+
+
+class CardNotRecorded(Exception):
+    """A reply came in a thread that may be a card whose ts is not stored yet."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +220,7 @@ class Desk:
         event_key: str | None = None,
         slack: AsyncWebClient | None = None,
         then: AfterRelay | None = None,
+        to_bot_post: bool = False,
     ) -> Relayed:
         """An agent wrote in a case thread: pass it to the person, or keep it as a note.
 
@@ -222,20 +233,49 @@ class Desk:
                 replies in the order they were written.
             then: more work for the same transaction, given the session, the case and the
                 reply's outcome ("relayed" or "note"): it commits with the reply, or neither.
+            to_bot_post: the thread starts with one of the bot's posts. A card is in Slack
+                a moment before its ts is stored (longer if the posting instance died), so
+                a reply to an unknown thread waits for the card's record while a card post
+                is unsettled, and past CARD_RECORD_WAIT_S raises CardNotRecorded: the event
+                is answered with an error and Slack delivers it again later.
         """
         incoming = ThreadReply(
             thread_ts=thread_ts, ts=ts, user=user, text=text, user_name=user_name
         )
+        started = asyncio.get_running_loop().time()
+        while True:
+            try:
+                return await self._relay(
+                    channel, incoming, event_key, slack, then, to_bot_post=to_bot_post
+                )
+            except CardNotRecorded:
+                if asyncio.get_running_loop().time() - started >= CARD_RECORD_WAIT_S:
+                    raise
+                await asyncio.sleep(CARD_RECORD_POLL_S)
+
+    async def _relay(
+        self,
+        channel: str,
+        incoming: ThreadReply,
+        event_key: str | None,
+        slack: AsyncWebClient | None,
+        then: AfterRelay | None,
+        *,
+        to_bot_post: bool,
+    ) -> Relayed:
+        thread_ts = incoming.thread_ts
         lock = self._thread_locks.setdefault(thread_ts, asyncio.Lock())
         async with lock:
             earlier = await self._unrelayed_before(slack, channel, incoming) if slack else []
             now = self.clock()
             async with self.db.transaction() as session:
-                if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
-                    return Relayed("duplicate")
                 case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
                 if case is None:
+                    if to_bot_post and await outbox_store.card_post_unsettled(session):
+                        raise CardNotRecorded(thread_ts)
                     return Relayed("not_a_case")
+                if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
+                    return Relayed("duplicate")
                 # Instances relaying replies to one case take turns, so a message that two
                 # of them found missing is stored once, by whichever comes first.
                 await session.refresh(case, with_for_update=True)

@@ -168,7 +168,7 @@ async def announce_handoff(
     )
     await outbox_store.enqueue(
         session,
-        kind="post_card",
+        kind=outbox_store.POST_CARD,
         now=now,
         channel=channel,
         ordering_key=f"case:{case.id}",

@@ -106,7 +106,7 @@ class OutboxWorker:
         self._channel_ids: dict[str, str] = {}  # channel name -> id
         self._inflight: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery
         self._kinds: dict[str, Delivery] = {
-            "post_card": self._post_card,
+            outbox_store.POST_CARD: self._post_card,
             "update_card": self._update_card,
             "thread_message": self._thread_message,
             "thread_notice": self._thread_notice,

@@ -26,6 +26,8 @@ async def thread_reply(
         ts=reply.ts,
         event_key=context.get("event_key"),
         slack=client,
+        # Slack names who started the thread; a card is always the bot's.
+        to_bot_post=event.get("parent_user_id", context.bot_user_id) == context.bot_user_id,
     )
     if relayed.outcome == "not_claimed":
         await tell(

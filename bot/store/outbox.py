@@ -15,6 +15,8 @@ from bot.store.models import OutboxItem
 
 CRISIS_PRIORITY = 100
 NORMAL_PRIORITY = 0
+# The item that posts a hand-off's card; its channel and ts are stored once Slack answers.
+POST_CARD = "post_card"
 
 
 async def enqueue(
@@ -134,6 +136,21 @@ async def park(session: AsyncSession, *, item_id: int, error: str) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+async def card_post_unsettled(session: AsyncSession) -> bool:
+    """Whether some card may be in Slack without its ts in the store yet: a card post
+    taken for delivery, or tried before, and not recorded as done."""
+    query = (
+        select(OutboxItem.id)
+        .where(
+            col(OutboxItem.kind) == POST_CARD,
+            col(OutboxItem.status) == "pending",
+            or_(col(OutboxItem.locked_until).is_not(None), col(OutboxItem.attempts) > 0),
+        )
+        .limit(1)
+    )
+    return (await session.exec(query)).first() is not None
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
