@@ -155,7 +155,7 @@ class Desk:
             return await seen_store.mark_seen(session, key=key, now=self.clock())
 
     async def was_seen(self, key: str) -> bool:
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             return await seen_store.is_seen(session, key=key)
 
     async def forget_old_keys(self) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot import keys
+from bot.desk import thread_reply_of
 from bot.slack_guard import SlackGuard
 from handlers.middleware import error_response
 
@@ -20,6 +24,10 @@ async def slack_events(request: web.Request) -> web.Response:
         return error_response(
             401, "invalid_signature", "The Slack signature is missing, wrong or stale."
         )
+    if _acts_on_nothing(body):
+        # Our own posts echoed back, other bots', edits: no listener acts on them, so they
+        # need no replay record and no Bolt (most of the events Slack sends us are these).
+        return web.Response(status=200)
     # A signed request seen before is a replay, unless Slack marks it as its own retry
     # (a retried event is then dropped by its event_id instead).
     retrying = "X-Slack-Retry-Num" in request.headers
@@ -39,3 +47,17 @@ async def slack_events(request: web.Request) -> web.Response:
     if bolt_response.status >= 500:
         await desk.event_failed()
     return await to_aiohttp_response(bolt_response)
+
+
+def _acts_on_nothing(body: bytes) -> bool:
+    """A message event that is not a reply in a thread (bot/desk.py thread_reply_of)."""
+    if not body.startswith(b"{"):
+        return False  # interactions and slash commands come form-encoded
+    try:
+        payload: Any = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+        return False
+    event = payload.get("event")
+    return isinstance(event, dict) and event.get("type") == "message" and not thread_reply_of(event)
