@@ -120,9 +120,7 @@ async def test_a_reply_in_a_thread_a_person_started_does_not_wait_for_cards(
     await slack.post(user="U0AGENT2", channel=CHANNEL, text="Lunch at one?")
     [chat] = [m for m in slack.messages(CHANNEL) if m.get("text") == "Lunch at one?"]
 
-    started = asyncio.get_running_loop().time()
     answer = await slack.post(user=ALEX, channel=CHANNEL, thread_ts=chat["ts"], text="Sure")
-    waited = asyncio.get_running_loop().time() - started
 
+    # Had it waited for the unsettled card, it would have been answered 500 after 1.5 s.
     assert answer["status"] == 200
-    assert waited < CARD_RECORD_WAIT_S
