@@ -4,7 +4,6 @@ or held-out sets."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -194,21 +193,6 @@ def test_urgent_messages_are_rated_by_the_safety_model(understander: Understande
     seen = understander.understand("I'm going to kill myself tonight", now=NOW)
     assert seen.safety == "urgent"
     assert seen.safety_kind
-
-
-def test_understanding_is_fast(understander: Understander) -> None:
-    texts = ["you charged me twice and nobody answers!!", "jag vill byta terapeut"] * 50
-    best = float("inf")
-    # CPU time of this process, best of three: other test runs on the machine must not
-    # make the measure flaky.
-    for _ in range(3):
-        started = time.process_time()
-        for text in texts:
-            understander.understand(text, now=NOW)
-        best = min(best, (time.process_time() - started) * 1000 / len(texts))
-    # The whole engine has 1 ms per message (p99, benchmarks/engine_speed.py); this guards
-    # against a regression of several times, with room for a machine busy with other work.
-    assert best < 1.5
 
 
 def test_bad_training_file_names_file_and_line(tmp_path: Path) -> None:
