@@ -7,7 +7,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from weakref import WeakValueDictionary
 
@@ -50,10 +50,13 @@ CHECKED_THREADS_KEPT = 10_000
 # A rate-limited gap check waits this long when Slack gives no Retry-After.
 GAP_PAUSE_DEFAULT_S = 30
 
-# A reply to a card whose ts is not stored yet waits this long (Slack wants its answer in
-# 3 s), looking again every CARD_RECORD_POLL_S.
-CARD_RECORD_WAIT_S = 1.5
+# A reply to a card whose ts is not stored yet waits this long, looking again every
+# CARD_RECORD_POLL_S; the gap check that may follow has what is left of its own 1.5 s, so
+# the event is answered well inside Slack's 3 s.
+CARD_RECORD_WAIT_S = 1.0
 CARD_RECORD_POLL_S = 0.05
+# Our clock against Slack's, when a thread's ts is compared with when a card was enqueued.
+CLOCK_SKEW = timedelta(seconds=60)
 
 RelayOutcome = Literal["relayed", "note", "not_a_case", "not_claimed", "duplicate", "closed"]
 # Work done in the relay's own transaction once a reply is stored (session, case, outcome).
@@ -134,6 +137,7 @@ class Desk:
         # Replies to one thread are relayed in the order this instance received them, even
         # when one waits on Slack for its gap check.
         self._thread_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self.card_record_wait_s = CARD_RECORD_WAIT_S
         bus.on(EVENT_GAP_TOPIC, lambda _kind: self._note_failure())
 
     async def event_failed(self) -> None:
@@ -235,44 +239,29 @@ class Desk:
                 reply's outcome ("relayed" or "note"): it commits with the reply, or neither.
             to_bot_post: the thread starts with one of the bot's posts. A card is in Slack
                 a moment before its ts is stored (longer if the posting instance died), so
-                a reply to an unknown thread waits for the card's record while a card post
-                is unsettled, and past CARD_RECORD_WAIT_S raises CardNotRecorded: the event
-                is answered with an error and Slack delivers it again later.
+                a reply in a thread that is not a known card waits for the card's record
+                while a card post enqueued before the thread began is unsettled, and past
+                `card_record_wait_s` raises CardNotRecorded: the event is answered with an
+                error and Slack delivers it again later.
         """
         incoming = ThreadReply(
             thread_ts=thread_ts, ts=ts, user=user, text=text, user_name=user_name
         )
-        started = asyncio.get_running_loop().time()
-        while True:
-            try:
-                return await self._relay(
-                    channel, incoming, event_key, slack, then, to_bot_post=to_bot_post
-                )
-            except CardNotRecorded:
-                if asyncio.get_running_loop().time() - started >= CARD_RECORD_WAIT_S:
-                    raise
-                await asyncio.sleep(CARD_RECORD_POLL_S)
-
-    async def _relay(
-        self,
-        channel: str,
-        incoming: ThreadReply,
-        event_key: str | None,
-        slack: AsyncWebClient | None,
-        then: AfterRelay | None,
-        *,
-        to_bot_post: bool,
-    ) -> Relayed:
-        thread_ts = incoming.thread_ts
         lock = self._thread_locks.setdefault(thread_ts, asyncio.Lock())
         async with lock:
-            earlier = await self._unrelayed_before(slack, channel, incoming) if slack else []
+            # Waiting holds the thread's lock: a later reply there queues behind this one.
+            waited = await self._await_card(channel, thread_ts) if to_bot_post else 0.0
+            earlier = (
+                await self._unrelayed_before(
+                    slack, channel, incoming, timeout_s=GAP_CHECK_TIMEOUT_S - waited
+                )
+                if slack
+                else []
+            )
             now = self.clock()
             async with self.db.transaction() as session:
                 case = await case_store.get_case_by_card(session, channel=channel, ts=thread_ts)
                 if case is None:
-                    if to_bot_post and await outbox_store.card_post_unsettled(session):
-                        raise CardNotRecorded(thread_ts)
                     return Relayed("not_a_case")
                 if event_key and not await seen_store.mark_seen(session, key=event_key, now=now):
                     return Relayed("duplicate")
@@ -287,8 +276,31 @@ class Desk:
             await self.bus.publish(case.id)
         return Relayed(outcome, case)
 
+    async def _await_card(self, channel: str, thread_ts: str) -> float:
+        """Wait while the thread may be a card whose ts is not stored yet; the seconds
+        waited, or CardNotRecorded past `card_record_wait_s`. Reads only: the write that
+        records the card must not queue behind the wait."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        posted_at = _ts_time(thread_ts)
+        while True:
+            async with self.db.read() as session:
+                if await case_store.get_case_by_card(session, channel=channel, ts=thread_ts):
+                    break
+                # A card post enqueued after the thread began cannot be its first message.
+                if posted_at is None or not await outbox_store.card_post_unsettled(
+                    session, enqueued_by=posted_at + CLOCK_SKEW
+                ):
+                    break
+                if await case_store.was_a_card(session, channel=channel, ts=thread_ts):
+                    break  # a card the case has moved on from (a transfer)
+            if loop.time() - started >= self.card_record_wait_s:
+                raise CardNotRecorded(thread_ts)
+            await asyncio.sleep(CARD_RECORD_POLL_S)
+        return loop.time() - started
+
     async def _unrelayed_before(
-        self, slack: AsyncWebClient, channel: str, reply: ThreadReply
+        self, slack: AsyncWebClient, channel: str, reply: ThreadReply, *, timeout_s: float
     ) -> list[ThreadReply]:
         """Replies in the thread between the newest one stored and `reply`, oldest first.
 
@@ -307,7 +319,7 @@ class Desk:
             return []
         ref, oldest = start
         try:
-            async with asyncio.timeout(GAP_CHECK_TIMEOUT_S):
+            async with asyncio.timeout(max(timeout_s, 0.1)):
                 listed = await thread_messages(
                     slack,
                     channel=channel,
@@ -474,6 +486,13 @@ def _ts_key(ts: str) -> tuple[int, int] | None:
     if not (seconds.isdigit() and dot and micros.isdigit()):
         return None
     return int(seconds), int(micros.ljust(6, "0")[:6])
+
+
+def _ts_time(ts: str) -> datetime | None:
+    key = _ts_key(ts)
+    if key is None:
+        return None
+    return datetime.fromtimestamp(key[0], UTC) + timedelta(microseconds=key[1])
 
 
 def _ts_before(a: str, b: str) -> bool:

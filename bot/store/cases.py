@@ -68,6 +68,12 @@ async def get_case_by_card(session: AsyncSession, *, channel: str, ts: str) -> C
     return (await session.exec(query)).first()
 
 
+async def was_a_card(session: AsyncSession, *, channel: str, ts: str) -> bool:
+    """Whether the message is a hand-off's card, the case's current one or an earlier one."""
+    query = select(HandOff.id).where(HandOff.slack_channel == channel, HandOff.slack_ts == ts)
+    return (await session.exec(query.limit(1))).first() is not None
+
+
 async def next_seq(session: AsyncSession, *, case_id: str) -> int:
     """Allocate the case's next message number; the row update serialises writers."""
     result = await session.exec(

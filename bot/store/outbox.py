@@ -138,14 +138,15 @@ async def park(session: AsyncSession, *, item_id: int, error: str) -> None:
     )
 
 
-async def card_post_unsettled(session: AsyncSession) -> bool:
-    """Whether some card may be in Slack without its ts in the store yet: a card post
-    taken for delivery, or tried before, and not recorded as done."""
+async def card_post_unsettled(session: AsyncSession, *, enqueued_by: datetime) -> bool:
+    """Whether a card enqueued by `enqueued_by` may be in Slack without its ts in the store
+    yet: its post taken for delivery, or tried before, and not recorded as done."""
     query = (
         select(OutboxItem.id)
         .where(
             col(OutboxItem.kind) == POST_CARD,
             col(OutboxItem.status) == "pending",
+            col(OutboxItem.created_at) <= enqueued_by,
             or_(col(OutboxItem.locked_until).is_not(None), col(OutboxItem.attempts) > 0),
         )
         .limit(1)

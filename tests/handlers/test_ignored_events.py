@@ -90,3 +90,27 @@ async def test_a_forged_echo_is_still_refused(client: TestClient, slack: SlackFa
     )
     assert answer.status == 401
     assert (await answer.json())["error"]["code"] == "invalid_signature"
+
+
+async def test_a_post_outside_a_thread_and_a_cards_edit_leave_nothing_stored(
+    client: TestClient, slack: SlackFake
+) -> None:
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    await person.say("Connect me to a human agent please")
+    await slack.wait_for(lambda: card_for(slack.messages(CHANNEL), started["case_ref"]) is not None)
+    card = card_for(slack.messages(CHANNEL), started["case_ref"])
+    assert card is not None
+
+    posted = await slack.post(user="U0AGENT1", channel=CHANNEL, text="Morning, all")
+    await slack.click(user="U0AGENT1", channel=CHANNEL, ts=card["ts"], action_id="claim")
+    await slack.wait_for(
+        lambda: any(e.get("subtype") == "message_changed" for e, _ in delivered_events(slack))
+    )
+    await slack.delivery.drain()
+
+    assert posted["status"] == 200
+    edits = [s for e, s in delivered_events(slack) if e.get("subtype") == "message_changed"]
+    assert edits and all(status == 200 for status in edits)
+    # Only the click, which Bolt acted on, left its replay record.
+    assert len([k for k in await seen_keys(client) if k.startswith("sig:")]) == 1

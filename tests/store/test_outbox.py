@@ -60,3 +60,38 @@ async def test_only_the_head_of_each_ordering_key_is_due(database_url: str) -> N
         assert await due(db) == ["crisis card", "card b", "no key"]
     finally:
         await db.close()
+
+
+async def test_a_card_post_is_unsettled_from_its_lease_until_it_is_done(database_url: str) -> None:
+    db = Database(database_url)
+
+    async def unsettled(enqueued_by: datetime) -> bool:
+        async with db.read() as session:
+            return await outbox_store.card_post_unsettled(session, enqueued_by=enqueued_by)
+
+    try:
+        await ensure_migrated(db, auto=True)
+        card = await enqueue(db, kind=outbox_store.POST_CARD, channel="c1", ordering_key="case:a")
+        await enqueue(db, kind="thread_message", channel="c1", ordering_key="case:b")
+        assert card.id is not None
+        # Never taken for delivery: it cannot be in Slack yet.
+        assert not await unsettled(NOW + timedelta(hours=1))
+
+        async with db.transaction() as session:
+            assert await outbox_store.lease(session, item_id=card.id, now=NOW, lease_s=15)
+        assert await unsettled(NOW + timedelta(seconds=1))
+        # A thread that began before the card was enqueued cannot start with it.
+        assert not await unsettled(NOW - timedelta(seconds=1))
+
+        # A failed try leaves its outcome unknown until a later one settles it.
+        async with db.transaction() as session:
+            await outbox_store.retry_later(
+                session, item_id=card.id, at=NOW + timedelta(seconds=5), error="timeout"
+            )
+        assert await unsettled(NOW + timedelta(seconds=1))
+
+        async with db.transaction() as session:
+            await outbox_store.complete(session, item_id=card.id, now=NOW)
+        assert not await unsettled(NOW + timedelta(hours=1))
+    finally:
+        await db.close()
