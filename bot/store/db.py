@@ -12,15 +12,16 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.sqlite_cursor import use_one_hop_cursors
+from bot.store.sqlite_cursor import use_inline_statements
 
 READ_ONLY = "supportbot_read_only"
-# How long a SQLite writer waits for another before giving up.
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if database_url.startswith("sqlite"):
+        # Statements run on the loop's thread (bot/store/sqlite_cursor.py); aiosqlite's
+        # thread only opens and closes the connection.
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_async_engine(database_url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -48,7 +49,7 @@ def _configure_postgres(engine: AsyncEngine) -> None:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        use_one_hop_cursors(dbapi_connection)
+        use_inline_statements(dbapi_connection)
         # Take over transaction control from the driver so that we can BEGIN IMMEDIATE:
         # a deferred transaction that reads and then writes fails at once with "database
         # is locked" instead of waiting its turn.
@@ -57,7 +58,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Waiting for another process's lock is done asynchronously instead, so that it
+        # never blocks the event loop (bot/store/sqlite_cursor.py).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
