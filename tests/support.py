@@ -6,24 +6,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient
-from sqlalchemy import Connection
-
-from bot.store.db import Database
-
-
-async def downgrade(db: Database, revision: str) -> None:
-    """Take the schema down to `revision` (the app itself only ever upgrades)."""
-    from alembic import command
-
-    from bot.store.migrate import alembic_config
-
-    def run(connection: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, revision)
-
-    async with db.engine.begin() as conn:
-        await conn.run_sync(run)
 
 
 async def reset_postgres(url: str) -> bool:
@@ -93,6 +75,21 @@ def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
         ):
             return message
     return None
+
+
+async def handed_off(
+    client: TestClient, slack: Any, timeout: float = 10, channel: str = "support-general"
+) -> tuple[Person, dict[str, Any], str]:
+    """A person asks for a human agent; returns them, their card in `channel`, their ref."""
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    answer = await person.say("Connect me to a human agent please")
+    assert answer["state"] == "queued"
+    ref = started["case_ref"]
+    await slack.wait_for(lambda: card_for(slack.messages(channel), ref) is not None, timeout)
+    card = card_for(slack.messages(channel), ref)
+    assert card is not None
+    return person, card, ref
 
 
 def blocks_text(message: dict[str, Any]) -> str:

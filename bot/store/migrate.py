@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -41,13 +42,25 @@ async def current_revision(db: Database) -> str | None:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    def _run(connection: Connection) -> None:
+    await _run_command(db, command.upgrade, revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema down to `revision` (the app itself only ever upgrades; the
+    migrations' tests go down and up again)."""
+    await _run_command(db, command.downgrade, revision)
+
+
+async def _run_command(
+    db: Database, alembic_command: Callable[[Config, str], None], revision: str
+) -> None:
+    def run(connection: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        alembic_command(cfg, revision)
 
     async with db.engine.begin() as conn:
-        await conn.run_sync(_run)
+        await conn.run_sync(run)
 
 
 async def ensure_migrated(db: Database, *, auto: bool) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot import keys
 from bot.slack_fake import SlackFake
 from bot.store.models import SeenKey
-from tests.support import Person, card_for
+from tests.support import handed_off
 
 CHANNEL = "support-general"
 
@@ -34,10 +34,7 @@ def delivered_events(slack: SlackFake) -> list[tuple[dict[str, Any], int]]:
 async def test_the_bots_own_posts_echoed_back_are_answered_and_leave_nothing_stored(
     client: TestClient, slack: SlackFake
 ) -> None:
-    person = Person(client)
-    started = await person.start(locale="en-US")
-    await person.say("Connect me to a human agent please")
-    await slack.wait_for(lambda: card_for(slack.messages(CHANNEL), started["case_ref"]) is not None)
+    await handed_off(client, slack)
     await slack.wait_for(lambda: any(e.get("bot_id") for e, _ in delivered_events(slack)))
     await slack.delivery.drain()
 
@@ -49,12 +46,7 @@ async def test_the_bots_own_posts_echoed_back_are_answered_and_leave_nothing_sto
 async def test_an_agents_reply_still_records_its_event(
     client: TestClient, slack: SlackFake
 ) -> None:
-    person = Person(client)
-    started = await person.start(locale="en-US")
-    await person.say("Connect me to a human agent please")
-    await slack.wait_for(lambda: card_for(slack.messages(CHANNEL), started["case_ref"]) is not None)
-    card = card_for(slack.messages(CHANNEL), started["case_ref"])
-    assert card is not None
+    person, card, _ref = await handed_off(client, slack)
     await slack.click(user="U0AGENT1", channel=CHANNEL, ts=card["ts"], action_id="claim")
     answer = await slack.post(
         user="U0AGENT1", channel=CHANNEL, thread_ts=card["ts"], text="I see the charge"
@@ -95,12 +87,7 @@ async def test_a_forged_echo_is_still_refused(client: TestClient, slack: SlackFa
 async def test_a_post_outside_a_thread_and_a_cards_edit_leave_nothing_stored(
     client: TestClient, slack: SlackFake
 ) -> None:
-    person = Person(client)
-    started = await person.start(locale="en-US")
-    await person.say("Connect me to a human agent please")
-    await slack.wait_for(lambda: card_for(slack.messages(CHANNEL), started["case_ref"]) is not None)
-    card = card_for(slack.messages(CHANNEL), started["case_ref"])
-    assert card is not None
+    _person, card, _ref = await handed_off(client, slack)
 
     posted = await slack.post(user="U0AGENT1", channel=CHANNEL, text="Morning, all")
     await slack.click(user="U0AGENT1", channel=CHANNEL, ts=card["ts"], action_id="claim")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -24,6 +25,14 @@ class Instances:
     a: TestClient
     b: TestClient
     slack: SlackFake
+
+
+async def stop_outbox_workers() -> None:
+    """Stop every instance's outbox worker: what is enqueued stays pending."""
+    tasks = [t for t in asyncio.all_tasks() if t.get_name() == "outbox"]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture

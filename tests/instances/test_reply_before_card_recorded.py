@@ -19,18 +19,11 @@ from bot.slack_fake import SlackFake
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
 from bot.store.models import OutboxItem
-from tests.instances.conftest import SLACK_TOKEN, Instances
+from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
 from tests.support import Person
 
 CHANNEL = "support-general"
 ALEX = "U0AGENT1"
-
-
-async def stop_outbox_workers() -> None:
-    tasks = [t for t in asyncio.all_tasks() if t.get_name() == "outbox"]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def card_posted_by_a_worker_that_died(

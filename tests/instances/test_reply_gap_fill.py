@@ -9,7 +9,8 @@ import json
 from bot import keys
 from tests.handlers.test_reply_gap_fill import ALEX, agent_lines, post_while_down, redeliver
 from tests.instances.conftest import Instances
-from tests.instances.test_two_instances import CHANNEL, handed_off, needs_postgres
+from tests.instances.test_two_instances import CHANNEL, needs_postgres
+from tests.support import handed_off
 
 
 async def test_two_instances_filling_the_same_gap_relay_each_reply_once_in_order(

@@ -22,12 +22,11 @@ from bot.typing import typing_notice
 from tests.instances.conftest import Instances
 from tests.instances.test_two_instances import (
     CHANNEL,
-    handed_off,
     needs_postgres,
     next_message,
     open_socket,
 )
-from tests.support import Person
+from tests.support import Person, handed_off
 
 AGENT = "U0AGENT1"
 ROUNDS = 8  # the person's socket may send a burst of 10 (bot/app.py)

@@ -24,8 +24,8 @@ from bot.store.db import Database
 from bot.store.models import CaseEvent, OutboxItem
 from handlers.chat_ws import SAFETY_POLL_S
 from tests.conftest import TEST_SIGNING_SECRET
-from tests.instances.conftest import SLACK_TOKEN, Instances
-from tests.support import Person, blocks_text, card_for
+from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
+from tests.support import Person, blocks_text, card_for, handed_off
 
 CHANNEL = "support-general"
 
@@ -33,20 +33,6 @@ CHANNEL = "support-general"
 def needs_postgres(client: TestClient) -> None:
     if not client.app[keys.DB].is_postgres:
         pytest.skip("the cross-instance bus is PostgreSQL's (LISTEN/NOTIFY)")
-
-
-async def handed_off(
-    client: TestClient, slack: Any, timeout: float = 10
-) -> tuple[Person, dict[str, Any], str]:
-    person = Person(client)
-    started = await person.start(locale="en-US")
-    answer = await person.say("Connect me to a human agent please")
-    assert answer["state"] == "queued"
-    ref = started["case_ref"]
-    await slack.wait_for(lambda: card_for(slack.messages(CHANNEL), ref) is not None, timeout)
-    card = card_for(slack.messages(CHANNEL), ref)
-    assert card is not None
-    return person, card, ref
 
 
 async def open_socket(
@@ -250,10 +236,7 @@ async def test_a_post_whose_outcome_was_lost_in_a_crash_is_not_posted_again(
     for client in (instances.a, instances.b):
         client.app[keys.OUTBOX].wake.clear()
     # Stop both workers: the card's outbox item stays pending.
-    tasks = [t for t in asyncio.all_tasks() if t.get_name() == "outbox"]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await stop_outbox_workers()
     person = Person(instances.a)
     started = await person.start()
     await person.say("Connect me to a human agent please")

@@ -9,12 +9,11 @@ from handlers.chat_ws import SAFETY_POLL_S
 from tests.instances.conftest import Instances
 from tests.instances.test_two_instances import (
     CHANNEL,
-    handed_off,
     needs_postgres,
     next_message,
     open_socket,
 )
-from tests.support import blocks_text, card_for
+from tests.support import blocks_text, card_for, handed_off
 
 ALEX = "U0AGENT1"
 

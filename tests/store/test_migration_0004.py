@@ -11,9 +11,8 @@ from bot.settings import Settings
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store.db import Database
-from bot.store.migrate import current_revision, head_revision, upgrade
+from bot.store.migrate import current_revision, downgrade, head_revision, upgrade
 from bot.store.models import CaseEvent, HandOff
-from tests.support import downgrade
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

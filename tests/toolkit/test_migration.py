@@ -6,8 +6,7 @@ from sqlalchemy import inspect
 
 from bot.settings import Settings
 from bot.store.db import Database
-from bot.store.migrate import current_revision, head_revision, upgrade
-from tests.support import downgrade
+from bot.store.migrate import current_revision, downgrade, head_revision, upgrade
 
 
 def tables_and_case_columns(connection):  # type: ignore[no-untyped-def]
