@@ -201,10 +201,14 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process (VmRSS in /proc/PID/status), in MB."""
+    """Resident memory of a process and its children (VmRSS in /proc/PID/status), in MB.
+
+    The children are an app's WEB_WORKERS: each holds the sockets it accepted.
+    """
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024 + sum(rss_mb(int(child)) for child in children)
     raise RuntimeError(f"no VmRSS for {pid}")
 
 

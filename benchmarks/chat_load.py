@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/chat_load.py [--conversations C] [--messages M]
         [--idle-sockets K] [--paced-conversations P] [--pace-s S] [--paced-messages N]
-        [--database-url URL] [--short]
+        [--database-url URL] [--workers W] [--short]
 
 Both servers run as subprocesses on 127.0.0.1: the app as `python -m bot` (every message
 persisted; SQLite in a temporary directory unless --database-url) and a bare aiohttp
@@ -12,12 +12,14 @@ events signed and delivered back): in production Slack's work is done neither on
 app's dyno (so the app's built-in sandbox is not used) nor in the client measuring it.
 One asyncio client opens C sockets to each in turn and sends M messages per socket, each
 after the previous one is answered (the app's ack, sent once the message is stored; the
-echo server's echo): the closed loop.
+echo server's echo): the closed loop. With --workers W (PostgreSQL only) both run W
+processes on their port: the app with WEB_WORKERS=W, the echo server as W copies with
+SO_REUSEPORT.
 
 {"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio", "p50_ms",
  "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets", ...}
-The RSS figure is the app process's VmRSS before and after opening K more sockets that
-say hello and then stay idle. Targets (GitHub issue 5): ratio >= 0.35 (SQLite and
+The RSS figure is the app's VmRSS (summed over its workers) before and after opening K
+more sockets that say hello and then stay idle. Targets (GitHub issue 5): ratio >= 0.35 (SQLite and
 PostgreSQL), p99 <= 50 ms at 500 conversations, <= 30 MB per 1,000 idle sockets.
 
 Then, apart, the paced phase: P fresh conversations each send N messages at a person's
@@ -110,11 +112,13 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def serve_echo(port: int) -> int:
+def serve_echo(port: int, *, reuse_port: bool = False) -> int:
     app = web.Application()
     app.router.add_get("/ws", echo_socket)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        app, host="127.0.0.1", port=port, reuse_port=reuse_port, print=None, access_log=None
+    )
     return 0
 
 
@@ -348,14 +352,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         env = app_env(database_url=database_url, port=app_port, slack_api_url=slack_api_url)
         started.append(spawn_app(env, app_log))
         app_proc = started[-1]
-        started.append(
-            spawn(
-                [PYTHON, __file__, "--serve-echo", str(echo_port)],
-                env=app_env(database_url=database_url, port=echo_port),
-                log_path=echo_log,
+        env["WEB_WORKERS"] = str(args.workers)
+        echo_args = ["--reuse-port"] if args.workers > 1 else []
+        for _ in range(args.workers):
+            started.append(
+                spawn(
+                    [PYTHON, __file__, "--serve-echo", str(echo_port), *echo_args],
+                    env=app_env(database_url=database_url, port=echo_port),
+                    log_path=echo_log,
+                )
             )
-        )
-        await wait_healthy(f"http://127.0.0.1:{echo_port}/healthz", started[-1], echo_log)
+            await wait_healthy(f"http://127.0.0.1:{echo_port}/healthz", started[-1], echo_log)
         await wait_healthy(f"http://127.0.0.1:{app_port}/healthz", app_proc, app_log)
         c, m = args.conversations, args.messages
         note(f"echo: {c} sockets x {m} messages")
@@ -392,6 +399,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "idle_sockets": opened,
         "rss_mb_per_1000_idle_sockets": round(per_1000, 1),
         "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
+        "workers": args.workers,
         "paced_conversations": p,
         "pace_s": pace_s,
         "paced_messages": len(steady.latencies_ms),
@@ -419,12 +427,19 @@ def main() -> int:
     )
     parser.add_argument("--database-url", default=None)
     parser.add_argument(
+        "--workers", type=int, default=1, help="processes per server (PostgreSQL only)"
+    )
+    parser.add_argument(
         "--short", action="store_true", help="50 conversations, 200 idle, 50 paced x 2"
     )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_echo:
-        return serve_echo(args.serve_echo)
+        return serve_echo(args.serve_echo, reuse_port=args.reuse_port)
+    on_postgres = (args.database_url or "").startswith("postgres")
+    if args.workers < 1 or (args.workers > 1 and not on_postgres):
+        parser.error("--workers above 1 needs --database-url postgresql://...")
     if args.short:
         args.conversations, args.messages, args.idle_sockets = 50, 5, 200
         args.paced_conversations, args.paced_messages = 50, 2

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     host: str = "0.0.0.0"
     port: int = 8080
+    # Server processes on this dyno, all on PORT (README "Several instances"). One asyncio
+    # process keeps one core busy, so match the dyno's cores; above 1 it needs PostgreSQL
+    # and a real Slack. Not WEB_CONCURRENCY: Heroku's Python buildpack sets that to
+    # 2 × cores + 1 for threaded servers, which would start more processes than cores.
+    web_workers: int = Field(default=1, ge=1, le=64)
     # Where the person's browser reaches us; used for the widget and Origin checks.
     public_url: str | None = None
     # Host-platform origins allowed to frame the widget (/chat?embed=1), e.g.
@@ -107,6 +112,17 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def workers_problem(self) -> str | None:
+        """Why WEB_WORKERS above 1 cannot work with these settings, or None."""
+        if self.web_workers == 1:
+            return None
+        if self.is_sqlite:
+            return "SQLite's bus reaches one process only; use PostgreSQL (DATABASE_URL)"
+        if self.sandbox and not self.slack_api_url:
+            return "the built-in Slack sandbox lives in one process; set SLACK_BOT_TOKEN"
+        return None
 
     @property
     def should_auto_migrate(self) -> bool:

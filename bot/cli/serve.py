@@ -1,4 +1,4 @@
-"""`python -m bot` / `python -m bot serve`: run the web app."""
+"""`python -m bot` / `python -m bot serve`: run the web app (WEB_WORKERS processes)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import sys
 from aiohttp import web
 
 from bot.app import create_app
+from bot.conversation.engine import Engine
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store.migrate import NotMigrated
+from bot.workers import EXIT_MISCONFIGURED, Supervisor, stop_on_first_signal
 from handlers.access_log import RequestAccessLogger
 
 
@@ -27,27 +29,46 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     configure_logging(settings.log_level)
     log = logging.getLogger("bot")
-    if settings.sandbox:
+    problem = settings.workers_problem
+    if problem is not None:
+        sys.stderr.write(f"error: WEB_WORKERS={settings.web_workers} cannot work: {problem}\n")
+        return EXIT_MISCONFIGURED
+    if settings.sandbox and not settings.slack_api_url:
         log.info(
             "no SLACK_BOT_TOKEN: using the built-in Slack sandbox at http://127.0.0.1:%s/sandbox",
             settings.port,
         )
-    app = create_app(settings)
+    engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)
     # The engine's models and lexicons are a few hundred thousand objects that live as long
     # as the process. Left in the collector's oldest generation, each full collection walks
     # all of them: a pause of about 0.1 s in the middle of people's messages. Frozen, the
-    # collector skips them (the gc module's advice for long-lived start-up state).
+    # collector skips them (the gc module's advice for long-lived start-up state), and
+    # forked workers do not write to their pages, so they stay shared.
     gc.collect()
     gc.freeze()
+    if settings.web_workers == 1:
+        return serve(settings, engine)
+    return Supervisor(
+        settings.web_workers, lambda _slot: serve(settings, engine, worker=True)
+    ).run()
+
+
+def serve(settings: Settings, engine: Engine, *, worker: bool = False) -> int:
+    """Run one server process until it is stopped; its exit code."""
+    app = create_app(settings, engine=engine)
+    if worker:
+        app.on_startup.append(stop_on_first_signal)
     try:
         web.run_app(
             app,
             host=settings.host,
             port=settings.port,
+            reuse_port=worker,
+            handle_signals=not worker,
             print=None,
             access_log_class=RequestAccessLogger,
         )
     except NotMigrated as exc:
         sys.stderr.write(f"error: {exc}\n")
-        return 2
+        return EXIT_MISCONFIGURED
     return 0
