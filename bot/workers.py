@@ -142,11 +142,14 @@ async def stop_on_first_signal(_app: web.Application) -> None:
     """An app start-up hook: the first SIGTERM or SIGINT stops the server gracefully, and
     later ones are ignored instead of cutting that shutdown short."""
     loop = asyncio.get_running_loop()
+    heard = False
 
     def stop() -> None:
-        for signum in STOP_SIGNALS:
-            loop.add_signal_handler(signum, lambda: None)
-        raise web.GracefulExit()
+        # Two signals close together are both queued before either runs: hence the flag.
+        nonlocal heard
+        if not heard:
+            heard = True
+            raise web.GracefulExit()
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop)

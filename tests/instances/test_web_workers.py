@@ -227,15 +227,23 @@ async def test_workers_share_the_port_and_one_killed_is_replaced_without_losing_
             await s.close()
 
 
-async def test_sigterm_stops_every_worker_and_exits_cleanly(served: Served) -> None:
+@pytest.mark.parametrize("to_every_process", [False, True], ids=["to-parent", "as-heroku"])
+async def test_sigterm_stops_every_worker_and_exits_cleanly(
+    served: Served, to_every_process: bool
+) -> None:
     workers = workers_of(served.proc.pid)
     assert len(workers) == 2
-    served.proc.send_signal(signal.SIGTERM)
+    if to_every_process:  # Heroku's dyno manager signals every process of the dyno
+        os.killpg(served.proc.pid, signal.SIGTERM)
+    else:
+        served.proc.send_signal(signal.SIGTERM)
     assert served.proc.wait(timeout=STOP_TIMEOUT_S) == 0
     for pid in workers:  # reaped by the parent before it exited
         assert not Path(f"/proc/{pid}").exists()
     with pytest.raises(aiohttp.ClientConnectionError):
         await served.http.get("/healthz")
+    log = served.log.read_text()
+    assert "Traceback" not in log and "did not stop" not in log
 
 
 @pytest.mark.parametrize(
