@@ -350,9 +350,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await wait_healthy(f"http://127.0.0.1:{slack_port}/sandbox/", started[-1], slack_log)
         slack_api_url = f"http://127.0.0.1:{slack_port}/api/"
         env = app_env(database_url=database_url, port=app_port, slack_api_url=slack_api_url)
+        env["WEB_WORKERS"] = str(args.workers)
         started.append(spawn_app(env, app_log))
         app_proc = started[-1]
-        env["WEB_WORKERS"] = str(args.workers)
         echo_args = ["--reuse-port"] if args.workers > 1 else []
         for _ in range(args.workers):
             started.append(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import partial
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from bot import keys
 from bot.agent_load import agents_over_load
@@ -119,6 +120,8 @@ def create_app(
     bolt = build_bolt_app(settings, client)
     app[keys.BOLT] = bolt
 
+    app[keys.CHAT_SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_chat_sockets)
     app.cleanup_ctx.append(database_context)
     if db.is_postgres:
         app.cleanup_ctx.append(pg_bus_context)
@@ -140,6 +143,18 @@ def create_app(
     app.cleanup_ctx.append(periodic_context)
     register(bolt, app)
     return app
+
+
+async def close_chat_sockets(app: web.Application) -> None:
+    """At shutdown, once the server has stopped listening: a chat socket's handler runs
+    until its socket closes, so each is closed with 1001 "going away" (RFC 6455 §7.4.1),
+    and the widget reconnects to another instance and resumes by `seq`. Otherwise the
+    server would wait out its shutdown timeout, and the cleanup below would not run."""
+    sockets = list(app[keys.CHAT_SOCKETS])
+    await asyncio.gather(
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server restarting") for ws in sockets),
+        return_exceptions=True,
+    )
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:

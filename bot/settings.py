@@ -22,9 +22,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 8080
     # Server processes on this dyno, all on PORT (README "Several instances"). One asyncio
-    # process keeps one core busy, so match the dyno's cores; above 1 it needs PostgreSQL
-    # and a real Slack. Not WEB_CONCURRENCY: Heroku's Python buildpack sets that to
-    # 2 × cores + 1 for threaded servers, which would start more processes than cores.
+    # process keeps one core busy, so match the dyno's dedicated cores; above 1 it needs
+    # PostgreSQL and a real Slack. Not WEB_CONCURRENCY: Heroku's Python buildpack sets that
+    # to min(2 × cores + 1, MB of RAM / 256), sized for synchronous workers.
     web_workers: int = Field(default=1, ge=1, le=64)
     # Where the person's browser reaches us; used for the widget and Origin checks.
     public_url: str | None = None

@@ -7,7 +7,8 @@ kernel spreading new connections across them. To the rest of the system a worker
 more instance (README "Several instances").
 
 A worker that dies is started again. One that cannot start (exit code 2: the database is
-not migrated) stops them all, as does one that keeps dying within seconds of starting.
+not migrated) stops them all, as does one that keeps dying within seconds of starting
+(the database unreachable, say): the dyno then exits and its platform restarts it.
 SIGTERM or SIGINT to the parent stops every worker gracefully. On Heroku the dyno manager
 sends SIGTERM to every process of the dyno at once, so a worker hears it twice: it stops on
 the first and ignores the rest (aiohttp's own handler would cut its shutdown short).
@@ -30,16 +31,23 @@ log = logging.getLogger(__name__)
 
 EXIT_MISCONFIGURED = 2
 # A worker that exits sooner than this after starting failed to start; this many such
-# exits in a row of one worker stop the dyno rather than restart it forever.
+# exits in a row of one worker stop the dyno (exit 1, and Heroku restarts it) rather than
+# restart the worker forever.
 QUICK_EXIT_S = 10.0
 MAX_QUICK_EXITS = 3
-# Heroku sends SIGKILL 30 s after SIGTERM; workers left running after this are killed.
+# Heroku sends SIGKILL 30 s after SIGTERM; workers still running this long after a stop
+# was asked for are killed.
 STOP_GRACE_S = 25.0
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+WATCHED = STOP_SIGNALS | {signal.SIGCHLD}
 
 
 class Supervisor:
     """Runs `serve(slot)` in `count` forked processes and keeps them running.
+
+    The parent never runs a signal handler: it blocks the signals it watches before the
+    first fork and takes them one at a time with `sigtimedwait`, so a stop can never land
+    between a fork and the record of the new worker, or before the handlers exist.
 
     Args:
         count: the number of workers.
@@ -51,42 +59,58 @@ class Supervisor:
         self.serve = serve
         self.children: dict[int, tuple[int, float]] = {}  # pid -> (slot, started at)
         self.quick_exits = [0] * count
-        self.stopping = False
+        self.stop_by: float | None = None  # the deadline, once a stop was asked for
         self.exit_code = 0
 
     def run(self) -> int:
-        for slot in range(self.count):
-            self._start(slot)
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, self._on_stop_signal)
-        while self.children and not self.stopping:
-            with contextlib.suppress(ChildProcessError):
-                pid, status = os.wait()
-                self._exited(pid, os.waitstatus_to_exitcode(status))
-        self._wait_for_all()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # so the workers can be waited for
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+        try:
+            for slot in range(self.count):
+                self._start(slot, unblocked)
+            while self.children:
+                timeout = 1.0 if self.stop_by is None else self.stop_by - time.monotonic()
+                heard = signal.sigtimedwait(WATCHED, max(0.0, min(timeout, 1.0)))
+                if heard is not None and heard.si_signo in STOP_SIGNALS:
+                    log.info("stopping %d workers", len(self.children))
+                    self._stop(0)
+                self._reap(unblocked)
+                if self.stop_by is not None and time.monotonic() >= self.stop_by:
+                    self._kill_the_rest()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        log.info("all workers stopped")
         return self.exit_code
 
-    def _start(self, slot: int) -> None:
+    def _start(self, slot: int, unblocked: set[signal.Signals]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the worker
+        if pid == 0:  # the worker: signals as they were before the parent blocked them
             code = 1
             try:
-                for signum in STOP_SIGNALS:
-                    signal.signal(signum, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
                 code = self.serve(slot)
             except BaseException:
                 log.exception("worker %d failed", slot)
             finally:
                 logging.shutdown()
+                sys.stdout.flush()
                 os._exit(code)
         self.children[pid] = (slot, time.monotonic())
         log.info("worker %d started (pid %d)", slot, pid)
 
-    def _exited(self, pid: int, code: int) -> None:
-        slot, started = self.children.pop(pid, (-1, 0.0))
-        if slot < 0 or self.stopping:
+    def _reap(self, unblocked: set[signal.Signals]) -> None:
+        while self.children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            if pid in self.children:
+                self._exited(pid, os.waitstatus_to_exitcode(status), unblocked)
+
+    def _exited(self, pid: int, code: int, unblocked: set[signal.Signals]) -> None:
+        slot, started = self.children.pop(pid)
+        if self.stop_by is not None:
             return
         if code == EXIT_MISCONFIGURED:
             log.error("worker %d cannot start (exit code %d); stopping", slot, code)
@@ -104,38 +128,24 @@ class Supervisor:
             self._stop(1)
             return
         log.warning("worker %d (pid %d) exited with %d; starting it again", slot, pid, code)
-        self._start(slot)
-
-    def _on_stop_signal(self, signum: int, _frame: object) -> None:
-        self._stop(0)
+        self._start(slot, unblocked)
 
     def _stop(self, code: int) -> None:
-        if not self.stopping:
-            self.stopping = True
-            self.exit_code = code
-        for pid in list(self.children):
+        if self.stop_by is not None:
+            return
+        self.stop_by = time.monotonic() + STOP_GRACE_S
+        self.exit_code = code
+        for pid in self.children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    def _wait_for_all(self) -> None:
-        deadline = time.monotonic() + STOP_GRACE_S
-        while self.children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid:
-                self._exited(pid, os.waitstatus_to_exitcode(status))
-            elif time.monotonic() > deadline:
-                for late in list(self.children):
-                    log.error(
-                        "worker pid %d did not stop in %.0f s; killing it", late, STOP_GRACE_S
-                    )
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(late, signal.SIGKILL)
-                deadline = float("inf")
-            else:
-                time.sleep(0.05)
+    def _kill_the_rest(self) -> None:
+        for pid in self.children:
+            log.error("worker pid %d did not stop in %.0f s; killing it", pid, STOP_GRACE_S)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.exit_code = self.exit_code or 1
+        self.stop_by = float("inf")  # killed: now only wait for them
 
 
 async def stop_on_first_signal(_app: web.Application) -> None:

@@ -73,6 +73,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     frame_limit = max_frame_bytes(request.app[keys.SETTINGS].max_message_chars)
     ws = web.WebSocketResponse(max_msg_size=frame_limit, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
+    request.app[keys.CHAT_SOCKETS].add(ws)
     try:
         await ChatSocket(request, ws).run()
     except Exception:

@@ -17,6 +17,11 @@ from bot.store.migrate import NotMigrated
 from bot.workers import EXIT_MISCONFIGURED, Supervisor, stop_on_first_signal
 from handlers.access_log import RequestAccessLogger
 
+# How long a stopping server waits for requests in flight (chat sockets are closed at
+# once): well inside the 30 s Heroku gives between SIGTERM and SIGKILL, leaving time for
+# the cleanup that follows (the last chat batch, the outbox, the database).
+SHUTDOWN_TIMEOUT_S = 10.0
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("serve", help="serve the chat, the API and the Slack endpoint")
@@ -43,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     # as the process. Left in the collector's oldest generation, each full collection walks
     # all of them: a pause of about 0.1 s in the middle of people's messages. Frozen, the
     # collector skips them (the gc module's advice for long-lived start-up state), and
-    # forked workers do not write to their pages, so they stay shared.
+    # forked workers share those pages until reference counts written on use copy them.
     gc.collect()
     gc.freeze()
     if settings.web_workers == 1:
@@ -65,6 +70,7 @@ def serve(settings: Settings, engine: Engine, *, worker: bool = False) -> int:
             port=settings.port,
             reuse_port=worker,
             handle_signals=not worker,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
             print=None,
             access_log_class=RequestAccessLogger,
         )
