@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import partial
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from bot import keys
 from bot.agent_load import agents_over_load
@@ -54,6 +53,7 @@ def create_app(
             loaded from the settings' data files when None.
     """
     from handlers import register
+    from handlers.chat_ws import OpenSockets
     from handlers.middleware import middlewares
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares())
@@ -120,7 +120,7 @@ def create_app(
     bolt = build_bolt_app(settings, client)
     app[keys.BOLT] = bolt
 
-    app[keys.CHAT_SOCKETS] = weakref.WeakSet()
+    app[keys.CHAT_SOCKETS] = OpenSockets()
     app.on_shutdown.append(close_chat_sockets)
     app.cleanup_ctx.append(database_context)
     if db.is_postgres:
@@ -146,15 +146,8 @@ def create_app(
 
 
 async def close_chat_sockets(app: web.Application) -> None:
-    """At shutdown, once the server has stopped listening: a chat socket's handler runs
-    until its socket closes, so each is closed with 1001 "going away" (RFC 6455 §7.4.1),
-    and the widget reconnects to another instance and resumes by `seq`. Otherwise the
-    server would wait out its shutdown timeout, and the cleanup below would not run."""
-    sockets = list(app[keys.CHAT_SOCKETS])
-    await asyncio.gather(
-        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server restarting") for ws in sockets),
-        return_exceptions=True,
-    )
+    """At shutdown, once the server has stopped listening (handlers/chat_ws.py)."""
+    await app[keys.CHAT_SOCKETS].close_all()
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:

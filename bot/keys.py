@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -38,5 +37,4 @@ SLACK_CLIENT = web.AppKey("slack_client", AsyncWebClient)
 SLACK_FAKE = web.AppKey("slack_fake", "SlackFake")
 IP_LIMITER = web.AppKey("ip_limiter", RateLimiter)
 CONVERSATION_LIMITER = web.AppKey("conversation_limiter", RateLimiter)
-# The people's open chat sockets, closed with "going away" when the server stops.
-CHAT_SOCKETS = web.AppKey("chat_sockets", weakref.WeakSet)
+CHAT_SOCKETS = web.AppKey("chat_sockets", "OpenSockets")  # handlers/chat_ws.py

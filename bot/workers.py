@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -39,6 +40,7 @@ MAX_QUICK_EXITS = 3
 # was asked for are killed.
 STOP_GRACE_S = 25.0
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCHED = STOP_SIGNALS | {signal.SIGCHLD}
 
 
@@ -61,35 +63,56 @@ class Supervisor:
         self.quick_exits = [0] * count
         self.stop_by: float | None = None  # the deadline, once a stop was asked for
         self.exit_code = 0
+        self.stop_heard = False
 
     def run(self) -> int:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # so the workers can be waited for
-        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+        # The mask is the main thread's: a signal sent to the process may still reach
+        # another thread (numpy's BLAS threads ignore the mask), and then runs this handler.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._heard)
+        mask_before = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
         try:
             for slot in range(self.count):
-                self._start(slot, unblocked)
+                self._start(slot, mask_before)
             while self.children:
                 timeout = 1.0 if self.stop_by is None else self.stop_by - time.monotonic()
                 heard = signal.sigtimedwait(WATCHED, max(0.0, min(timeout, 1.0)))
                 if heard is not None and heard.si_signo in STOP_SIGNALS:
+                    self.stop_heard = True
+                if self.stop_heard and self.stop_by is None:
                     log.info("stopping %d workers", len(self.children))
                     self._stop(0)
-                self._reap(unblocked)
+                self._reap(mask_before)
                 if self.stop_by is not None and time.monotonic() >= self.stop_by:
                     self._kill_the_rest()
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask_before)  # pending: to _heard
         log.info("all workers stopped")
         return self.exit_code
 
-    def _start(self, slot: int, unblocked: set[signal.Signals]) -> None:
+    def _heard(self, _signum: int, _frame: object) -> None:
+        self.stop_heard = True
+
+    def _start(self, slot: int, mask_before: set[signal.Signals]) -> None:
+        if self.stop_by is not None:
+            return
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the worker: signals as they were before the parent blocked them
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            log.exception("worker %d could not be started; stopping", slot)
+            self._stop(1)
+            return
+        if pid == 0:  # the worker: signals as they were before the parent took them over
             code = 1
             try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+                for signum in STOP_SIGNALS:
+                    signal.signal(signum, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask_before)
+                _stop_when_orphaned(parent)
                 code = self.serve(slot)
             except BaseException:
                 log.exception("worker %d failed", slot)
@@ -100,15 +123,15 @@ class Supervisor:
         self.children[pid] = (slot, time.monotonic())
         log.info("worker %d started (pid %d)", slot, pid)
 
-    def _reap(self, unblocked: set[signal.Signals]) -> None:
+    def _reap(self, mask_before: set[signal.Signals]) -> None:
         while self.children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 return
             if pid in self.children:
-                self._exited(pid, os.waitstatus_to_exitcode(status), unblocked)
+                self._exited(pid, os.waitstatus_to_exitcode(status), mask_before)
 
-    def _exited(self, pid: int, code: int, unblocked: set[signal.Signals]) -> None:
+    def _exited(self, pid: int, code: int, mask_before: set[signal.Signals]) -> None:
         slot, started = self.children.pop(pid)
         if self.stop_by is not None:
             return
@@ -128,7 +151,7 @@ class Supervisor:
             self._stop(1)
             return
         log.warning("worker %d (pid %d) exited with %d; starting it again", slot, pid, code)
-        self._start(slot, unblocked)
+        self._start(slot, mask_before)
 
     def _stop(self, code: int) -> None:
         if self.stop_by is not None:
@@ -146,6 +169,15 @@ class Supervisor:
                 os.kill(pid, signal.SIGKILL)
         self.exit_code = self.exit_code or 1
         self.stop_by = float("inf")  # killed: now only wait for them
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """In a worker: SIGTERM when the parent dies (Linux's PR_SET_PDEATHSIG), so a worker
+    never serves on alone, sharing the port with whatever starts there next."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before that took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def stop_on_first_signal(_app: web.Application) -> None:

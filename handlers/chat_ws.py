@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +49,9 @@ def max_frame_bytes(max_message_chars: int) -> int:
 
 
 HELLO_TIMEOUT_S = 10
+# At shutdown the sockets get this long to say goodbye: a close waits for the client's
+# reply, and for the handler if it is busy, but the server must stop in time.
+GOODBYE_TIMEOUT_S = 2.0
 HEARTBEAT_S = 30
 SAFETY_POLL_S = 10
 
@@ -73,7 +77,8 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     frame_limit = max_frame_bytes(request.app[keys.SETTINGS].max_message_chars)
     ws = web.WebSocketResponse(max_msg_size=frame_limit, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
-    request.app[keys.CHAT_SOCKETS].add(ws)
+    if not await request.app[keys.CHAT_SOCKETS].admit(ws):
+        return ws  # the server is stopping: told to go elsewhere
     try:
         await ChatSocket(request, ws).run()
     except Exception:
@@ -83,6 +88,35 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
         log.exception("chat socket failed")
         await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     return ws
+
+
+class OpenSockets:
+    """The people's open chat sockets. When the server stops, each is closed with 1001
+    "going away" (RFC 6455 §7.4.1) and the widget reconnects to another instance and
+    resumes by `seq`; otherwise its handler, which runs until the socket closes, would keep
+    the server waiting out its shutdown timeout."""
+
+    def __init__(self) -> None:
+        self._open: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+        self._closing = False
+
+    async def admit(self, ws: web.WebSocketResponse) -> bool:
+        """Track a socket just opened; False (and closed) if the server is stopping."""
+        if self._closing:
+            await _goodbye(ws)
+            return False
+        self._open.add(ws)
+        return True
+
+    async def close_all(self) -> None:
+        self._closing = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(GOODBYE_TIMEOUT_S):
+                await asyncio.gather(*map(_goodbye, list(self._open)), return_exceptions=True)
+
+
+async def _goodbye(ws: web.WebSocketResponse) -> None:
+    await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server restarting")
 
 
 class ChatSocket:

@@ -61,15 +61,17 @@ def run(args: argparse.Namespace) -> int:
 def serve(settings: Settings, engine: Engine, *, worker: bool = False) -> int:
     """Run one server process until it is stopped; its exit code."""
     app = create_app(settings, engine=engine)
-    if worker:
-        app.on_startup.append(stop_on_first_signal)
+    # A second stop signal must not cut the shutdown short: Ctrl-C under `heroku local`
+    # is SIGINT to the group and then SIGTERM; on Heroku every process of the dyno hears
+    # SIGTERM, and a worker's parent passes it on too.
+    app.on_startup.append(stop_on_first_signal)
     try:
         web.run_app(
             app,
             host=settings.host,
             port=settings.port,
             reuse_port=worker,
-            handle_signals=not worker,
+            handle_signals=False,
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
             print=None,
             access_log_class=RequestAccessLogger,

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from tests.conftest import TEST_SIGNING_SECRET
 from tests.instances.test_two_instances import next_message
 from tests.support import Person, handed_off
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "xoxb-test-workers"
 CHANNEL = "support-general"
 START_TIMEOUT_S = 60.0
@@ -273,7 +273,7 @@ async def test_workers_share_the_port_and_one_killed_is_replaced_without_losing_
             doomed not in workers_of(workers.proc.pid)
             and all_listening(workers.proc.pid, workers.port, 2)
         ),
-        10,
+        START_TIMEOUT_S,
         "no worker replaced the one that died",
     )
     assert await chat.closed_by_server() is None  # it died: no goodbye
@@ -370,13 +370,19 @@ def test_workers_that_cannot_reach_the_database_stop_the_dyno_after_three_tries(
     assert 2 <= output.count("starting it again") <= 4
 
 
-# A supervisor of workers that report when they are up and stop only when signalled.
+# A supervisor of workers that report when they are up and stop only when signalled
+# (or, with "stubborn", never: they ignore SIGTERM).
 FAKE_WORKERS = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
+    import bot.workers
     from bot.workers import Supervisor
 
+    bot.workers.STOP_GRACE_S = 1.0
+
     def serve(slot):
+        if sys.argv[2] == "stubborn":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         os.write(1, f"up {os.getpid()}\\n".encode())  # one write: the workers share the pipe
         while True:
             time.sleep(1)
@@ -386,19 +392,46 @@ FAKE_WORKERS = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("round_", range(5))
-def test_a_stop_while_workers_are_starting_leaves_none_behind(round_: int) -> None:
+@contextlib.contextmanager
+def fake_workers(count: int, kind: str) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", FAKE_WORKERS, "12"],
+        [sys.executable, "-c", FAKE_WORKERS, str(count), kind],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
-    assert proc.stdout is not None
-    first = proc.stdout.readline().split()  # the first worker is up, others are forking
-    proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=WAIT_S)
-    pids = [int(first[1])] + [int(line.split()[1]) for line in rest.splitlines()]
-    assert proc.returncode == 0
-    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever a failure left behind
+        proc.communicate()
+
+
+def pids_up(first_line: str, rest: str) -> list[int]:
+    return [int(line.split()[1]) for line in [first_line, *rest.splitlines()] if line]
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_a_stop_while_workers_are_starting_leaves_none_behind(round_: int) -> None:
+    with fake_workers(12, "polite") as proc:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first worker is up, others are forking
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=WAIT_S)
+        assert proc.returncode == 0
+        assert not [pid for pid in pids_up(first, rest) if Path(f"/proc/{pid}").exists()]
+
+
+def test_workers_that_do_not_stop_in_time_are_killed() -> None:
+    with fake_workers(2, "stubborn") as proc:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        second = proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        rest, errors = proc.communicate(timeout=WAIT_S)
+        assert proc.returncode == 1
+        assert errors.count("did not stop in 1 s; killing it") == 2
+        assert not [p for p in pids_up(first, second + rest) if Path(f"/proc/{p}").exists()]
