@@ -125,7 +125,7 @@ def create_app(
     app.cleanup_ctx.append(database_context)
     if db.is_postgres:
         app.cleanup_ctx.append(pg_bus_context)
-    if settings.sandbox and not settings.slack_api_url:
+    if settings.built_in_sandbox:
         from bot.slack_fake import SlackFake
         from bot.slack_fake.sandbox import mount_sandbox
 

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         return not self.slack_bot_token
 
     @property
+    def built_in_sandbox(self) -> bool:
+        """The local Slack runs inside this process (no token, no other Web API URL)."""
+        return self.sandbox and not self.slack_api_url
+
+    @property
     def oncall(self) -> tuple[str, ...]:
         return tuple(u.strip() for u in self.crisis_oncall.split(",") if u.strip())
 
@@ -120,7 +125,7 @@ class Settings(BaseSettings):
             return None
         if self.is_sqlite:
             return "SQLite's bus reaches one process only; use PostgreSQL (DATABASE_URL)"
-        if self.sandbox and not self.slack_api_url:
+        if self.built_in_sandbox:
             return "the built-in Slack sandbox lives in one process; set SLACK_BOT_TOKEN"
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestClient
 
@@ -61,6 +62,23 @@ class Person:
         assert response.status == 200, await response.text()
         data: dict[str, Any] = await response.json()
         return data
+
+
+async def open_socket(
+    client: TestClient | aiohttp.ClientSession, person: Person, after: int = 0
+) -> aiohttp.ClientWebSocketResponse:
+    """The person's chat socket, past its hello: messages after `after` follow."""
+    ws = await client.ws_connect("/chat/ws")
+    await ws.send_json(
+        {
+            "type": "hello",
+            "conversation_id": person.conversation_id,
+            "token": person.token,
+            "after": after,
+        }
+    )
+    assert (await ws.receive_json(timeout=5))["type"] == "ready"
+    return ws
 
 
 def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         sys.stderr.write(f"error: WEB_WORKERS={settings.web_workers} cannot work: {problem}\n")
         return EXIT_MISCONFIGURED
-    if settings.sandbox and not settings.slack_api_url:
+    if settings.built_in_sandbox:
         log.info(
             "no SLACK_BOT_TOKEN: using the built-in Slack sandbox at http://127.0.0.1:%s/sandbox",
             settings.port,

@@ -28,7 +28,7 @@ from bot.routing import load_routing
 from bot.slack_fake import SlackFake
 from tests.conftest import TEST_SIGNING_SECRET
 from tests.instances.test_two_instances import next_message
-from tests.support import Person, handed_off
+from tests.support import Person, handed_off, open_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "xoxb-test-workers"
@@ -103,17 +103,7 @@ async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> No
 
 
 async def open_chat(http: aiohttp.ClientSession, person: Person, after: int = 0) -> Chat:
-    ws = await http.ws_connect("/chat/ws")
-    await ws.send_json(
-        {
-            "type": "hello",
-            "conversation_id": person.conversation_id,
-            "token": person.token,
-            "after": after,
-        }
-    )
-    assert (await ws.receive_json(timeout=5))["type"] == "ready"
-    return Chat(ws)
+    return Chat(await open_socket(http, person, after))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from bot import keys
 from bot.slack_fake import SlackFake
 from bot.store.models import CaseEvent, HandOff, Message
-from tests.support import Person, card_for
+from tests.support import Person, card_for, open_socket
 
 CHANNEL = "support-general"
 ALEX, SAM = "U0AGENT1", "U0AGENT2"
@@ -75,22 +75,6 @@ async def redeliver(slack: SlackFake, body: bytes) -> dict[str, Any]:
 
 def agent_lines(inbox: dict[str, Any]) -> list[str]:
     return [m["text"] for m in inbox["messages"] if m["sender"] == "agent"]
-
-
-async def open_socket(
-    client: TestClient, person: Person, after: int
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await client.ws_connect("/chat/ws")
-    await ws.send_json(
-        {
-            "type": "hello",
-            "conversation_id": person.conversation_id,
-            "token": person.token,
-            "after": after,
-        }
-    )
-    assert (await ws.receive_json(timeout=5))["type"] == "ready"
-    return ws
 
 
 async def next_agent_message(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:

@@ -24,9 +24,8 @@ from tests.instances.test_two_instances import (
     CHANNEL,
     needs_postgres,
     next_message,
-    open_socket,
 )
-from tests.support import Person, handed_off
+from tests.support import Person, handed_off, open_socket
 
 AGENT = "U0AGENT1"
 ROUNDS = 8  # the person's socket may send a burst of 10 (bot/app.py)

@@ -25,7 +25,7 @@ from bot.store.models import CaseEvent, OutboxItem
 from handlers.chat_ws import SAFETY_POLL_S
 from tests.conftest import TEST_SIGNING_SECRET
 from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
-from tests.support import Person, blocks_text, card_for, handed_off
+from tests.support import Person, blocks_text, card_for, handed_off, open_socket
 
 CHANNEL = "support-general"
 
@@ -33,23 +33,6 @@ CHANNEL = "support-general"
 def needs_postgres(client: TestClient) -> None:
     if not client.app[keys.DB].is_postgres:
         pytest.skip("the cross-instance bus is PostgreSQL's (LISTEN/NOTIFY)")
-
-
-async def open_socket(
-    client: TestClient, person: Person, after: int = 0
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await client.ws_connect("/chat/ws")
-    await ws.send_json(
-        {
-            "type": "hello",
-            "conversation_id": person.conversation_id,
-            "token": person.token,
-            "after": after,
-        }
-    )
-    ready = await ws.receive_json(timeout=5)
-    assert ready["type"] == "ready"
-    return ws
 
 
 async def next_message(

@@ -11,9 +11,8 @@ from tests.instances.test_two_instances import (
     CHANNEL,
     needs_postgres,
     next_message,
-    open_socket,
 )
-from tests.support import blocks_text, card_for, handed_off
+from tests.support import blocks_text, card_for, handed_off, open_socket
 
 ALEX = "U0AGENT1"
 

@@ -20,26 +20,12 @@ from bot.slack_fake import SlackFake
 from bot.slack_fake.blockkit import validate_view
 from bot.store.models import Message, OutboxItem
 from handlers.slack_reply_modal import CALLBACK_ID, reply_modal
-from tests.support import Person, card_for
+from tests.support import Person, card_for, open_socket
 from tests.toolkit.helpers import card_text_in, claimed, handed_off, only_modal
 
 ALEX, SAM = "U0AGENT1", "U0AGENT2"
 BILLING = "support-billing"
 Frame = dict[str, Any]
-
-
-async def open_chat(client: TestClient, person: Person, after: int = 0) -> ClientWebSocketResponse:
-    ws = await client.ws_connect("/chat/ws")
-    await ws.send_json(
-        {
-            "type": "hello",
-            "conversation_id": person.conversation_id,
-            "token": person.token,
-            "after": after,
-        }
-    )
-    assert (await ws.receive_json(timeout=5))["type"] == "ready"
-    return ws
 
 
 async def next_frame(
@@ -115,7 +101,7 @@ async def test_reply_box_shows_typing_then_the_reply_arrives_once(
 ) -> None:
     slack = tk_slack
     person, ref, card = await claimed_case(tk, slack)
-    ws = await open_chat(tk, person)
+    ws = await open_socket(tk, person)
     try:
         await slack.click(user=ALEX, channel=BILLING, ts=card["ts"], action_id="reply")
 
@@ -165,7 +151,7 @@ async def test_reply_box_shows_typing_then_the_reply_arrives_once(
     assert not any("typing" in m["text"] for m in inbox)
 
     # Typing is never replayed: a socket resuming from the start gets messages only.
-    again = await open_chat(tk, person, after=0)
+    again = await open_socket(tk, person, after=0)
     try:
         frames = await frames_for(again, 0.5)
     finally:
@@ -181,7 +167,7 @@ async def test_closing_the_box_stops_typing_and_sends_nothing(
     slack = tk_slack
     person, _ref, card = await claimed_case(tk, slack)
     before = (await person.inbox())["messages"]
-    ws = await open_chat(tk, person)
+    ws = await open_socket(tk, person)
     try:
         await slack.click(user=ALEX, channel=BILLING, ts=card["ts"], action_id="reply")
         assert (await next_frame(ws, is_typing))["author"] == "Alex"
@@ -205,7 +191,7 @@ async def test_only_the_holder_gets_the_box(tk: TestClient, tk_slack: SlackFake)
     assert "reply" not in [e["action_id"] for e in unclaimed["blocks"][-1]["elements"]]
 
     await claimed(slack, user=ALEX, channel=BILLING, ref=ref, card=card)
-    ws = await open_chat(tk, person)
+    ws = await open_socket(tk, person)
     try:
         await slack.click(user=SAM, channel=BILLING, ts=card["ts"], action_id="reply")
         told = [m for m in slack.messages(BILLING) if m.get("ephemeral_to") == SAM]
