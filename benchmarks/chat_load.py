@@ -16,8 +16,17 @@ echo server's echo): the closed loop. With --workers W (PostgreSQL only) both ru
 processes on their port: the app with WEB_WORKERS=W, the echo server as W copies with
 SO_REUSEPORT.
 
-{"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio", "p50_ms",
- "p99_ms", "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets", ...}
+The echo server's process also serves the protocol floor (/chat/ws there): the app's chat
+protocol with nothing behind it, no store and no engine. Per message it sends what the app
+sends: the ack, the person's message back and one answer of a typical answer's length.
+The same client loads it the same way, so "floor_ratio" is the most any implementation of
+this protocol could score in this run, and "answer_budget_us" is what the ratio target
+leaves, per message, for storing the message and working out the answer (negative: the
+protocol alone misses the target).
+
+{"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio",
+ "floor_msgs_per_s", "floor_ratio", "answer_budget_us", "p50_ms", "p99_ms",
+ "echo_p99_ms", "errors", "idle_sockets", "rss_mb_per_1000_idle_sockets", ...}
 The RSS figure is the app's VmRSS (summed over its workers) before and after opening K
 more sockets that say hello and then stay idle. Targets (GitHub issue 5): ratio >= 0.35 (SQLite and
 PostgreSQL), p99 <= 50 ms at 500 conversations, <= 30 MB per 1,000 idle sockets.
@@ -39,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import sys
 import tempfile
 import time
@@ -90,6 +100,10 @@ FRAME_TIMEOUT_S = 60.0
 SETTLE_S = 2.0
 # How long the paced phase waits for answers after its last scheduled send.
 PACED_DRAIN_S = 15.0
+TARGET_RATIO = 0.35  # GitHub issue 5
+# The protocol floor's answer: as long as the engine's answers to TEXTS (221-323 chars).
+FLOOR_ANSWER = "I hear you. " + "Here is where to find that in your account settings. " * 5
+FLOOR_AT = "2026-01-01T00:00:00Z"
 
 
 @dataclass
@@ -108,6 +122,27 @@ async def echo_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def floor_socket(request: web.Request) -> web.WebSocketResponse:
+    """The chat protocol with no store and no engine: the frames the app sends, no more."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    seq = 0
+    async for frame in ws:
+        if frame.type != aiohttp.WSMsgType.TEXT:
+            continue
+        data = json.loads(frame.data)
+        if data.get("type") == "hello":
+            await ws.send_str(json.dumps({"type": "ready", "state": "bot", "case_ref": "F-1"}))
+            continue
+        ack = {"type": "ack", "client_id": data.get("client_id"), "seq": seq + 1}
+        await ws.send_str(json.dumps(ack))
+        for sender, text in (("user", data.get("text")), ("bot", FLOOR_ANSWER)):
+            seq += 1
+            message = {"seq": seq, "sender": sender, "text": text, "at": FLOOR_AT}
+            await ws.send_str(json.dumps({"type": "message", "message": message}))
+    return ws
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -115,6 +150,7 @@ async def healthz(_request: web.Request) -> web.Response:
 def serve_echo(port: int, *, reuse_port: bool = False) -> int:
     app = web.Application()
     app.router.add_get("/ws", echo_socket)
+    app.router.add_get("/chat/ws", floor_socket)
     app.router.add_get("/healthz", healthz)
     web.run_app(
         app, host="127.0.0.1", port=port, reuse_port=reuse_port, print=None, access_log=None
@@ -367,6 +403,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         c, m = args.conversations, args.messages
         note(f"echo: {c} sockets x {m} messages")
         echo_rate, echo = await load(f"http://127.0.0.1:{echo_port}/ws", None, c, m)
+        note(f"floor: {c} sockets x {m} messages")
+        nobody = [Person(i, "floor", "floor") for i in range(c)]
+        floor_rate, floor = await load(f"http://127.0.0.1:{echo_port}/chat/ws", nobody, c, m)
         note(f"bot: creating {c} conversations")
         people = await create_people(f"http://127.0.0.1:{app_port}", c)
         note(f"bot: {c} sockets x {m} messages")
@@ -391,11 +430,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bot_msgs_per_s": round(bot_rate, 1),
         "echo_msgs_per_s": round(echo_rate, 1),
         "ratio": round(bot_rate / echo_rate, 3) if echo_rate else None,
+        "floor_msgs_per_s": round(floor_rate, 1),
+        "floor_ratio": round(floor_rate / echo_rate, 3) if echo_rate else None,
+        "answer_budget_us": answer_budget_us(echo_rate, floor_rate),
         "p50_ms": round(percentile(bot.latencies_ms, 0.50), 1),
         "p99_ms": round(percentile(bot.latencies_ms, 0.99), 1),
         "echo_p99_ms": round(percentile(echo.latencies_ms, 0.99), 1),
-        "errors": len(bot.errors) + len(echo.errors),
-        "error_samples": (bot.errors + echo.errors)[:3],
+        "errors": len(bot.errors) + len(echo.errors) + len(floor.errors),
+        "error_samples": (bot.errors + echo.errors + floor.errors)[:3],
         "idle_sockets": opened,
         "rss_mb_per_1000_idle_sockets": round(per_1000, 1),
         "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
@@ -409,6 +451,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "paced_errors": len(steady.errors),
         "paced_error_samples": steady.errors[:3],
     }
+
+
+def answer_budget_us(echo_rate: float, floor_rate: float) -> float | None:
+    """Microseconds per message the ratio target leaves for storing and answering.
+
+    At the target, one message may take 1 / (TARGET_RATIO × echo rate) of the closed
+    loop's time; the protocol alone takes 1 / floor rate of it.
+    """
+    if not echo_rate or not floor_rate:
+        return None
+    return round((1 / (TARGET_RATIO * echo_rate) - 1 / floor_rate) * 1e6, 1)
 
 
 def main() -> int:
