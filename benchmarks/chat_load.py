@@ -49,6 +49,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,6 +68,7 @@ from benchmarks._common import (  # noqa: E402
     BENCH_BOT_TOKEN,
     BENCH_SIGNING_SECRET,
     PYTHON,
+    STARTUP_TIMEOUT_S,
     app_env,
     emit,
     free_port,
@@ -144,7 +147,8 @@ async def floor_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    # The pid tells the copies on one port apart (wait_every_copy).
+    return web.json_response({"status": "ok", "pid": os.getpid()})
 
 
 def serve_echo(port: int, *, reuse_port: bool = False) -> int:
@@ -156,6 +160,31 @@ def serve_echo(port: int, *, reuse_port: bool = False) -> int:
         app, host="127.0.0.1", port=port, reuse_port=reuse_port, print=None, access_log=None
     )
     return 0
+
+
+async def wait_every_copy(url: str, copies: list[subprocess.Popen[bytes]], log_path: Path) -> None:
+    """Wait until each copy of the echo server on the port has answered `url` itself.
+
+    The kernel hands each new connection to one copy, so the health check is repeated on
+    fresh connections until every copy's pid has been seen (or one of them died).
+    """
+    await wait_healthy(url, copies[0], log_path)
+    waiting = {copy.pid for copy in copies}
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while waiting and time.monotonic() < deadline:
+        for copy in copies:
+            if copy.poll() is not None:
+                raise RuntimeError(f"an echo copy exited with {copy.returncode}")
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for _ in range(4 * len(copies)):
+                with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as resp:
+                        waiting.discard((await resp.json()).get("pid"))
+        if waiting:
+            await asyncio.sleep(0.05)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} echo copies never answered on {url}")
 
 
 # -- the client ---------------------------------------------------------------------------
@@ -390,15 +419,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started.append(spawn_app(env, app_log))
         app_proc = started[-1]
         echo_args = ["--reuse-port"] if args.workers > 1 else []
-        for _ in range(args.workers):
-            started.append(
-                spawn(
-                    [PYTHON, __file__, "--serve-echo", str(echo_port), *echo_args],
-                    env=app_env(database_url=database_url, port=echo_port),
-                    log_path=echo_log,
-                )
+        copies = [
+            spawn(
+                [PYTHON, __file__, "--serve-echo", str(echo_port), *echo_args],
+                env=app_env(database_url=database_url, port=echo_port),
+                log_path=echo_log,
             )
-            await wait_healthy(f"http://127.0.0.1:{echo_port}/healthz", started[-1], echo_log)
+            for _ in range(args.workers)
+        ]
+        started.extend(copies)
+        await wait_every_copy(f"http://127.0.0.1:{echo_port}/healthz", copies, echo_log)
         await wait_healthy(f"http://127.0.0.1:{app_port}/healthz", app_proc, app_log)
         c, m = args.conversations, args.messages
         note(f"echo: {c} sockets x {m} messages")
