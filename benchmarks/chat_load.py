@@ -11,18 +11,25 @@ subprocess, the Slack fake (`python -m bot slack-sandbox`: Slack's rate limits o
 events signed and delivered back): in production Slack's work is done neither on the
 app's dyno (so the app's built-in sandbox is not used) nor in the client measuring it.
 One asyncio client opens C sockets to each in turn and sends M messages per socket, each
-after the previous one is answered (the app's ack, sent once the message is stored; the
-echo server's echo): the closed loop. With --workers W (PostgreSQL only) both run W
-processes on their port: the app with WEB_WORKERS=W, the echo server as W copies with
-SO_REUSEPORT.
+after the previous one is answered (the app's ack, sent once the message and the bot's
+answer are stored; the echo server's echo): the closed loop. With --workers W (PostgreSQL
+only) both run W processes on their port: the app with WEB_WORKERS=W, the echo server as
+W copies with SO_REUSEPORT.
 
-The echo server's process also serves the protocol floor (/chat/ws there): the app's chat
-protocol with nothing behind it, no store and no engine. Per message it sends what the app
-sends: the ack, the person's message back and one answer of a typical answer's length.
-The same client loads it the same way, so "floor_ratio" is the most any implementation of
-this protocol could score in this run, and "answer_budget_us" is what the ratio target
-leaves, per message, for storing the message and working out the answer (negative: the
-protocol alone misses the target).
+The echo server's processes also serve a protocol floor (/chat/ws there): the app's chat
+protocol with nothing behind it, no store and no engine. It sends the frames the app
+sends in this loop, each serialised with json.dumps as the app does: ready and a greeting
+after the hello; per message the ack, the person's message back and one answer as long as
+the engine's; and the "queued" state with the 4th answer, where the engine, asked a
+fourth question in a row, hands the conversation to a person (its answers are short
+after that). tests/benchmarks/test_chat_load_floor.py holds the two side by side.
+The same client loads it the same way, after the echo server. "floor_ratio" is what an
+aiohttp server scores in this run sending this protocol's frames with nothing behind
+them: an estimate of the protocol's own cost, not a bound (it is measured in its own
+phase, and a server could write its frames differently). "answer_budget_us" is the
+closed loop's time per message (1 / rate, the whole run's: client, server and database
+together) that the ratio target leaves beyond the floor's for storing the message and
+working out the answer; negative, the protocol alone misses the target.
 
 {"conversations", "messages", "bot_msgs_per_s", "echo_msgs_per_s", "ratio",
  "floor_msgs_per_s", "floor_ratio", "answer_budget_us", "p50_ms", "p99_ms",
@@ -82,6 +89,7 @@ from benchmarks._common import (  # noqa: E402
     spawn,
     spawn_app,
     sqlite_url,
+    tail,
     wait_healthy,
 )
 
@@ -104,9 +112,14 @@ SETTLE_S = 2.0
 # How long the paced phase waits for answers after its last scheduled send.
 PACED_DRAIN_S = 15.0
 TARGET_RATIO = 0.35  # GitHub issue 5
-# The protocol floor's answer: as long as the engine's answers to TEXTS (221-323 chars).
+# The protocol floor's answers, as long as the engine's to TEXTS: 181-323 chars until it
+# hands off with the 4th, 49-88 chars while the person waits after that.
 FLOOR_ANSWER = "I hear you. " + "Here is where to find that in your account settings. " * 5
-FLOOR_AT = "2026-01-01T00:00:00Z"
+FLOOR_HANDOFF_TURN = 4
+FLOOR_WAITING_ANSWER = "Thank you; I have added that to your case for the care coordinator now."
+# As long as the greeting the app sends after "ready" (123 chars in English).
+FLOOR_GREETING = "Hi, I am the support assistant. " + "Tell me what is happening. " * 3 + "Go on."
+FLOOR_AT = "2026-01-01T00:00:00.000Z"  # the app's timestamps carry milliseconds
 
 
 @dataclass
@@ -129,21 +142,34 @@ async def floor_socket(request: web.Request) -> web.WebSocketResponse:
     """The chat protocol with no store and no engine: the frames the app sends, no more."""
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    seq = 0
+    seq = turn = 0
     async for frame in ws:
         if frame.type != aiohttp.WSMsgType.TEXT:
             continue
         data = json.loads(frame.data)
         if data.get("type") == "hello":
             await ws.send_str(json.dumps({"type": "ready", "state": "bot", "case_ref": "F-1"}))
+            seq = await _floor_messages(ws, seq, ("bot", FLOOR_GREETING))
             continue
+        turn += 1
         ack = {"type": "ack", "client_id": data.get("client_id"), "seq": seq + 1}
         await ws.send_str(json.dumps(ack))
-        for sender, text in (("user", data.get("text")), ("bot", FLOOR_ANSWER)):
-            seq += 1
-            message = {"seq": seq, "sender": sender, "text": text, "at": FLOOR_AT}
-            await ws.send_str(json.dumps({"type": "message", "message": message}))
+        answer = FLOOR_ANSWER if turn <= FLOOR_HANDOFF_TURN else FLOOR_WAITING_ANSWER
+        seq = await _floor_messages(ws, seq, ("user", data.get("text")), ("bot", answer))
+        if turn == FLOOR_HANDOFF_TURN:
+            await ws.send_str(json.dumps({"type": "state", "state": "queued", "case_ref": "F-1"}))
     return ws
+
+
+async def _floor_messages(
+    ws: web.WebSocketResponse, seq: int, *messages: tuple[str, object]
+) -> int:
+    """Send (sender, text) messages numbered after `seq`; returns the last seq sent."""
+    for sender, text in messages:
+        seq += 1
+        message = {"seq": seq, "sender": sender, "text": text, "at": FLOOR_AT}
+        await ws.send_str(json.dumps({"type": "message", "message": message}))
+    return seq
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -151,13 +177,23 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "pid": os.getpid()})
 
 
-def serve_echo(port: int, *, reuse_port: bool = False) -> int:
+def echo_app() -> web.Application:
+    """The echo server (/ws) and the protocol floor (/chat/ws)."""
     app = web.Application()
     app.router.add_get("/ws", echo_socket)
     app.router.add_get("/chat/ws", floor_socket)
     app.router.add_get("/healthz", healthz)
+    return app
+
+
+def serve_echo(port: int, *, reuse_port: bool = False) -> int:
     web.run_app(
-        app, host="127.0.0.1", port=port, reuse_port=reuse_port, print=None, access_log=None
+        echo_app(),
+        host="127.0.0.1",
+        port=port,
+        reuse_port=reuse_port,
+        print=None,
+        access_log=None,
     )
     return 0
 
@@ -168,13 +204,12 @@ async def wait_every_copy(url: str, copies: list[subprocess.Popen[bytes]], log_p
     The kernel hands each new connection to one copy, so the health check is repeated on
     fresh connections until every copy's pid has been seen (or one of them died).
     """
-    await wait_healthy(url, copies[0], log_path)
     waiting = {copy.pid for copy in copies}
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while waiting and time.monotonic() < deadline:
         for copy in copies:
             if copy.poll() is not None:
-                raise RuntimeError(f"an echo copy exited with {copy.returncode}")
+                raise RuntimeError(f"an echo copy exited with {copy.returncode}:\n{tail(log_path)}")
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(connector=connector) as session:
             for _ in range(4 * len(copies)):
@@ -184,7 +219,7 @@ async def wait_every_copy(url: str, copies: list[subprocess.Popen[bytes]], log_p
         if waiting:
             await asyncio.sleep(0.05)
     if waiting:
-        raise RuntimeError(f"{len(waiting)} echo copies never answered on {url}")
+        raise RuntimeError(f"{len(waiting)} echo copies never answered on {url}:\n{tail(log_path)}")
 
 
 # -- the client ---------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_chat_load_short_answers_every_message() -> None:
     assert result["messages"] == 50 * 5
     assert result["bot_msgs_per_s"] > 0
     assert result["echo_msgs_per_s"] > 0
-    # The protocol floor answered every message (its errors count in "errors").
+    # The protocol floor was loaded too (every message answered: its errors count above).
     assert result["floor_msgs_per_s"] > 0
     assert isinstance(result["answer_budget_us"], float)
     assert result["idle_sockets"] == 200
@@ -99,15 +99,3 @@ def test_chaos_short_loses_and_doubles_nothing() -> None:
     # Thread copies still queued when the short wait ends are late, not lost (items the
     # killed instance had leased wait out the outbox lease, bot/outbox.py LEASE_S).
     assert result["received"] + result["pending"] == result["sent"]
-
-
-def test_answer_budget_is_the_time_the_target_leaves_beyond_the_protocol() -> None:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from chat_load import answer_budget_us
-
-    # Echo 20,000/s: at 0.35 a message may take 1/7,000 s = 142.9 µs; the floor's 14,000/s
-    # takes 71.4 µs of it.
-    assert answer_budget_us(20_000, 14_000) == 71.4
-    # A floor slower than 0.35 of the echo leaves nothing.
-    assert answer_budget_us(20_000, 5_000) == -57.1
-    assert answer_budget_us(0, 5_000) is None
