@@ -6,11 +6,13 @@ Slack side effects are written in the same transaction as the message itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batching import GroupCommit
@@ -195,22 +197,35 @@ class ChatService:
         return await self._posts.submit(_PostRequest(case_id, clean, client_id))
 
     async def _write_posts(self, requests: list[_PostRequest]) -> list[Posted | BaseException]:
+        try:
+            # Optimistically, none is a re-send: a client id already stored (a message the
+            # client re-sent after a reconnect) breaks the unique key on (case, client id)
+            # and the batch is written again, looking re-sends up. Re-sends are rare; the
+            # look-up before every batch cost a statement while the cases were locked.
+            return await self._write_together(requests, find_resends=False)
+        except IntegrityError:
+            log.info("a post in a batch of %d was a re-send; writing it again", len(requests))
+            if len(requests) > 1:
+                with contextlib.suppress(Exception):
+                    return await self._write_together(requests, find_resends=True)
+        except Exception:
+            if len(requests) == 1:
+                raise
+        # One of them failed the shared transaction (a unique key another instance took
+        # first, a deadlock): each is written on its own, so it fails alone.
         if len(requests) > 1:
-            try:
-                return await self._write_together(requests)
-            except Exception:
-                # One of them failed the shared transaction (a unique key another instance
-                # took first, a deadlock): each is written on its own, so it fails alone.
-                log.warning("batch of %d posts failed; writing them one by one", len(requests))
+            log.warning("batch of %d posts failed; writing them one by one", len(requests))
         outcomes: list[Posted | BaseException] = []
         for request in requests:
             try:
-                outcomes.extend(await self._write_together([request]))
+                outcomes.extend(await self._write_together([request], find_resends=True))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
-    async def _write_together(self, requests: list[_PostRequest]) -> list[Posted | BaseException]:
+    async def _write_together(
+        self, requests: list[_PostRequest], *, find_resends: bool
+    ) -> list[Posted | BaseException]:
         now = self.clock()
         outcomes: list[Posted | BaseException] = []
         wrote: list[_Written] = []
@@ -218,7 +233,9 @@ class ChatService:
             cases, earlier = await message_store.cases_for_posting(
                 session,
                 case_ids=[request.case_id for request in requests],
-                client_ids=[request.client_id for request in requests if request.client_id],
+                client_ids=[
+                    request.client_id for request in requests if request.client_id and find_resends
+                ],
             )
             # Answers first, follow-ups (hand-off cards, thread copies) after one flush that
             # numbers every new row of the batch: a flush per hand-off made a batch's time

@@ -85,6 +85,33 @@ async def test_a_resent_message_in_the_same_batch_is_stored_once(client: TestCli
     assert [m["text"] for m in messages if m["sender"] == "user"] == ["I was charged twice"]
 
 
+async def test_a_message_stored_earlier_and_resent_among_others_takes_none_with_it(
+    client: TestClient,
+) -> None:
+    chat: ChatService = client.app[keys.CHAT]
+    case_id = await start(client)
+    others = [await start(client) for _ in range(4)]
+    first = await chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1")
+
+    # After a reconnect the client re-sends it, in one batch with other people's messages:
+    # the batch does not look re-sends up first, so its insert breaks the client-id key and
+    # the batch is written again.
+    again, *theirs = await asyncio.gather(
+        chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1"),
+        *(chat.post(case_id=c, text="Where are my receipts?", client_id="x") for c in others),
+    )
+
+    assert again.user_message.seq == first.user_message.seq
+    assert again.decision is None
+    assert [m.text for m in again.messages] == [m.text for m in first.messages]
+    messages = await transcript(client, case_id)
+    assert [m["text"] for m in messages if m["sender"] == "user"] == ["I was charged twice"]
+    for other, posted in zip(others, theirs, strict=True):
+        assert posted.decision is not None and posted.messages  # answered, once
+        messages = await transcript(client, other)
+        assert [m["sender"] for m in messages] == ["bot", "user", "bot"]
+
+
 async def test_a_message_to_a_missing_conversation_fails_alone(client: TestClient) -> None:
     chat: ChatService = client.app[keys.CHAT]
     cases = [await start(client) for _ in range(5)]

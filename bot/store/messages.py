@@ -115,8 +115,9 @@ async def cases_for_posting(
 ) -> tuple[dict[str, Case], dict[tuple[str, str | None], Message]]:
     """Lock the cases that messages are being posted to; find messages already sent.
 
-    Two statements whatever the number of posts. The cases are locked in id order, as
-    every batch locks them, so two instances' batches cannot deadlock on each other.
+    One statement whatever the number of posts, and a second when `client_ids` are given.
+    The cases are locked in id order, as every batch locks them, so two instances' batches
+    cannot deadlock on each other.
 
     Returns:
         the cases by id (a missing id is absent), and each message already stored under
