@@ -6,7 +6,6 @@ Slack side effects are written in the same transaction as the message itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,16 +202,22 @@ class ChatService:
             # and the batch is written again, looking re-sends up. Re-sends are rare; the
             # look-up before every batch cost a statement while the cases were locked.
             return await self._write_together(requests, find_resends=False)
-        except IntegrityError:
-            log.info("a post in a batch of %d was a re-send; writing it again", len(requests))
-            if len(requests) > 1:
-                with contextlib.suppress(Exception):
+        except IntegrityError as exc:
+            if not message_store.broke_client_id_key(exc):
+                if len(requests) == 1:
+                    raise
+            elif len(requests) > 1:
+                log.info("a batch of %d posts held a re-send; writing it again", len(requests))
+                try:
                     return await self._write_together(requests, find_resends=True)
+                except Exception:
+                    log.warning("batch of %d posts failed again", len(requests), exc_info=True)
         except Exception:
             if len(requests) == 1:
                 raise
         # One of them failed the shared transaction (a unique key another instance took
-        # first, a deadlock): each is written on its own, so it fails alone.
+        # first, a deadlock, or a re-send alone): each is written on its own, so it fails
+        # alone.
         if len(requests) > 1:
             log.warning("batch of %d posts failed; writing them one by one", len(requests))
         outcomes: list[Posted | BaseException] = []

@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlmodel import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
 from bot import keys
 from bot.chat import ChatService, Posted
+from bot.clock import system_clock
 from bot.errors import NotFound
-from bot.store.models import CaseEvent, HandOff, OutboxItem
+from bot.store import messages as message_store
+from bot.store.models import Case, CaseEvent, HandOff, OutboxItem
 
 PEOPLE = 12
 QUESTIONS = (
@@ -86,21 +90,23 @@ async def test_a_resent_message_in_the_same_batch_is_stored_once(client: TestCli
 
 
 async def test_a_message_stored_earlier_and_resent_among_others_takes_none_with_it(
-    client: TestClient,
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chat: ChatService = client.app[keys.CHAT]
     case_id = await start(client)
     others = [await start(client) for _ in range(4)]
     first = await chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1")
+    writes = spy_on_writes(monkeypatch)
 
     # After a reconnect the client re-sends it, in one batch with other people's messages:
-    # the batch does not look re-sends up first, so its insert breaks the client-id key and
-    # the batch is written again.
+    # the batch does not look re-sends up first, so its insert breaks the client-id key,
+    # and the batch is written again, together, looking them up.
     again, *theirs = await asyncio.gather(
         chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1"),
         *(chat.post(case_id=c, text="Where are my receipts?", client_id="x") for c in others),
     )
 
+    assert writes == [(5, False, "IntegrityError"), (5, True, "ok")]
     assert again.user_message.seq == first.user_message.seq
     assert again.decision is None
     assert [m.text for m in again.messages] == [m.text for m in first.messages]
@@ -110,6 +116,55 @@ async def test_a_message_stored_earlier_and_resent_among_others_takes_none_with_
         assert posted.decision is not None and posted.messages  # answered, once
         messages = await transcript(client, other)
         assert [m["sender"] for m in messages] == ["bot", "user", "bot"]
+
+
+async def test_a_lone_resend_is_found_and_another_broken_key_fails_alone(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat: ChatService = client.app[keys.CHAT]
+    case_id = await start(client)
+    first = await chat.post(case_id=case_id, text="My video froze", client_id="v-1")
+    writes = spy_on_writes(monkeypatch)
+
+    again = await chat.post(case_id=case_id, text="My video froze", client_id="v-1")
+
+    assert writes == [(1, False, "IntegrityError"), (1, True, "ok")]
+    assert (again.user_message.seq, again.decision) == (first.user_message.seq, None)
+    assert [m.text for m in again.messages] == [m.text for m in first.messages]
+
+    # A unique key other than the client id's is no re-send: the message fails on its own,
+    # without a second try as a batch.
+    async with client.app[keys.DB].transaction() as session:
+        await message_store.add_message(  # takes the seq the next post would have been given
+            session, case_id=case_id, sender="system", text="note", now=system_clock()
+        )
+        await session.exec(
+            update(Case).where(col(Case.id) == case_id).values(last_seq=Case.last_seq - 1)
+        )
+    writes.clear()
+    outcome = await asyncio.gather(
+        chat.post(case_id=case_id, text="Still frozen", client_id="v-2"), return_exceptions=True
+    )
+    assert writes == [(1, False, "IntegrityError")]
+    assert isinstance(outcome[0], IntegrityError)
+
+
+def spy_on_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool, str]]:
+    """Record each transaction the posts are written in: (posts, looked re-sends up, outcome)."""
+    writes: list[tuple[int, bool, str]] = []
+    original = ChatService._write_together
+
+    async def write_together(service: ChatService, requests: list[Any], **kwargs: Any) -> Any:
+        try:
+            result = await original(service, requests, **kwargs)
+        except Exception as exc:
+            writes.append((len(requests), kwargs["find_resends"], type(exc).__name__))
+            raise
+        writes.append((len(requests), kwargs["find_resends"], "ok"))
+        return result
+
+    monkeypatch.setattr(ChatService, "_write_together", write_together)
+    return writes
 
 
 async def test_a_message_to_a_missing_conversation_fails_alone(client: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -108,6 +109,13 @@ async def agent_slack_ts(session: AsyncSession, *, case_id: str) -> list[str]:
         col(Message.slack_ts).is_not(None),
     )
     return [ts for ts in (await session.exec(query)).all() if ts is not None]
+
+
+def broke_client_id_key(exc: IntegrityError) -> bool:
+    """Whether an insert failed on the unique key (case, client id): a message re-sent."""
+    # PostgreSQL names the constraint; SQLite names its columns.
+    detail = str(exc.orig)
+    return "uq_message_client_id" in detail or "message.case_id, message.client_id" in detail
 
 
 async def cases_for_posting(
