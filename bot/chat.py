@@ -202,19 +202,16 @@ class ChatService:
             # and the batch is written again, looking re-sends up. Re-sends are rare; the
             # look-up before every batch cost a statement while the cases were locked.
             return await self._write_together(requests, find_resends=False)
-        except IntegrityError as exc:
-            if not message_store.broke_client_id_key(exc):
-                if len(requests) == 1:
-                    raise
-            elif len(requests) > 1:
+        except Exception as exc:
+            resent = isinstance(exc, IntegrityError) and message_store.broke_client_id_key(exc)
+            if len(requests) == 1 and not resent:
+                raise
+            if resent and len(requests) > 1:
                 log.info("a batch of %d posts held a re-send; writing it again", len(requests))
                 try:
                     return await self._write_together(requests, find_resends=True)
                 except Exception:
                     log.warning("batch of %d posts failed again", len(requests), exc_info=True)
-        except Exception:
-            if len(requests) == 1:
-                raise
         # One of them failed the shared transaction (a unique key another instance took
         # first, a deadlock, or a re-send alone): each is written on its own, so it fails
         # alone.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -69,6 +70,13 @@ async def open_socket(
 ) -> aiohttp.ClientWebSocketResponse:
     """The person's chat socket, past its hello: messages after `after` follow."""
     ws = await client.ws_connect("/chat/ws")
+    await send_hello(ws, person, after)
+    assert (await ws.receive_json(timeout=5))["type"] == "ready"
+    return ws
+
+
+async def send_hello(ws: aiohttp.ClientWebSocketResponse, person: Person, after: object) -> None:
+    """The first frame of a chat socket, `after` as given (valid or not)."""
     await ws.send_json(
         {
             "type": "hello",
@@ -77,8 +85,20 @@ async def open_socket(
             "after": after,
         }
     )
-    assert (await ws.receive_json(timeout=5))["type"] == "ready"
-    return ws
+
+
+async def frames_until_quiet(
+    ws: aiohttp.ClientWebSocketResponse, quiet_s: float = 0.5
+) -> list[dict[str, Any]]:
+    """The next frame (within 5 s) and every one after it until the socket goes quiet."""
+    first = await ws.receive(timeout=5)
+    assert first.type == aiohttp.WSMsgType.TEXT, first
+    frames: list[dict[str, Any]] = [json.loads(first.data)]
+    while True:
+        try:
+            frames.append(await ws.receive_json(timeout=quiet_s))
+        except TimeoutError:
+            return frames
 
 
 def card_for(messages: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:

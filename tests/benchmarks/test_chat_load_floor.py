@@ -14,19 +14,9 @@ from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from benchmarks.chat_load import FLOOR_HANDOFF_TURN, TEXTS, answer_budget_us, echo_app
-from tests.support import Person
+from tests.support import Person, frames_until_quiet
 
-QUIET_S = 0.5
 TURNS = 8  # the benchmark's messages per conversation
-
-
-async def frames_until_quiet(ws: ClientWebSocketResponse) -> list[dict[str, Any]]:
-    frames = [await ws.receive_json(timeout=5)]
-    while True:
-        try:
-            frames.append(await ws.receive_json(timeout=QUIET_S))
-        except TimeoutError:
-            return frames
 
 
 async def conversation(

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from bot import keys
 from handlers.chat_ws import max_frame_bytes
 from tests.handlers.conftest import MakeClient, Ticker, assert_error, stored_rows
-from tests.support import Person
+from tests.support import Person, open_socket, send_hello
 
 
 async def receive_json(ws: ClientWebSocketResponse) -> dict[str, Any]:
@@ -23,11 +23,7 @@ async def receive_json(ws: ClientWebSocketResponse) -> dict[str, Any]:
 
 
 async def open_chat(client: TestClient, person: Person) -> ClientWebSocketResponse:
-    ws = await client.ws_connect("/chat/ws")
-    await ws.send_json(
-        {"type": "hello", "conversation_id": person.conversation_id, "token": person.token}
-    )
-    assert (await receive_json(ws))["type"] == "ready"
+    ws = await open_socket(client, person)
     assert (await receive_json(ws))["type"] == "message"  # the greeting
     return ws
 
@@ -210,14 +206,7 @@ async def test_bad_after_in_hello_closes_with_1008(client: TestClient, after: ob
     person = Person(client)
     await person.start()
     ws = await client.ws_connect("/chat/ws")
-    await ws.send_json(
-        {
-            "type": "hello",
-            "conversation_id": person.conversation_id,
-            "token": person.token,
-            "after": after,
-        }
-    )
+    await send_hello(ws, person, after)
     error = await receive_json(ws)
     assert error["error"]["code"] == "after_invalid"
     await ws.receive(timeout=5)

@@ -16,8 +16,8 @@ from bot.chat import ChatService
 from bot.clock import system_clock
 from bot.store import messages as message_store
 from bot.typing import typing_notice
-from tests.handlers.test_chat_ws_defences import open_chat, receive_json
-from tests.support import Person
+from tests.handlers.test_chat_ws_defences import open_chat
+from tests.support import Person, frames_until_quiet
 
 # Long enough for the bot's answer on a busy machine; the tests wait this out a few times.
 QUIET_S = 0.5
@@ -40,12 +40,7 @@ class StoreReads:
 async def say(ws: ClientWebSocketResponse, text: str, client_id: str) -> list[dict[str, Any]]:
     """Send a message; return every frame that follows until the socket goes quiet."""
     await ws.send_json({"type": "message", "text": text, "client_id": client_id})
-    frames = [await receive_json(ws)]
-    while True:
-        try:
-            frames.append(await ws.receive_json(timeout=QUIET_S))
-        except TimeoutError:
-            return frames
+    return await frames_until_quiet(ws, QUIET_S)
 
 
 def seqs(frames: list[dict[str, Any]]) -> list[int]:
