@@ -75,10 +75,14 @@ def test_chat_load_short_answers_every_message() -> None:
     assert result["floor_msgs_per_s"] > 0
     assert isinstance(result["answer_budget_us"], float)
     assert result["idle_sockets"] == 200
-    # The paced phase: 50 more people, two messages each at a person's pace, all answered.
+    # The paced phase: 50 more people, four messages each at a person's pace, all
+    # answered; the fourth question in a row hands each conversation to a person.
     assert result["paced_errors"] == 0, result["paced_error_samples"]
-    assert result["paced_messages"] == 50 * 2
+    assert result["paced_messages"] == 50 * 4
     assert result["paced_p99_ms"] > 0
+    assert result["paced_handoffs"] == 50
+    assert result["paced_chat_p99_ms"] > 0
+    assert result["paced_handoff_p99_ms"] > 0
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 10)
