@@ -235,9 +235,7 @@ class ChatService:
             cases, earlier = await message_store.cases_for_posting(
                 session,
                 case_ids=[request.case_id for request in requests],
-                client_ids=[
-                    request.client_id for request in requests if request.client_id and find_resends
-                ],
+                client_ids=[r.client_id for r in requests if r.client_id] if find_resends else [],
             )
             # Answers first, follow-ups (hand-off cards, thread copies) after one flush that
             # numbers every new row of the batch: a flush per hand-off made a batch's time

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
+from benchmarks._common import free_port
 from bot.routing import load_routing
 from bot.slack_fake import SlackFake
 from tests.conftest import TEST_SIGNING_SECRET
@@ -43,12 +43,6 @@ pytestmark = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="needs Linux's /proc/PID/task/PID/children",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def app_env(database_url: str, port: int, **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlmodel import col, select
 
+from benchmarks._common import free_port
 from bot import keys
 from bot.slack_fake import SlackFake
 from bot.store.models import CaseEvent, HandOff, Message
@@ -46,10 +46,7 @@ async def claim(person: Person, slack: SlackFake, card_ts: str) -> int:
 
 def dead_url() -> str:
     """An address nobody answers on: the instance Slack's event was meant for is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/slack/events"
+    return f"http://127.0.0.1:{free_port()}/slack/events"
 
 
 async def post_while_down(slack: SlackFake, *, user: str, card_ts: str, text: str) -> bytes:
