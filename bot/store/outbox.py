@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Integer, bindparam, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -58,6 +58,30 @@ _HEAD_OF_KEY = (
 )
 
 
+# The due items, crisis first then oldest, each the head of its ordering key. Built once,
+# with bind parameters: building this statement afresh took about 0.6 ms of CPU, more than
+# running it, and a surge of hand-offs runs it after every batch.
+_DUE = (
+    select(OutboxItem)
+    .where(
+        OutboxItem.status == "pending",
+        col(OutboxItem.next_attempt_at) <= bindparam("now"),
+        or_(
+            col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < bindparam("now")
+        ),
+        or_(col(OutboxItem.ordering_key).is_(None), col(OutboxItem.id) == _HEAD_OF_KEY),
+    )
+    .order_by(col(OutboxItem.priority).desc(), col(OutboxItem.id))
+    .limit(bindparam("limit", type_=Integer))
+)
+_DUE_ELSEWHERE = _DUE.where(
+    or_(
+        col(OutboxItem.channel).is_(None),
+        col(OutboxItem.channel).not_in(bindparam("skip", expanding=True)),
+    )
+)
+
+
 async def candidates(
     session: AsyncSession,
     *,
@@ -66,23 +90,11 @@ async def candidates(
     skip_channels: Iterable[str] = (),
 ) -> list[OutboxItem]:
     """Due items, crisis first then oldest, each the head of its ordering key."""
-    query = (
-        select(OutboxItem)
-        .where(
-            OutboxItem.status == "pending",
-            col(OutboxItem.next_attempt_at) <= now,
-            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
-            or_(col(OutboxItem.ordering_key).is_(None), col(OutboxItem.id) == _HEAD_OF_KEY),
-        )
-        .order_by(col(OutboxItem.priority).desc(), col(OutboxItem.id))
-        .limit(limit)
-    )
+    params: dict[str, Any] = {"now": now, "limit": limit}
     skip = list(skip_channels)
     if skip:
-        query = query.where(
-            or_(col(OutboxItem.channel).is_(None), col(OutboxItem.channel).not_in(skip))
-        )
-    return list((await session.exec(query)).all())
+        params["skip"] = skip
+    return list((await session.exec(_DUE_ELSEWHERE if skip else _DUE, params=params)).all())
 
 
 async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: float) -> bool:
