@@ -41,6 +41,13 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"--user must be 1..{MAX_USER_ID_CHARS} characters\n")
         return 2
     settings = Settings()
+    if not settings.identity_secret:
+        # The app stores the pseudonym whenever IDENTITY_SECRET is set where it runs; a
+        # shell without it finds only cases stored under the raw id.
+        sys.stderr.write(
+            "warning: IDENTITY_SECRET is not set here: only cases stored under the raw user "
+            "id can be found; set it as the app has it to find the others\n"
+        )
     try:
         if args.privacy_action == "export":
             data = asyncio.run(export_user(settings, user=user))
@@ -50,16 +57,25 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"{len(data['cases'])} case(s) written to {args.out}\n")
             else:
                 sys.stdout.write(text)
-            return 0
+            return 0 if data["cases"] else _nothing_found()
         summary = asyncio.run(erase_user(settings, user=user, confirmed=args.yes))
     except NotMigrated as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
     print(json.dumps(summary, indent=2))
+    if not summary["cases"]:
+        return _nothing_found()
     if not args.yes:
         sys.stderr.write("nothing erased: run again with --yes to erase the above\n")
         return 2
     return 0
+
+
+def _nothing_found() -> int:
+    """Exit 1: a request that matched no case must not read as done (a mistyped id, or a
+    shell without the app's IDENTITY_SECRET)."""
+    sys.stderr.write("no cases found for this user id: nothing was exported or erased\n")
+    return 1
 
 
 async def export_user(

@@ -19,6 +19,7 @@ from bot.identity import person_ref
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.models import Case, CaseEvent, Message
+from tests.lifecycle.conftest import dump
 from tests.lifecycle.seed import NOW, seed_case
 
 SECRET = "cli-identity-secret-0123456789"
@@ -132,3 +133,30 @@ async def test_the_commands_end_to_end(
     assert await count(db, Message) == 4  # the fresh case is someone else's
     assert await count(db, Case, person_ref=None) == 3
     assert await count(db, CaseEvent, kind="privacy_erase") == 1
+
+
+async def test_a_request_that_matches_no_case_is_not_reported_as_done(
+    db: Database, cli: Callable[..., Awaitable[Ran]]
+) -> None:
+    async with db.transaction() as s:
+        await seed_case(s, age_days=2, person_ref=person_ref("u-77", secret=SECRET))
+    before = await dump(db)
+    for action in (("export",), ("erase",), ("erase", "--yes")):
+        ran = await cli("privacy", *action, "--user", "u-78")  # a typo
+        assert ran.returncode == 1, (action, ran)
+        assert "no cases found" in ran.stderr
+        assert "u-78" not in ran.stderr  # the id may be an email: not echoed
+    assert await dump(db) == before
+
+
+async def test_without_identity_secret_the_operator_is_warned_and_nothing_reads_as_done(
+    db: Database, cli: Callable[..., Awaitable[Ran]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app stored the pseudonym; a shell without IDENTITY_SECRET cannot derive it."""
+    async with db.transaction() as s:
+        mine = await seed_case(s, age_days=2, person_ref=person_ref("u-77", secret=SECRET))
+    monkeypatch.delenv("IDENTITY_SECRET")
+    ran = await cli("privacy", "erase", "--user", "u-77", "--yes")
+    assert ran.returncode == 1
+    assert "IDENTITY_SECRET is not set" in ran.stderr
+    assert await count(db, Message, case_id=mine.case_id) == 4
