@@ -24,13 +24,16 @@ async def slack_events(request: web.Request) -> web.Response:
         return error_response(
             401, "invalid_signature", "The Slack signature is missing, wrong or stale."
         )
-    if _acts_on_nothing(body):
+    event = _event_callback(body)
+    if event is not None and _acts_on_nothing(event):
         # Our own posts echoed back, other bots', edits: no listener acts on them, so they
         # need no replay record and no Bolt (most of the events Slack sends us are these).
         return web.Response(status=200)
-    # A signed request seen before is a replay, unless Slack marks it as its own retry
-    # (a retried event is then dropped by its event_id instead).
-    retrying = "X-Slack-Retry-Num" in request.headers
+    # A signed request seen before is a replay, unless it is an event Slack marks as its
+    # own retry: the event is then dropped by its event_id instead. The header is not
+    # signed, so it counts only for events: Slack never retries interactions or commands,
+    # and for those it would let anyone replay a captured request.
+    retrying = event is not None and "X-Slack-Retry-Num" in request.headers
     try:
         first = retrying or await request.app[keys.DESK].first_time(f"sig:{signature}")
     except Exception:
@@ -49,15 +52,20 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
-def _acts_on_nothing(body: bytes) -> bool:
-    """A message event that is not a reply in a thread (bot/desk.py thread_reply_of)."""
+def _event_callback(body: bytes) -> dict[str, Any] | None:
+    """The event of an Events API delivery; None for anything else."""
     if not body.startswith(b"{"):
-        return False  # interactions and slash commands come form-encoded
+        return None  # interactions and slash commands come form-encoded
     try:
         payload: Any = json.loads(body)
     except ValueError:
-        return False
+        return None
     if not isinstance(payload, dict) or payload.get("type") != "event_callback":
-        return False
+        return None
     event = payload.get("event")
-    return isinstance(event, dict) and event.get("type") == "message" and not thread_reply_of(event)
+    return event if isinstance(event, dict) else None
+
+
+def _acts_on_nothing(event: dict[str, Any]) -> bool:
+    """A message event that is not a reply in a thread (bot/desk.py thread_reply_of)."""
+    return event.get("type") == "message" and not thread_reply_of(event)

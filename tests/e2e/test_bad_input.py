@@ -201,6 +201,40 @@ async def test_replayed_slack_request_gets_401_and_changes_nothing(
     assert len(await _events(client, case_id)) == events_before
 
 
+async def test_a_replay_with_a_retry_header_added_is_still_a_replay(
+    client: TestClient, slack: SlackFake
+) -> None:
+    """X-Slack-Retry-Num is not signed: only an event's retry may pass on it (the event id
+    drops it then). Slack never retries a command or an interaction."""
+    from sqlmodel import func, select
+
+    from bot.store.models import Incident
+
+    body = urlencode(
+        {
+            "command": "/incident",
+            "text": 'start "Video sessions failing" session',
+            "user_id": "U0AGENT1",
+            "user_name": "alex",
+            "channel_id": slack.channel_id("support-general"),
+            "team_id": "T0SANDBOX",
+            "api_app_id": "A0SANDBOX",
+            "token": "legacy",
+            "trigger_id": "1.2.3",
+            "response_url": "http://127.0.0.1:1/resp",
+        }
+    )
+    headers = signed(body)
+    assert (await client.post("/slack/events", data=body, headers=headers)).status == 200
+    replay = await client.post(
+        "/slack/events", data=body, headers={**headers, "X-Slack-Retry-Num": "1"}
+    )
+    assert replay.status == 401
+    assert (await replay.json())["error"]["code"] == "replayed"
+    async with client.app[keys.DB].read() as session:
+        assert (await session.exec(select(func.count()).select_from(Incident))).one() == 1
+
+
 async def _events(client: TestClient, case_id: str) -> list:  # type: ignore[type-arg]
     from bot.store import cases as case_store
 
