@@ -29,7 +29,7 @@ from bot.conversation.engine import Engine
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.handoff import note_in_thread
 from bot.outbox import PermanentFailure
-from bot.privacy.redact import escape_slack
+from bot.privacy.redact import safe_for_slack
 from bot.store import cases as case_store
 from bot.store import messages as message_store
 from bot.store import outbox as outbox_store
@@ -279,7 +279,8 @@ class Compensations:
 def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:
     """The lead's one-click decision: what, how much, why, who asked."""
     amount = money(row.amount_cents, row.currency)
-    reason = escape_slack(row.reason[:REASON_MAX_CHARS])
+    # Typed by an agent, perhaps quoting the person: redacted as the person's words are.
+    reason = safe_for_slack(row.reason[:REASON_MAX_CHARS])
     return [
         {
             "type": "section",

@@ -20,7 +20,7 @@ from bot.compensation import Compensations, approval_blocks, billing_delivery
 from bot.contact import ContactRoutes
 from bot.incidents import Incidents
 from bot.outbox import OutboxWorker, PermanentFailure
-from bot.privacy.redact import escape_slack
+from bot.privacy.redact import safe_for_slack
 from bot.root_causes import load_root_causes
 from bot.store import cases as case_store
 from bot.store import history as history_store
@@ -112,7 +112,8 @@ def moved_card_delivery(worker: OutboxWorker) -> Delivery:
             text=card_text(view),
             blocks=build_card(view),
         )
-        reason = escape_slack(str(item.payload.get("reason") or ""))
+        # Typed by an agent, perhaps quoting the person: redacted as the person's words are.
+        reason = safe_for_slack(str(item.payload.get("reason") or ""))
         await worker.client.chat_postMessage(
             channel=handoff.slack_channel,
             thread_ts=handoff.slack_ts,

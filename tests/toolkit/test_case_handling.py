@@ -50,7 +50,10 @@ async def test_release_transfer_and_resolve_with_a_root_cause(
     answer = await slack.submit_view(
         user=SAM,
         view_id=modal["id"],
-        values={"queue": {"queue": select("sessions")}, "reason": {"reason": "video drops"}},
+        values={
+            "queue": {"queue": select("sessions")},
+            "reason": {"reason": "video drops; write to jane.doe@example.com"},
+        },
     )
     assert answer["status"] == 200
     assert not slack.modals_of(SAM)
@@ -59,7 +62,9 @@ async def test_release_transfer_and_resolve_with_a_root_cause(
     await slack.wait_for(lambda: "Moved to #support-sessions" in card_text_in(slack, billing, ref))
     old = card_for(slack.messages(billing), ref)
     assert old is not None and "actions" not in [b["type"] for b in old["blocks"]]
-    assert any("video drops" in m["text"] for m in slack.thread(billing, card["ts"]))
+    # The agent's reason is in the thread, redacted as the person's own words would be.
+    moved = [m["text"] for m in slack.thread(billing, card["ts"]) if "video drops" in m["text"]]
+    assert moved and "[email]" in moved[0] and "jane.doe" not in moved[0]
     assert "Unclaimed" in card_text_in(slack, sessions, ref)
     assert any("sessions specialist" in line for line in await system_lines(person))
     async with tk.app[keys.DB].transaction() as session:

@@ -143,7 +143,12 @@ async def test_over_the_limit_waits_for_a_lead(
     person, ref, card = await handed_off(tk, slack)
     await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
     await make_it_right(
-        slack, channel=channel, ts=card["ts"], kind="waiver", amount="250", reason="Three no-shows"
+        slack,
+        channel=channel,
+        ts=card["ts"],
+        kind="waiver",
+        amount="250",
+        reason="Three no-shows, card 4111 1111 1111 1111",
     )
     [row] = await compensations(tk)
     assert row.status == "pending" and row.decided_by is None
@@ -158,6 +163,9 @@ async def test_over_the_limit_waits_for_a_lead(
     await slack.wait_for(lambda: approval() is not None)
     request = approval()
     assert request is not None
+    # The agent's reason, redacted as the person's own words would be.
+    assert "Three no-shows, card [card]" in json.dumps(request["blocks"])
+    assert "4111" not in json.dumps(request)
     # An agent who is not a lead cannot approve.
     await slack.click(
         user=ALEX, channel=channel, ts=str(request["ts"]), action_id="compensation_approve"
