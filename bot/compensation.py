@@ -20,6 +20,7 @@ from typing import Literal
 
 import aiohttp
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +70,11 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _request_key(case_id: str, request_id: str) -> str:
+    """The compensation id of a named request (also billing's idempotency key)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"supportbot:compensation:{case_id}:{request_id}").hex
+
+
 @dataclass(frozen=True)
 class Outcome:
     compensation: Compensation
@@ -108,13 +114,22 @@ class Compensations:
         return user_id in self.leads
 
     async def request(
-        self, *, case_id: str, kind: str, amount: object, reason: str, agent_id: str
+        self,
+        *,
+        case_id: str,
+        kind: str,
+        amount: object,
+        reason: str,
+        agent_id: str,
+        request_id: str | None = None,
     ) -> Outcome:
         """An agent offers a waiver or a credit; applied at once up to the limit.
 
         Args:
             amount: as typed ("25", "25.50"); in the configured currency.
             reason: why, in the agent's words (the audit trail and the billing webhook).
+            request_id: names the request (the modal's view id): the same request made
+                again (Submit pressed twice) returns the first outcome and changes nothing.
         """
         if kind not in KINDS:
             raise Invalid("kind_invalid", "Choose a fee waiver or a credit.")
@@ -125,38 +140,79 @@ class Compensations:
         if len(reason) > REASON_MAX_CHARS:
             raise Invalid("reason_too_long", f"Keep the reason under {REASON_MAX_CHARS} chars.")
         now = self.clock()
-        needs_approval = cents > self.limit_cents
-        async with self.db.transaction() as session:
-            case = await case_store.require_case(session, case_id=case_id)
-            if case.status != "agent":
-                raise Conflict("not_claimed", f"Claim {case.ref} before making it right.")
-            row = Compensation(
-                id=uuid.uuid4().hex,
-                case_id=case_id,
-                kind=kind,
-                amount_cents=cents,
-                currency=self.currency,
-                reason=reason,
-                requested_by=agent_id,
-                created_at=now,
-            )
-            session.add(row)
-            await session.flush()
-            await case_store.add_event(
-                session,
-                case_id=case_id,
-                kind="compensation_requested",
-                actor=agent_id,
-                now=now,
-                data={"compensation_id": row.id, "kind": kind, "amount_cents": cents},
-            )
-            if needs_approval:
-                await self._ask_a_lead(session, case=case, row=row, now=now)
-            else:
-                await self._apply(session, case=case, row=row, decided_by=agent_id, now=now)
-        if not needs_approval:
+        row_id = uuid.uuid4().hex if request_id is None else _request_key(case_id, request_id)
+        outcome: Outcome | None = None
+        try:
+            async with self.db.transaction() as session:
+                earlier = await session.get(Compensation, row_id)
+                if earlier is None:
+                    outcome = await self._write_request(
+                        session,
+                        row_id=row_id,
+                        case_id=case_id,
+                        kind=kind,
+                        cents=cents,
+                        reason=reason,
+                        agent_id=agent_id,
+                        now=now,
+                    )
+        except IntegrityError:
+            # The same request, made at the same moment on another instance, was first.
+            async with self.db.read() as session:
+                earlier = await session.get(Compensation, row_id)
+            if earlier is None:
+                raise
+        if outcome is None:
+            assert earlier is not None
+            async with self.db.read() as session:
+                case = await case_store.require_case(session, case_id=earlier.case_id)
+            needs_approval = earlier.amount_cents > self.limit_cents
+            return Outcome(compensation=earlier, case=case, needs_approval=needs_approval)
+        if not outcome.needs_approval:
             await self.bus.publish(case_id)
         self.on_outbox()
+        return outcome
+
+    async def _write_request(
+        self,
+        session: AsyncSession,
+        *,
+        row_id: str,
+        case_id: str,
+        kind: str,
+        cents: int,
+        reason: str,
+        agent_id: str,
+        now: datetime,
+    ) -> Outcome:
+        needs_approval = cents > self.limit_cents
+        case = await case_store.require_case(session, case_id=case_id)
+        if case.status != "agent":
+            raise Conflict("not_claimed", f"Claim {case.ref} before making it right.")
+        row = Compensation(
+            id=row_id,
+            case_id=case_id,
+            kind=kind,
+            amount_cents=cents,
+            currency=self.currency,
+            reason=reason,
+            requested_by=agent_id,
+            created_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        await case_store.add_event(
+            session,
+            case_id=case_id,
+            kind="compensation_requested",
+            actor=agent_id,
+            now=now,
+            data={"compensation_id": row.id, "kind": kind, "amount_cents": cents},
+        )
+        if needs_approval:
+            await self._ask_a_lead(session, case=case, row=row, now=now)
+        else:
+            await self._apply(session, case=case, row=row, decided_by=agent_id, now=now)
         return Outcome(compensation=row, case=case, needs_approval=needs_approval)
 
     async def decide(self, *, compensation_id: str, lead_id: str, approve: bool) -> Outcome:

@@ -112,6 +112,9 @@ async def submit_make_it_right(
             amount=selected(view, "amount"),
             reason=selected(view, "reason"),
             agent_id=agent,
+            # Submit pressed again on the same box (Slack re-enables it when an answer is
+            # slow) is the same request: one credit, not two.
+            request_id=str(view.get("id") or "") or None,
         )
     except DomainError as exc:
         field = FIELD_FOR_ERROR.get(exc.code, "reason")

@@ -17,7 +17,7 @@ from bot import keys
 from bot.clock import FakeClock
 from bot.errors import Conflict
 from bot.slack_fake import SlackFake
-from bot.store.models import Compensation, OutboxItem
+from bot.store.models import CaseEvent, Compensation, OutboxItem
 from bot.toolkit import COMPENSATIONS
 from tests.toolkit.conftest import BILLING_SECRET, LEAD, BillingReceiver
 from tests.toolkit.helpers import claimed, handed_off, only_modal, select, system_lines
@@ -129,6 +129,36 @@ async def test_credit_under_the_limit_applies_at_once_and_billing_hears_once(
     tk.app[keys.OUTBOX].nudge()
     await asyncio.sleep(0.2)
     assert len(receiver.attempts) == 2
+
+
+async def test_submit_pressed_twice_on_one_box_credits_once(
+    tk: TestClient, tk_slack: SlackFake, billing: tuple[BillingReceiver, TestServer]
+) -> None:
+    """Slack re-enables Submit when an answer is slow: both submissions carry the same
+    view, which names the request."""
+    slack = tk_slack
+    channel = "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="make_it_right")
+    modal = only_modal(slack, ALEX)
+    values = {
+        "kind": {"kind": select("credit")},
+        "amount": {"amount": "20"},
+        "reason": {"reason": "Double charge on the 3rd"},
+    }
+    answers = await asyncio.gather(
+        *(slack.submit_view(user=ALEX, view_id=modal["id"], values=values) for _ in range(2))
+    )
+    assert [answer["status"] for answer in answers] == [200, 200]
+    [row] = await compensations(tk)
+    assert (row.amount_cents, row.status) == (2000, "applied")
+    told = [line for line in await system_lines(person) if "credit of 20.00 USD" in line]
+    assert len(told) == 1
+    assert len(await webhook_items(tk)) == 1
+    async with tk.app[keys.DB].read() as session:
+        query = sql_select(CaseEvent).where(CaseEvent.kind == "compensation_requested")
+        assert len((await session.exec(query)).all()) == 1
 
 
 async def test_over_the_limit_waits_for_a_lead(
