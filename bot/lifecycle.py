@@ -4,7 +4,8 @@ Purge and erase delete the transcript (messages, summary, engine state) and keep
 not personal: the case's ref, topic, queue, severity, status and timestamps, hand-offs
 (their timestamps are the report's metrics) and the audit trail stripped of free text.
 The bot's own messages in the Slack threads go too, through the outbox: `slack_delete_thread`
-lists each thread and deletes what the bot posted. Agents' replies cannot be deleted with
+lists each thread and deletes what the bot posted, and the cases' pending thread posts are
+dropped so that none lands after the clean-up. Agents' replies cannot be deleted with
 a bot token (chat.delete answers `cant_delete_message`); a workspace admin's retention
 setting, or a user token, has to remove those.
 """
@@ -126,6 +127,7 @@ async def _remove_transcripts(
     await store.clear_transcript_fields(session, case_ids=ids, unlink_person=unlink_person)
     await store.strip_event_text(session, case_ids=ids)
     await store.delete_settled_outbox(session, case_ids=ids)
+    await store.quiet_pending_outbox(session, case_ids=ids)
     await store.clear_compensation_reasons(session, case_ids=ids)
     threads = await store.posted_handoffs(session, case_ids=ids)
     queued = 0

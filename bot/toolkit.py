@@ -113,12 +113,14 @@ def moved_card_delivery(worker: OutboxWorker) -> Delivery:
             blocks=build_card(view),
         )
         # Typed by an agent, perhaps quoting the person: redacted as the person's words are.
+        # (Gone if the transcript was erased meanwhile.)
         reason = safe_for_slack(str(item.payload.get("reason") or ""))
         await worker.client.chat_postMessage(
             channel=handoff.slack_channel,
             thread_ts=handoff.slack_ts,
             text=f":arrow_right: <@{item.payload['by']}> moved this case to "
-            f"{channel_mention(str(item.payload['to_channel']))}: {reason}",
+            f"{channel_mention(str(item.payload['to_channel']))}"
+            + (f": {reason}" if reason else "."),
         )
 
     return deliver

@@ -44,6 +44,10 @@ CLOSED_STATUSES = ("resolved", "bot")
 TRANSCRIPT_REMOVED = ("purged", "privacy_erase")
 # Outbox items already delivered or given up on: their payloads are history only.
 SETTLED_OUTBOX = ("done", "parked")
+# Pending outbox kinds whose whole job is a post about the case in its Slack thread.
+THREAD_POSTS = frozenset({"thread_message", "thread_notice"})
+# Outbox payload keys that carry text an agent typed, by kind.
+PAYLOAD_TEXT_BY_KIND: dict[str, frozenset[str]] = {"moved_card": frozenset({"reason"})}
 # Keep IN lists well below SQLite's and asyncpg's bound-parameter limits.
 CHUNK = 500
 
@@ -215,6 +219,31 @@ async def delete_settled_outbox(session: AsyncSession, *, case_ids: Sequence[str
         )
         deleted += int(result.rowcount)  # type: ignore[attr-defined]
     return deleted
+
+
+async def quiet_pending_outbox(session: AsyncSession, *, case_ids: Sequence[str]) -> int:
+    """Pending side effects of these cases that would put text back in Slack after the
+    threads are cleaned: thread posts are dropped (they quote the case), and the reason an
+    agent typed comes out of the rest. Items already leased may still be delivered.
+    Returns the items changed or dropped."""
+    changed = 0
+    for part in chunks(case_ids):
+        pending = await session.exec(
+            select(OutboxItem).where(
+                col(OutboxItem.status) == "pending", outbox_case_id().in_(part)
+            )
+        )
+        for item in pending.all():
+            if item.kind in THREAD_POSTS:
+                await session.delete(item)
+                changed += 1
+                continue
+            typed = PAYLOAD_TEXT_BY_KIND.get(item.kind, frozenset()) & item.payload.keys()
+            if typed:
+                item.payload = {k: v for k, v in item.payload.items() if k not in typed}
+                session.add(item)
+                changed += 1
+    return changed
 
 
 async def clear_compensation_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -17,7 +18,8 @@ from bot.slack_fake import SlackFake
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
 from bot.store.models import HandOff, OutboxItem
-from tests.lifecycle.seed import Seeded, seed_case
+from bot.toolkit import moved_card_delivery
+from tests.lifecycle.seed import TRANSFER_REASON, Seeded, seed_case
 
 TOKEN = "xoxb-test-lifecycle"
 
@@ -150,3 +152,59 @@ async def test_a_backlog_of_threads_is_cleaned_one_case_after_another(
     for channel, card_ts in threads:
         assert slack.thread(channel, card_ts) == []
     assert [c.get("status") for c in slack.calls if c["method"] == "chat.delete"] == [200] * 6
+
+
+async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A transfer whose card update Slack failed (its retry not yet due) and a thread note
+    still queued when the erasure runs: the clean-up goes first, in its own lane, and what
+    follows must not bring the agent's reason or the note back."""
+    seeded, channel, card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    async with db.transaction() as s:
+        await outbox_store.enqueue(
+            s,
+            kind="moved_card",
+            now=clock(),
+            channel=channel,
+            ordering_key=f"case:{seeded.case_id}",
+            payload={
+                "case_id": seeded.case_id,
+                "handoff_id": seeded.handoff_id,
+                "to_channel": "support-general",
+                "reason": TRANSFER_REASON,
+                "by": "U0AGENT1",
+            },
+        )
+        await outbox_store.enqueue(
+            s,
+            kind="thread_notice",
+            now=clock(),
+            channel=channel,
+            ordering_key=f"case:{seeded.case_id}",
+            payload={
+                "case_id": seeded.case_id,
+                "handoff_id": seeded.handoff_id,
+                "text": ":memo: a note that quotes #alice",
+            },
+        )
+    worker.register("moved_card", moved_card_delivery(worker))
+    slack.inject_fault("chat.update", "500")
+    clock.advance(2)
+    assert await worker.drain_once() == 1  # the card update fails: retried later
+
+    async with db.transaction() as s:
+        result = await erase_person(s, person_refs=("p_alice",), now=clock())
+    assert result.slack_deletions_queued == 1
+    await drain(worker, clock)
+
+    thread = [m["text"] for m in slack.thread(channel, card_ts)]
+    assert [t for t in thread if TRANSFER_REASON in t or "#alice" in t] == []
+    # The move itself is still said, without the reason.
+    assert any("moved this case to" in t for t in thread)
+    async with db.transaction() as s:
+        left = (await s.exec(select(OutboxItem))).all()
+    assert all(TRANSFER_REASON not in json.dumps(item.payload) for item in left)
+    assert "thread_notice" not in [item.kind for item in left if item.status == "pending"]
