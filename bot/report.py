@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import Case, Compensation, HandOff, Incident, Message
+from bot.store.lifecycle import TRANSCRIPT_REMOVED
+from bot.store.models import Case, CaseEvent, Compensation, HandOff, Incident, Message
 
 CHART_FILE = "trend.png"
 
@@ -94,6 +95,14 @@ async def build_report(session: AsyncSession, *, since: datetime, until: datetim
             )
         ).all()
     )
+    # A purge or an erasure deletes the messages but says in its audit event how many
+    # were the person's: the case was a conversation all the same.
+    removed = await session.exec(
+        select(CaseEvent).where(
+            col(CaseEvent.case_id).in_(ids), col(CaseEvent.kind).in_(TRANSCRIPT_REMOVED)
+        )
+    )
+    spoke.update(e.case_id for e in removed.all() if (e.data or {}).get("user_messages"))
     handoffs: dict[str, list[HandOff]] = defaultdict(list)
     for handoff in (
         await session.exec(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import col, select
 
 from bot.identity import person_ref
 from bot.lifecycle import SLACK_DELETE_THREAD, erase_person, export_person, person_refs_for
+from bot.report import build_report
 from bot.store.db import Database
 from bot.store.models import Case, CaseEvent, Compensation, HandOff, Message, OutboxItem
 from tests.lifecycle.conftest import dump
@@ -84,6 +86,7 @@ async def test_erase_removes_the_person_and_leaves_everyone_else(db: Database) -
     before = await dump(db)
     async with db.transaction() as s:
         dry = await erase_person(s, person_refs=refs, now=NOW, dry_run=True)
+        report_before = await build_report(s, since=NOW - timedelta(days=3650), until=NOW)
     assert len(dry.cases) == 3 and dry.messages == 12
     assert await dump(db) == before
 
@@ -134,6 +137,13 @@ async def test_erase_removes_the_person_and_leaves_everyone_else(db: Database) -
             assert events[-1].data == {"messages_deleted": 4, "user_messages": 1}
         bob_case = await s.get(Case, cases["bob"][0])
         assert bob_case is not None and bob_case.model_dump() == bob_before["case"]
+        # The report still counts Alice's cases as conversations.
+        report_after = await build_report(s, since=NOW - timedelta(days=3650), until=NOW)
+        assert report_before.conversations > 0
+        assert (report_after.conversations, report_after.daily) == (
+            report_before.conversations,
+            report_before.daily,
+        )
         bob_messages = (
             await s.exec(select(Message).where(Message.case_id == cases["bob"][0]))
         ).all()

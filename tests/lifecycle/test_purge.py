@@ -102,8 +102,19 @@ async def test_purge_deletes_old_transcripts_and_keeps_metrics(db: Database) -> 
         assert [i.kind for i in recent_items] == ["thread_message"]
         report_after = await build_report(s, since=days_ago(365), until=NOW)
 
-    # Every metric but "conversations" (which counts cases with a user message) survives.
-    for name in ("handed_off", "resolved", "first_reply", "resolution", "csat_count", "csat_mean"):
+    # Every metric survives; "conversations" (cases where the person wrote) through the
+    # count of their messages that the purge kept in its audit event.
+    for name in (
+        "conversations",
+        "handed_off",
+        "handoff_rate",
+        "resolved",
+        "first_reply",
+        "resolution",
+        "csat_count",
+        "csat_mean",
+        "daily",
+    ):
         assert getattr(report_after, name) == getattr(report_before, name), name
     assert report_after.compensation_applied == report_before.compensation_applied
 
