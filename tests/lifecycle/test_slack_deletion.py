@@ -198,6 +198,8 @@ async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
     async with db.transaction() as s:
         result = await erase_person(s, person_refs=("p_alice",), now=clock())
     assert result.slack_deletions_queued == 1
+    assert await worker.drain_once() == 1  # the clean-up: the card's retry is not due yet
+    assert "transcript purged" in str(slack.messages(channel))
     await drain(worker, clock)
 
     thread = [m["text"] for m in slack.thread(channel, card_ts)]
