@@ -1,9 +1,9 @@
-"""CSAT: the person rates a resolved case 1–5, once; the report averages it."""
+"""CSAT: the person rates a resolved case 1–5, once per resolution; the report averages it."""
 
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, or_
 
 from bot.clock import Clock
 from bot.errors import Conflict, Invalid, NotFound
@@ -29,7 +29,9 @@ async def record_csat(db: Database, clock: Clock, *, case_id: str, score: object
             .where(
                 col(Case.id) == case_id,
                 Case.status == "resolved",
-                col(Case.csat_score).is_(None),
+                # Not rated since this resolution: a case reopened and resolved again is
+                # asked again (the widget does), and the new rating replaces the old.
+                or_(col(Case.csat_at).is_(None), col(Case.csat_at) < col(Case.resolved_at)),
             )
             .values(csat_score=score, csat_at=now)
             .execution_options(synchronize_session=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from bot import keys
+from bot.clock import FakeClock
 from bot.slack_fake import SlackFake
 from bot.store import cases as case_store
 from tests.toolkit.helpers import card_text_in, claimed, handed_off, system_lines
@@ -75,3 +76,28 @@ async def test_csat_once_per_resolved_case(tk: TestClient, tk_slack: SlackFake) 
     async with tk.app[keys.DB].transaction() as session:
         case = await case_store.get_case_by_ref(session, ref=ref)
     assert case is not None and case.csat_score == 4 and case.csat_at is not None
+
+
+async def test_a_case_resolved_again_is_rated_again(
+    tk: TestClient, tk_slack: SlackFake, clock: FakeClock
+) -> None:
+    """The widget asks after every resolution; the newest rating is the case's."""
+    person, _ref, _card = await handed_off(tk, tk_slack)
+    url = f"/api/v1/conversations/{person.conversation_id}/csat"
+    desk = tk.app[keys.DESK]
+    assert await desk.resolve(case_id=person.conversation_id, agent_id=ALEX)
+    assert (await tk.post(url, json={"score": 2}, headers=person.auth)).status == 201
+
+    clock.advance(3600)
+    await person.say("My video session dropped again today")
+    assert (await person.say("Connect me to a human agent please"))["state"] == "queued"
+    assert await desk.resolve(case_id=person.conversation_id, agent_id=ALEX)
+    rerated = await tk.post(url, json={"score": 5}, headers=person.auth)
+    assert rerated.status == 201 and (await rerated.json())["score"] == 5
+    again = await tk.post(url, json={"score": 1}, headers=person.auth)
+    assert again.status == 409 and (await again.json())["error"]["code"] == "csat_already"
+    async with tk.app[keys.DB].read() as session:
+        case = await case_store.get_case(session, case_id=person.conversation_id)
+        events = await case_store.events_for_case(session, case_id=person.conversation_id)
+    assert case is not None and case.csat_score == 5
+    assert [e.data["score"] for e in events if e.kind == "csat"] == [2, 5]
