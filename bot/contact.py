@@ -47,9 +47,19 @@ class ContactRoutes:
         """The agent offers a call or a text: the person gets a system message asking which."""
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.require_case(session, case_id=case_id)
+            # Locked: of two clicks at once, the second sees the first's offer.
+            case = await case_store.require_case(session, case_id=case_id, for_update=True)
             if case.status != "agent":
                 raise Conflict("not_claimed", f"Claim {case.ref} before offering a callback.")
+            last = await case_store.latest_event_kind(
+                session, case_id=case_id, kinds=("callback_offered", "contact_chosen")
+            )
+            if last == "callback_offered":
+                raise Conflict(
+                    "callback_offered_already",
+                    f"The person on {case.ref} has been asked already; their answer will "
+                    "show on the card.",
+                )
             await message_store.add_message(
                 session,
                 case_id=case_id,

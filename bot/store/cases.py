@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +138,19 @@ async def add_event(
     )
     session.add(event)
     return event
+
+
+async def latest_event_kind(
+    session: AsyncSession, *, case_id: str, kinds: Sequence[str]
+) -> str | None:
+    """Which of `kinds` the case's audit trail holds last, if any."""
+    query = (
+        select(CaseEvent.kind)
+        .where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(list(kinds)))
+        .order_by(col(CaseEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
 
 
 async def events_for_case(session: AsyncSession, *, case_id: str) -> list[CaseEvent]:

@@ -32,6 +32,14 @@ async def test_offer_callback_and_the_person_picks_phone(
     await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
     await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="offer_callback")
     assert any("phone, text or chat?" in line for line in await system_lines(person))
+    # A second click before the person answers asks nothing twice; the agent is told.
+    await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="offer_callback")
+    assert any(
+        m.get("ephemeral_to") == ALEX and "asked already" in m["text"]
+        for m in slack.messages(channel)
+    )
+    asked = [line for line in await system_lines(person) if "phone, text or chat?" in line]
+    assert len(asked) == 1
 
     unauthorized = await tk.post(
         f"/api/v1/conversations/{person.conversation_id}/contact", json={"route": "phone"}
