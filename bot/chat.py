@@ -19,7 +19,7 @@ from bot.bus import Bus
 from bot.clock import Clock
 from bot.conversation.engine import Engine
 from bot.conversation.types import ConversationState, Decision
-from bot.errors import Forbidden, Invalid, NotFound, TooLarge, Unauthorized
+from bot.errors import Forbidden, Gone, Invalid, NotFound, TooLarge, Unauthorized
 from bot.handoff import announce_handoff, copy_to_thread, escalate_to_crisis, queue_case
 from bot.privacy.redact import redact
 from bot.routing import Routing
@@ -71,6 +71,12 @@ class _Draft:
 class _Written:
     posted: Posted
     outbox_work: bool
+
+
+def erased() -> Gone:
+    """A conversation emptied by the person's erasure request: it takes no more messages;
+    what they write next starts a new one, which their next request can find."""
+    return Gone("conversation_erased", "This conversation was erased; start a new one.")
 
 
 def parse_locale(tag: str | None) -> tuple[str | None, str | None]:
@@ -255,6 +261,9 @@ class ChatService:
                 if case is None:
                     outcomes.append(NotFound("conversation_not_found", "No such conversation."))
                     continue
+                if case.erased_at is not None:
+                    outcomes.append(erased())
+                    continue
                 if any(draft.posted.case.id == case.id for draft in drafts):
                     await follow_up()
                 key = (request.case_id, request.client_id)
@@ -396,6 +405,8 @@ class ChatService:
             case = await case_store.get_case(session, case_id=case_id)
         if case is None:
             raise NotFound("conversation_not_found", "No such conversation.")
+        if case.erased_at is not None:
+            raise erased()
         return case
 
     async def history(self, *, case_id: str, after: int = 0) -> tuple[Case, list[Message]]:
@@ -407,4 +418,6 @@ class ChatService:
             case = await case_store.get_case(session, case_id=case_id)
         if case is None:
             raise NotFound("conversation_not_found", "No such conversation.")
+        if case.erased_at is not None:
+            raise erased()
         return case, messages

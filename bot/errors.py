@@ -36,3 +36,7 @@ class TooLarge(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Gone(DomainError):
+    status = 410

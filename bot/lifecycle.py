@@ -119,12 +119,13 @@ async def _remove_transcripts(
     plans: Sequence[CasePlan],
     now: datetime,
     reason: str,
-    unlink_person: bool,
+    erasure: bool,
 ) -> tuple[int, int]:
-    """Delete what the cases said, here and (queued) in Slack: (messages, Slack items)."""
+    """Delete what the cases said, here and (queued) in Slack: (messages, Slack items).
+    An erasure also unlinks the cases from the person and closes them to new messages."""
     ids = [plan.case_id for plan in plans]
     deleted = await store.delete_messages(session, case_ids=ids)
-    await store.clear_transcript_fields(session, case_ids=ids, unlink_person=unlink_person)
+    await store.clear_transcript_fields(session, case_ids=ids, erased_at=now if erasure else None)
     await store.strip_event_text(session, case_ids=ids)
     await store.delete_settled_outbox(session, case_ids=ids)
     await store.quiet_pending_outbox(session, case_ids=ids)
@@ -179,7 +180,7 @@ async def purge(
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run, extra={"cutoff": iso(cutoff)})
     deleted, queued = await _remove_transcripts(
-        session, plans=plans, now=now, reason="retention", unlink_person=False
+        session, plans=plans, now=now, reason="retention", erasure=False
     )
     for plan in plans:
         await case_store.add_event(
@@ -263,7 +264,7 @@ async def erase_person(
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run)
     deleted, queued = await _remove_transcripts(
-        session, plans=plans, now=now, reason="erasure request", unlink_person=True
+        session, plans=plans, now=now, reason="erasure request", erasure=True
     )
     for plan in plans:
         # Kept as proof the request was honoured; it names no one (the case is unlinked).

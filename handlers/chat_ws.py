@@ -30,7 +30,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from bot import keys
 from bot.bus import notice_seq
 from bot.chat import Posted
-from bot.errors import DomainError, Forbidden
+from bot.errors import DomainError, Forbidden, Gone
 from bot.store.models import Case, Message
 from bot.typing import typing_frame
 from handlers.chat_api import MAX_SEQ, message_json, storable
@@ -227,6 +227,8 @@ class ChatSocket:
                 )
             except DomainError as exc:
                 await self._send_locked(error_frame(exc.code, exc.message, client_id=client_id))
+                if isinstance(exc, Gone):
+                    await self.ws.close(code=1008, message=exc.code.encode())
                 return
             except Exception:
                 # Not stored: the client keeps the message and re-sends it on reconnect.
@@ -277,7 +279,11 @@ class ChatSocket:
         async with self.send_lock:
             if unless_sent is not None and self.last_seq >= unless_sent:
                 return
-            await self._flush_locked()
+            try:
+                await self._flush_locked()
+            except Gone as exc:  # erased while the socket was open: 1008, as at hello
+                await self._send_locked(error_frame(exc.code, exc.message))
+                await self.ws.close(code=1008, message=exc.code.encode())
 
     async def _flush_locked(self) -> None:
         case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)

@@ -153,13 +153,15 @@ async def delete_messages(session: AsyncSession, *, case_ids: Sequence[str]) -> 
 
 
 async def clear_transcript_fields(
-    session: AsyncSession, *, case_ids: Sequence[str], unlink_person: bool = False
+    session: AsyncSession, *, case_ids: Sequence[str], erased_at: datetime | None = None
 ) -> None:
-    """Clear the summary and the engine's state (it quotes the person); with
-    `unlink_person`, also the person ref, so the case no longer leads to anyone."""
+    """Clear the summary and the engine's state (it quotes the person); with `erased_at`
+    (an erasure request), also the person ref, so the case no longer leads to anyone, and
+    the case is closed to further messages."""
     values: dict[str, Any] = {"summary": None, "engine_state": {}}
-    if unlink_person:
+    if erased_at is not None:
         values["person_ref"] = None
+        values["erased_at"] = erased_at
     for part in chunks(case_ids):
         await session.exec(
             update(Case)

@@ -59,6 +59,9 @@ class Case(CaseBase, table=True):
     updated_at: datetime
     resolved_at: datetime | None = None
     csat_at: datetime | None = None
+    # Set by a person's erasure request: the conversation takes no more messages (what
+    # they wrote next would be stored unlinked from them, out of reach of their requests).
+    erased_at: datetime | None = None
 
 
 class CasePublic(CaseBase):

@@ -51,6 +51,7 @@
     token_expired: true,
     forbidden: true,
     conversation_not_found: true,
+    conversation_erased: true,
   };
   // Refusals of the text itself (bot/chat.py, handlers/chat_api.py): sending it again would
   // be refused again, so the person gets it back to change.

@@ -3,17 +3,20 @@ empties their thread and leaves another person's conversation alone."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
 from bot import keys
 from bot.identity import user_hash
-from bot.lifecycle import erase_person, person_refs_for, register_deliveries
+from bot.lifecycle import erase_person, export_person, person_refs_for, register_deliveries
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
-from tests.support import Person, blocks_text, card_for
+from bot.store import messages as message_store
+from tests.support import Person, blocks_text, card_for, open_socket, send_hello
 
 SECRET = "app-identity-secret-0123456789"
 CHANNEL = "support-billing"
@@ -72,3 +75,65 @@ async def test_erasure_empties_the_bots_side_of_the_thread(
     assert "alice-secret" not in blocks_text(alice_card())  # type: ignore[arg-type]
     assert all("alice-secret" not in m["text"] for m in slack.messages(CHANNEL))
     assert slack.thread(CHANNEL, bob_ts) == bob_thread  # Bob's conversation untouched
+
+
+async def test_an_erased_conversation_takes_no_more_messages(
+    client: TestClient, slack: SlackFake
+) -> None:
+    """Erased while the person still has it open: what they write next must not land,
+    unlinked, where their next request cannot find it. The socket is closed with a code
+    the widget reads as "start a new conversation"; that one is linked to them again."""
+    app = client.app
+    person = Person(client)
+    await person.start(
+        locale="en", user_id="carol-3", user_hash=user_hash("carol-3", secret=SECRET)
+    )
+    await person.say("I was charged twice for my session")
+    ws = await open_socket(client, person)
+    await asyncio.sleep(0.1)  # the socket's first read of the store
+
+    async with app[keys.DB].transaction() as session:
+        await erase_person(
+            session,
+            person_refs=person_refs_for("carol-3", identity_secret=SECRET),
+            now=datetime.now(UTC),
+        )
+    await ws.send_json({"type": "message", "text": "one more thing", "client_id": "c-after"})
+    frames = []
+    async for frame in ws:
+        if frame.type == aiohttp.WSMsgType.TEXT:
+            frames.append(frame.json())
+    assert frames[-1]["error"]["code"] == "conversation_erased"
+    assert ws.close_code == 1008
+
+    over_rest = await client.post(
+        f"/api/v1/conversations/{person.conversation_id}/messages",
+        json={"text": "and again"},
+        headers=person.auth,
+    )
+    assert over_rest.status == 410
+    assert (await over_rest.json())["error"]["code"] == "conversation_erased"
+    read = await client.get(
+        f"/api/v1/conversations/{person.conversation_id}/messages", headers=person.auth
+    )
+    assert read.status == 410
+    refused = await client.ws_connect("/chat/ws")
+    await send_hello(refused, person, 0)
+    assert (await refused.receive_json(timeout=5))["error"]["code"] == "conversation_erased"
+    await refused.receive(timeout=5)
+    assert refused.close_code == 1008
+
+    async with app[keys.DB].read() as session:
+        stored = await message_store.messages_after(session, case_id=person.conversation_id)
+        assert stored == []
+    # What they write next starts a new conversation, which their next request finds.
+    again = Person(client)
+    await again.start(locale="en", user_id="carol-3", user_hash=user_hash("carol-3", secret=SECRET))
+    await again.say("one more thing")
+    async with app[keys.DB].transaction() as session:
+        exported = await export_person(
+            session,
+            person_refs=person_refs_for("carol-3", identity_secret=SECRET),
+            now=datetime.now(UTC),
+        )
+    assert [c["case"]["id"] for c in exported["cases"]] == [again.conversation_id]
