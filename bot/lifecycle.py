@@ -4,7 +4,8 @@ Purge and erase delete the transcript (messages, summary, engine state) and keep
 not personal: the case's ref, topic, queue, severity, status and timestamps, hand-offs
 (their timestamps are the report's metrics) and the audit trail stripped of free text.
 The bot's own messages in the Slack threads go too, through the outbox: `slack_delete_thread`
-lists each thread and deletes what the bot posted, and the cases' pending thread posts are
+lists each thread and deletes what the bot posted (and its posts about the case elsewhere: a
+lead's approval request in the leads channel), and the cases' pending thread posts are
 dropped so that none lands after the clean-up. Agents' replies cannot be deleted with
 a bot token (chat.delete answers `cant_delete_message`); a workspace admin's retention
 setting, or a user token, has to remove those.
@@ -131,10 +132,12 @@ async def _remove_transcripts(
     await store.quiet_pending_outbox(session, case_ids=ids)
     await store.clear_compensation_reasons(session, case_ids=ids)
     threads = await store.posted_handoffs(session, case_ids=ids)
+    elsewhere = await store.posts_outside_threads(session, case_ids=ids)
     queued = 0
     for plan in plans:
-        handoffs = threads.get(plan.case_id)
-        if not handoffs:
+        handoffs = threads.get(plan.case_id, [])
+        posts = elsewhere.get(plan.case_id, [])
+        if not handoffs and not posts:
             continue
         await outbox_store.enqueue(
             session,
@@ -148,6 +151,7 @@ async def _remove_transcripts(
             payload={
                 "case_id": plan.case_id,
                 "handoff_ids": [h.id for h in handoffs],
+                "posts": [list(post) for post in posts],
                 "reason": reason,
             },
         )
@@ -320,6 +324,8 @@ def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
             done.add(thread)
             await _delete_own_replies(worker.client, *thread, identity=identity)
             await _mark_card(worker.client, *thread, case=case, handoff=handoff, reason=reason)
+        for channel, ts in item.payload.get("posts") or []:
+            await _delete_post(worker.client, str(channel), str(ts))
 
     return deliver
 
@@ -356,6 +362,14 @@ async def _delete_own_replies(
             continue
         deleted += 1
     return deleted
+
+
+async def _delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:
+    try:
+        await client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in GONE_ERRORS:
+            raise
 
 
 async def _mark_card(

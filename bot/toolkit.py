@@ -24,6 +24,7 @@ from bot.privacy.redact import safe_for_slack
 from bot.root_causes import load_root_causes
 from bot.store import cases as case_store
 from bot.store import history as history_store
+from bot.store.lifecycle import APPROVAL_POSTED
 from bot.store.models import Compensation, HandOff, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -141,9 +142,19 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
         text = f"Approval needed for {case.ref}"
         leads_channel = item.payload.get("leads_channel")
         if leads_channel:
-            await worker.client.chat_postMessage(
+            posted = await worker.client.chat_postMessage(
                 channel=str(leads_channel), text=text, blocks=blocks
             )
+            # Outside the case's thread, so an erasure or a purge must find it by this.
+            async with worker.db.transaction() as session:
+                await case_store.add_event(
+                    session,
+                    case_id=case.id,
+                    kind=APPROVAL_POSTED,
+                    actor="bot",
+                    now=worker.clock(),
+                    data={"channel": str(posted["channel"]), "ts": str(posted["ts"])},
+                )
             return
         if handoff is None or not handoff.slack_channel or not handoff.slack_ts:
             raise PermanentFailure("no leads channel and no card thread to ask in")

@@ -44,6 +44,9 @@ CLOSED_STATUSES = ("resolved", "bot")
 TRANSCRIPT_REMOVED = ("purged", "privacy_erase")
 # Outbox items already delivered or given up on: their payloads are history only.
 SETTLED_OUTBOX = ("done", "parked")
+# The audit event of a lead's approval request posted outside the case's thread (in the
+# leads channel): its channel and ts, for the clean-up to delete.
+APPROVAL_POSTED = "approval_posted"
 # Pending outbox kinds whose whole job is a post about the case in its Slack thread.
 THREAD_POSTS = frozenset({"thread_message", "thread_notice"})
 # Outbox payload keys that carry text an agent typed, by kind.
@@ -273,6 +276,24 @@ async def posted_handoffs(
         )
         for handoff in (await session.exec(query)).all():
             found.setdefault(handoff.case_id, []).append(handoff)
+    return found
+
+
+async def posts_outside_threads(
+    session: AsyncSession, *, case_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The bot's posts about each case outside its card threads: (channel, ts) pairs."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part in chunks(case_ids):
+        query = (
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id).in_(part), CaseEvent.kind == APPROVAL_POSTED)
+            .order_by(col(CaseEvent.id))
+        )
+        for event in (await session.exec(query)).all():
+            channel, ts = (event.data or {}).get("channel"), (event.data or {}).get("ts")
+            if isinstance(channel, str) and isinstance(ts, str):
+                found.setdefault(event.case_id, []).append((channel, ts))
     return found
 
 

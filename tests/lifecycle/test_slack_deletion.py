@@ -17,8 +17,8 @@ from bot.routing import load_routing
 from bot.slack_fake import SlackFake
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
-from bot.store.models import HandOff, OutboxItem
-from bot.toolkit import moved_card_delivery
+from bot.store.models import Compensation, HandOff, OutboxItem
+from bot.toolkit import approval_delivery, moved_card_delivery
 from tests.lifecycle.seed import TRANSFER_REASON, Seeded, seed_case
 
 TOKEN = "xoxb-test-lifecycle"
@@ -210,3 +210,49 @@ async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
         left = (await s.exec(select(OutboxItem))).all()
     assert all(TRANSFER_REASON not in json.dumps(item.payload) for item in left)
     assert "thread_notice" not in [item.kind for item in left if item.status == "pending"]
+
+
+async def test_a_leads_approval_request_goes_with_the_erased_case(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A credit over the limit asks the leads in their own channel, outside the card's
+    thread, quoting the agent's reason: the clean-up deletes that message too."""
+    leads = "support-general"
+    seeded, _channel, _card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    worker.register("approval_request", approval_delivery(worker))
+    async with db.transaction() as s:
+        row = Compensation(
+            id="cmp-over-limit-1",
+            case_id=seeded.case_id,
+            kind="credit",
+            amount_cents=50000,
+            currency="USD",
+            reason="charged twice while she was in hospital",
+            status="pending",
+            requested_by="U0AGENT1",
+            created_at=clock(),
+        )
+        s.add(row)
+        await outbox_store.enqueue(
+            s,
+            kind="approval_request",
+            now=clock(),
+            channel=leads,
+            ordering_key=f"case:{seeded.case_id}",
+            payload={
+                "case_id": seeded.case_id,
+                "handoff_id": seeded.handoff_id,
+                "compensation_id": row.id,
+                "leads_channel": leads,
+            },
+        )
+    await drain(worker, clock)
+    assert any("in hospital" in json.dumps(m.get("blocks")) for m in slack.messages(leads))
+
+    async with db.transaction() as s:
+        await erase_person(s, person_refs=("p_alice",), now=clock())
+    await drain(worker, clock)
+    assert [m for m in slack.messages(leads) if "in hospital" in json.dumps(m.get("blocks"))] == []
+    assert [m for m in slack.messages(leads) if "Approval needed" in m["text"]] == []
