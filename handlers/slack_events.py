@@ -12,6 +12,7 @@ from bot import keys
 from bot.desk import thread_reply_of
 from bot.slack_guard import SlackGuard
 from handlers.middleware import error_response
+from handlers.slack_shape import shape_problem
 
 SLACK_GUARD = web.AppKey("slack_guard", SlackGuard)
 
@@ -24,6 +25,9 @@ async def slack_events(request: web.Request) -> web.Response:
         return error_response(
             401, "invalid_signature", "The Slack signature is missing, wrong or stale."
         )
+    problem = shape_problem(body)
+    if problem is not None:
+        return error_response(400, "invalid_payload", f"Malformed Slack request: {problem}.")
     event = _event_callback(body)
     if event is not None and _acts_on_nothing(event):
         # Our own posts echoed back, other bots', edits: no listener acts on them, so they
