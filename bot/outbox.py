@@ -380,9 +380,11 @@ class OutboxWorker:
         return True
 
     async def _update_card(self, item: OutboxItem) -> None:
-        _case, handoff, view = await self._load(item)
+        case, handoff, view = await self._load(item)
         if not handoff.slack_ts or not handoff.slack_channel:
             return  # the card never made it to Slack; nothing to update
+        if case.erased_at is not None:
+            return  # the erasure's clean-up marked the card; that mark stays
         await self.client.chat_update(
             channel=handoff.slack_channel,
             ts=handoff.slack_ts,

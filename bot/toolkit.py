@@ -104,6 +104,8 @@ def moved_card_delivery(worker: OutboxWorker) -> Delivery:
             )
         if not handoff.slack_channel or not handoff.slack_ts:
             return  # the old card never reached Slack; the new one says it all
+        if case.erased_at is not None:
+            return  # the erasure's clean-up marked the card and emptied its thread
         view = replace(
             worker.card_view(case, handoff, earlier), moved_to=str(item.payload["to_channel"])
         )
