@@ -336,7 +336,7 @@ def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:
     """The lead's one-click decision: what, how much, why, who asked."""
     amount = money(row.amount_cents, row.currency)
     # Typed by an agent, perhaps quoting the person: redacted as the person's words are.
-    reason = safe_for_slack(row.reason[:REASON_MAX_CHARS])
+    reason = safe_for_slack(row.reason[:REASON_MAX_CHARS]) or "_removed with the transcript_"
     return [
         {
             "type": "section",

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bus import Bus
+from bot.chat import erased
 from bot.clock import Clock
 from bot.conversation.engine import Engine
 from bot.errors import Conflict, Invalid, NotFound
@@ -51,8 +52,10 @@ class ContactRoutes:
             case = await case_store.require_case(session, case_id=case_id, for_update=True)
             if case.status != "agent":
                 raise Conflict("not_claimed", f"Claim {case.ref} before offering a callback.")
+            # Unanswered since the current claim: a later claim (after a release, or when
+            # the case came back) may offer again.
             last = await case_store.latest_event_kind(
-                session, case_id=case_id, kinds=("callback_offered", "contact_chosen")
+                session, case_id=case_id, kinds=("callback_offered", "contact_chosen", "claimed")
             )
             if last == "callback_offered":
                 raise Conflict(
@@ -91,6 +94,8 @@ class ContactRoutes:
             case = await case_store.get_case(session, case_id=case_id)
             if case is None:
                 raise NotFound("conversation_not_found", "No such conversation.")
+            if case.erased_at is not None:
+                raise erased()
             case.preferred_contact = route
             case.updated_at = now
             session.add(case)

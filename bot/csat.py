@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import col, or_
 
+from bot.chat import erased
 from bot.clock import Clock
 from bot.errors import Conflict, Invalid, NotFound
 from bot.store import cases as case_store
@@ -39,6 +40,8 @@ async def record_csat(db: Database, clock: Clock, *, case_id: str, score: object
         case = await case_store.get_case(session, case_id=case_id)
         if case is None:
             raise NotFound("conversation_not_found", "No such conversation.")
+        if case.erased_at is not None:
+            raise erased()
         await session.refresh(case)
         if stored.rowcount != 1:  # type: ignore[attr-defined]
             if case.status != "resolved":

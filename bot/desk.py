@@ -422,6 +422,8 @@ async def _store_reply(
 ) -> RelayOutcome:
     if await message_store.find_by_slack_ts(session, case_id=case.id, slack_ts=reply.ts):
         return "duplicate"
+    if case.erased_at is not None:
+        return "closed"  # erased at the person's request: nothing more is stored for it
     note = is_internal_note(reply.text)
     if not note and case.status == "queued":
         return "not_claimed"

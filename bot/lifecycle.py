@@ -4,8 +4,8 @@ Purge and erase delete the transcript (messages, summary, engine state) and keep
 not personal: the case's ref, topic, queue, severity, status and timestamps, hand-offs
 (their timestamps are the report's metrics) and the audit trail stripped of free text.
 The bot's own messages in the Slack threads go too, through the outbox: `slack_delete_thread`
-lists each thread and deletes what the bot posted (and its posts about the case elsewhere: a
-lead's approval request in the leads channel), and the cases' pending thread posts are
+lists each thread and deletes what the bot posted (a lead's approval request still waiting
+in the leads channel is drawn again without the reason), and the cases' pending thread posts are
 dropped so that none lands after the clean-up. Agents' replies cannot be deleted with
 a bot token (chat.delete answers `cant_delete_message`); a workspace admin's retention
 setting, or a user token, has to remove those.
@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import iso
+from bot.compensation import approval_blocks
 from bot.identity import person_ref
 from bot.outbox import OutboxWorker
 from bot.slack_threads import thread_messages
@@ -30,7 +31,7 @@ from bot.store import cases as case_store
 from bot.store import lifecycle as store
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
-from bot.store.models import SENTINEL, Case, HandOff, OutboxItem
+from bot.store.models import SENTINEL, Case, Compensation, HandOff, OutboxItem
 
 SLACK_DELETE_THREAD = "slack_delete_thread"
 # Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
@@ -129,32 +130,38 @@ async def _remove_transcripts(
     await store.clear_transcript_fields(session, case_ids=ids, erased_at=now if erasure else None)
     await store.strip_event_text(session, case_ids=ids)
     await store.delete_settled_outbox(session, case_ids=ids)
-    await store.quiet_pending_outbox(session, case_ids=ids)
+    in_flight = await store.quiet_pending_outbox(session, case_ids=ids, now=now)
     await store.clear_compensation_reasons(session, case_ids=ids)
     threads = await store.posted_handoffs(session, case_ids=ids)
-    elsewhere = await store.posts_outside_threads(session, case_ids=ids)
+    elsewhere = await store.approval_requests_posted(session, case_ids=ids)
     queued = 0
     for plan in plans:
         handoffs = threads.get(plan.case_id, [])
         posts = elsewhere.get(plan.case_id, [])
         if not handoffs and not posts:
             continue
-        await outbox_store.enqueue(
-            session,
-            kind=SLACK_DELETE_THREAD,
-            now=now,
-            # One lane for every deletion: they go one at a time, within chat.delete's
-            # Tier 3 allowance, instead of a backlog of thousands bursting into 429s;
-            # live hand-offs use their own keys and never wait behind it.
-            ordering_key=DELETION_LANE,
-            priority=PURGE_PRIORITY,
-            payload={
-                "case_id": plan.case_id,
-                "handoff_ids": [h.id for h in handoffs],
-                "posts": [list(post) for post in posts],
-                "reason": reason,
-            },
-        )
+        payload = {
+            "case_id": plan.case_id,
+            "handoff_ids": [h.id for h in handoffs],
+            "posts": [list(post) for post in posts],
+            "reason": reason,
+        }
+        # One lane for every deletion: they go one at a time, within chat.delete's Tier 3
+        # allowance, instead of a backlog of thousands bursting into 429s; live hand-offs
+        # use their own keys and never wait behind it.
+        lanes = [DELETION_LANE]
+        if plan.case_id in in_flight:
+            # Once more, behind the post being delivered now (the case's own key).
+            lanes.append(f"case:{plan.case_id}")
+        for lane in lanes:
+            await outbox_store.enqueue(
+                session,
+                kind=SLACK_DELETE_THREAD,
+                now=now,
+                ordering_key=lane,
+                priority=PURGE_PRIORITY,
+                payload=payload,
+            )
         queued += 1
     return deleted, queued
 
@@ -324,8 +331,13 @@ def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
             done.add(thread)
             await _delete_own_replies(worker.client, *thread, identity=identity)
             await _mark_card(worker.client, *thread, case=case, handoff=handoff, reason=reason)
-        for channel, ts in item.payload.get("posts") or []:
-            await _delete_post(worker.client, str(channel), str(ts))
+        for channel, ts, compensation_id in item.payload.get("posts") or []:
+            async with worker.db.read() as session:
+                row = await session.get(Compensation, compensation_id)
+            if row is not None and row.status == "pending":
+                # Still waiting for a lead: drawn again from the store, where the reason
+                # is gone (a decided request no longer shows it).
+                await _redraw_approval(worker.client, str(channel), str(ts), row=row, case=case)
 
     return deliver
 
@@ -364,11 +376,18 @@ async def _delete_own_replies(
     return deleted
 
 
-async def _delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:
+async def _redraw_approval(
+    client: AsyncWebClient, channel: str, ts: str, *, row: Compensation, case: Case
+) -> None:
     try:
-        await client.chat_delete(channel=channel, ts=ts)
+        await client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=f"Approval needed for {case.ref}",
+            blocks=approval_blocks(row, case),
+        )
     except SlackApiError as exc:
-        if exc.response.get("error") not in GONE_ERRORS:
+        if exc.response.get("error") not in (*GONE_ERRORS, "cant_update_message"):
             raise
 
 

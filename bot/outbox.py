@@ -402,7 +402,10 @@ class OutboxWorker:
 
     async def _thread_notice(self, item: OutboxItem) -> None:
         _case, handoff, _view = await self._load(item)
-        await self._post_in_thread(item, handoff, str(item.payload["text"]))
+        text = item.payload.get("text")
+        if not text:
+            return  # taken out by an erasure or a purge while it waited
+        await self._post_in_thread(item, handoff, str(text))
 
     async def _post_in_thread(self, item: OutboxItem, handoff: HandOff, text: str) -> None:
         if not handoff.slack_ts or not handoff.slack_channel:

@@ -155,7 +155,11 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
                     kind=APPROVAL_POSTED,
                     actor="bot",
                     now=worker.clock(),
-                    data={"channel": str(posted["channel"]), "ts": str(posted["ts"])},
+                    data={
+                        "channel": str(posted["channel"]),
+                        "ts": str(posted["ts"]),
+                        "compensation_id": row.id,
+                    },
                 )
             return
         if handoff is None or not handoff.slack_channel or not handoff.slack_ts:

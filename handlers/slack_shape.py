@@ -14,7 +14,11 @@ from urllib.parse import parse_qs
 
 
 def shape_problem(body: bytes) -> str | None:
-    """What is wrong with the request's shape, or None when listeners can read it."""
+    """What is wrong with the request's shape, or None when listeners can read it.
+
+    Args:
+        body: the request's raw body, its signature already checked.
+    """
     if body.startswith(b"{") or body.startswith(b"["):
         try:
             payload: Any = json.loads(body)

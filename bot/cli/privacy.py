@@ -51,13 +51,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.privacy_action == "export":
             data = asyncio.run(export_user(settings, user=user))
+            if not data["cases"]:
+                return _nothing_found()
             text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
             if args.out:
                 args.out.write_text(text, encoding="utf-8")
                 sys.stderr.write(f"{len(data['cases'])} case(s) written to {args.out}\n")
             else:
                 sys.stdout.write(text)
-            return 0 if data["cases"] else _nothing_found()
+            return 0
         summary = asyncio.run(erase_user(settings, user=user, confirmed=args.yes))
     except NotMigrated as exc:
         sys.stderr.write(f"{exc}\n")

@@ -85,7 +85,8 @@ class Database:
         if self.is_postgres:
             # Under READ COMMITTED each statement sees the latest commit whether or not it
             # is in a transaction, so a read-only one needs no BEGIN and COMMIT: two round
-            # trips fewer, each costing more CPU than a small query.
+            # trips fewer, each costing more CPU than a small query. (A write put in a read
+            # by mistake would commit at once: reads must only read.)
             reads["isolation_level"] = "AUTOCOMMIT"
         self.read_sessions = session_factory(self.engine.execution_options(**reads))
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

@@ -45,12 +45,15 @@ TRANSCRIPT_REMOVED = ("purged", "privacy_erase")
 # Outbox items already delivered or given up on: their payloads are history only.
 SETTLED_OUTBOX = ("done", "parked")
 # The audit event of a lead's approval request posted outside the case's thread (in the
-# leads channel): its channel and ts, for the clean-up to delete.
+# leads channel): where it is, for the clean-up to take the agent's reason out of it.
 APPROVAL_POSTED = "approval_posted"
 # Pending outbox kinds whose whole job is a post about the case in its Slack thread.
 THREAD_POSTS = frozenset({"thread_message", "thread_notice"})
 # Outbox payload keys that carry text an agent typed, by kind.
-PAYLOAD_TEXT_BY_KIND: dict[str, frozenset[str]] = {"moved_card": frozenset({"reason"})}
+PAYLOAD_TEXT_BY_KIND: dict[str, frozenset[str]] = {
+    "moved_card": frozenset({"reason"}),
+    "thread_notice": frozenset({"text"}),
+}
 # Keep IN lists well below SQLite's and asyncpg's bound-parameter limits.
 CHUNK = 500
 
@@ -226,12 +229,18 @@ async def delete_settled_outbox(session: AsyncSession, *, case_ids: Sequence[str
     return deleted
 
 
-async def quiet_pending_outbox(session: AsyncSession, *, case_ids: Sequence[str]) -> int:
+async def quiet_pending_outbox(
+    session: AsyncSession, *, case_ids: Sequence[str], now: datetime
+) -> set[str]:
     """Pending side effects of these cases that would put text back in Slack after the
     threads are cleaned: thread posts are dropped (they quote the case), and the reason an
-    agent typed comes out of the rest. Items already leased may still be delivered.
-    Returns the items changed or dropped."""
-    changed = 0
+    agent typed comes out of the rest.
+
+    Returns the cases with a thread post being delivered at this moment (leased by a
+    worker, perhaps on another instance, that holds its text already): their threads must
+    be cleaned again once that delivery ends.
+    """
+    in_flight: set[str] = set()
     for part in chunks(case_ids):
         pending = await session.exec(
             select(OutboxItem).where(
@@ -239,16 +248,17 @@ async def quiet_pending_outbox(session: AsyncSession, *, case_ids: Sequence[str]
             )
         )
         for item in pending.all():
-            if item.kind in THREAD_POSTS:
+            leased = item.locked_until is not None and item.locked_until > now
+            if item.kind in THREAD_POSTS and not leased:
                 await session.delete(item)
-                changed += 1
                 continue
+            if item.kind in THREAD_POSTS:
+                in_flight.add(str(item.payload.get("case_id")))
             typed = PAYLOAD_TEXT_BY_KIND.get(item.kind, frozenset()) & item.payload.keys()
             if typed:
                 item.payload = {k: v for k, v in item.payload.items() if k not in typed}
                 session.add(item)
-                changed += 1
-    return changed
+    return in_flight
 
 
 async def clear_compensation_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -> None:
@@ -279,11 +289,12 @@ async def posted_handoffs(
     return found
 
 
-async def posts_outside_threads(
+async def approval_requests_posted(
     session: AsyncSession, *, case_ids: Sequence[str]
-) -> dict[str, list[tuple[str, str]]]:
-    """The bot's posts about each case outside its card threads: (channel, ts) pairs."""
-    found: dict[str, list[tuple[str, str]]] = {}
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Each case's approval requests posted in the leads channel, outside its threads:
+    (channel, ts, compensation id)."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
     for part in chunks(case_ids):
         query = (
             select(CaseEvent)
@@ -291,9 +302,10 @@ async def posts_outside_threads(
             .order_by(col(CaseEvent.id))
         )
         for event in (await session.exec(query)).all():
-            channel, ts = (event.data or {}).get("channel"), (event.data or {}).get("ts")
-            if isinstance(channel, str) and isinstance(ts, str):
-                found.setdefault(event.case_id, []).append((channel, ts))
+            data = event.data or {}
+            post = (data.get("channel"), data.get("ts"), data.get("compensation_id"))
+            if all(isinstance(part, str) for part in post):
+                found.setdefault(event.case_id, []).append(post)  # type: ignore[arg-type]
     return found
 
 

@@ -136,17 +136,19 @@ async def test_the_commands_end_to_end(
 
 
 async def test_a_request_that_matches_no_case_is_not_reported_as_done(
-    db: Database, cli: Callable[..., Awaitable[Ran]]
+    db: Database, cli: Callable[..., Awaitable[Ran]], tmp_path: Path
 ) -> None:
     async with db.transaction() as s:
         await seed_case(s, age_days=2, person_ref=person_ref("u-77", secret=SECRET))
     before = await dump(db)
-    for action in (("export",), ("erase",), ("erase", "--yes")):
+    out = tmp_path / "export.json"
+    for action in (("export",), ("export", "--out", str(out)), ("erase",), ("erase", "--yes")):
         ran = await cli("privacy", *action, "--user", "u-78")  # a typo
         assert ran.returncode == 1, (action, ran)
         assert "no cases found" in ran.stderr
         assert "u-78" not in ran.stderr  # the id may be an email: not echoed
     assert await dump(db) == before
+    assert not out.exists()  # no empty export to hand over by mistake
 
 
 async def test_without_identity_secret_the_operator_is_warned_and_nothing_reads_as_done(

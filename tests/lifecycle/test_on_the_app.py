@@ -3,7 +3,7 @@ empties their thread and leaves another person's conversation alone."""
 
 from __future__ import annotations
 
-import asyncio
+import time
 from datetime import UTC, datetime
 
 import aiohttp
@@ -15,7 +15,9 @@ from bot.identity import user_hash
 from bot.lifecycle import erase_person, export_person, person_refs_for, register_deliveries
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
+from bot.store import cases as case_store
 from bot.store import messages as message_store
+from bot.tokens import issue_token
 from tests.support import Person, blocks_text, card_for, open_socket, send_hello
 
 SECRET = "app-identity-secret-0123456789"
@@ -89,8 +91,12 @@ async def test_an_erased_conversation_takes_no_more_messages(
         locale="en", user_id="carol-3", user_hash=user_hash("carol-3", secret=SECRET)
     )
     await person.say("I was charged twice for my session")
+    last_seq = (await person.inbox())["messages"][-1]["seq"]
     ws = await open_socket(client, person)
-    await asyncio.sleep(0.1)  # the socket's first read of the store
+    while True:  # the socket's first read of the store, sent before anything is erased
+        frame = await ws.receive_json(timeout=5)
+        if frame["type"] == "message" and frame["message"]["seq"] == last_seq:
+            break
 
     async with app[keys.DB].transaction() as session:
         await erase_person(
@@ -137,3 +143,41 @@ async def test_an_erased_conversation_takes_no_more_messages(
             now=datetime.now(UTC),
         )
     assert [c["case"]["id"] for c in exported["cases"]] == [again.conversation_id]
+
+
+async def test_nothing_more_is_stored_for_an_erased_case(
+    client: TestClient, slack: SlackFake
+) -> None:
+    """Erased while an agent holds it: the agent's next thread reply is not stored (the
+    case is unlinked, so nothing could reach it), and the person's side is closed too."""
+    app = client.app
+    card_ts = await handed_off(client, slack, "dana-9", "dana-secret")
+    async with app[keys.DB].read() as session:
+        case = await case_store.get_case_by_card(
+            session, channel=slack.channel_id(CHANNEL), ts=card_ts
+        )
+    assert case is not None
+    async with app[keys.DB].transaction() as session:
+        await erase_person(
+            session,
+            person_refs=person_refs_for("dana-9", identity_secret=SECRET),
+            now=datetime.now(UTC),
+        )
+
+    await slack.post(user=AGENT, channel=CHANNEL, thread_ts=card_ts, text="Dana, about your Visa")
+    await slack.wait_for(
+        lambda: any(
+            m.get("ephemeral_to") == AGENT and "This case is closed" in m["text"]
+            for m in slack.messages(CHANNEL)
+        )
+    )
+    async with app[keys.DB].read() as session:
+        assert await message_store.messages_after(session, case_id=case.id) == []
+    token = issue_token(case.id, secret=app[keys.SETTINGS].token_secret, ttl_s=60, now=time.time())
+    auth = {"Authorization": f"Bearer {token}"}
+    for path, body in (("contact", {"route": "phone"}), ("csat", {"score": 5})):
+        answer = await client.post(
+            f"/api/v1/conversations/{case.id}/{path}", json=body, headers=auth
+        )
+        assert answer.status == 410, path
+        assert (await answer.json())["error"]["code"] == "conversation_erased"

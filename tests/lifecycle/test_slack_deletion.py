@@ -213,11 +213,12 @@ async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
     assert "thread_notice" not in [item.kind for item in left if item.status == "pending"]
 
 
-async def test_a_leads_approval_request_goes_with_the_erased_case(
+async def test_a_leads_approval_request_loses_the_erased_reason(
     db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
 ) -> None:
     """A credit over the limit asks the leads in their own channel, outside the card's
-    thread, quoting the agent's reason: the clean-up deletes that message too."""
+    thread, quoting the agent's reason: the clean-up draws it again without the reason,
+    its buttons still there (the credit still waits for a lead)."""
     leads = "support-general"
     seeded, _channel, _card_ts = await card_in_slack(
         db, worker, clock, text="#alice", person="p_alice"
@@ -256,4 +257,54 @@ async def test_a_leads_approval_request_goes_with_the_erased_case(
         await erase_person(s, person_refs=("p_alice",), now=clock())
     await drain(worker, clock)
     assert [m for m in slack.messages(leads) if "in hospital" in json.dumps(m.get("blocks"))] == []
-    assert [m for m in slack.messages(leads) if "Approval needed" in m["text"]] == []
+    [request] = [m for m in slack.messages(leads) if "Approval needed" in m["text"]]
+    assert "removed with the transcript" in json.dumps(request["blocks"])
+    assert "compensation_approve" in json.dumps(request["blocks"])
+
+
+async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_lands(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A worker (say, on another instance) has leased a thread note and holds its text
+    when the erasure runs: the thread is cleaned again once that delivery is done."""
+    seeded, channel, card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    async with db.transaction() as s:
+        note = await outbox_store.enqueue(
+            s,
+            kind="thread_notice",
+            now=clock(),
+            channel=channel,
+            ordering_key=f"case:{seeded.case_id}",
+            payload={
+                "case_id": seeded.case_id,
+                "handoff_id": seeded.handoff_id,
+                "text": ":memo: a note that quotes #alice",
+            },
+        )
+        await s.flush()
+        assert note.id is not None
+        assert await outbox_store.lease(s, item_id=note.id, now=clock(), lease_s=15)
+    async with db.transaction() as s:
+        result = await erase_person(s, person_refs=("p_alice",), now=clock())
+    assert result.slack_deletions_queued == 1
+    async with db.transaction() as s:
+        left = await s.get(OutboxItem, note.id)
+        assert left is not None and "text" not in left.payload
+        lanes = [
+            item.ordering_key
+            for item in (await s.exec(select(OutboxItem))).all()
+            if item.kind == SLACK_DELETE_THREAD and item.status == "pending"
+        ]
+    assert sorted(lanes) == sorted(["lifecycle:slack_delete", f"case:{seeded.case_id}"])
+
+    assert await worker.drain_once() == 1  # the first clean-up; the note is still leased
+    # The other worker's delivery lands now, after the clean-up, and completes.
+    await worker.client.chat_postMessage(
+        channel=channel, thread_ts=card_ts, text=":memo: a note that quotes #alice"
+    )
+    async with db.transaction() as s:
+        await outbox_store.complete(s, item_id=note.id, now=clock())
+    await drain(worker, clock)
+    assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []

@@ -40,6 +40,13 @@ async def test_offer_callback_and_the_person_picks_phone(
     )
     asked = [line for line in await system_lines(person) if "phone, text or chat?" in line]
     assert len(asked) == 1
+    # Released and claimed again, the case may be offered again: a new claim starts afresh.
+    await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="release")
+    await slack.wait_for(lambda: "Unclaimed" in card_text_in(slack, channel, ref))
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="offer_callback")
+    asked = [line for line in await system_lines(person) if "phone, text or chat?" in line]
+    assert len(asked) == 2
 
     unauthorized = await tk.post(
         f"/api/v1/conversations/{person.conversation_id}/contact", json={"route": "phone"}
