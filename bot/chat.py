@@ -364,10 +364,11 @@ class ChatService:
             )
         elif decision.escalate or (decision.handoff and decision.handoff.severity == "critical"):
             case.summary = redact(decision.summary)
-            await escalate_to_crisis(
+            # Already in the crisis lane, the message still goes to the agent's thread
+            # below: what a person in crisis writes must reach whoever holds the case.
+            handed_off_now = await escalate_to_crisis(
                 session, case=case, routing=self.routing, now=now, after_seq=draft.covered
             )
-            handed_off_now = True
         if decision.understanding.safety == "urgent":
             await case_store.add_event(
                 session,

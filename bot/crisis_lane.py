@@ -109,8 +109,13 @@ class CrisisLane:
         told: list[str] = []
         async with self.db.transaction() as session:
             for handoff, case in await case_store.unclaimed_handoffs(session, queue=CRISIS_QUEUE):
+                # This hand-off's messages only: a case back in the lane after an earlier
+                # crisis starts its "still here" messages afresh.
                 sent = await case_store.count_events(
-                    session, case_id=case.id, kind="crisis_waiting_message"
+                    session,
+                    case_id=case.id,
+                    kind="crisis_waiting_message",
+                    handoff_id=handoff.id,
                 )
                 due = handoff.created_at + timedelta(seconds=self.stay_s * (sent + 1))
                 if now < due:

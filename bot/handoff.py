@@ -196,14 +196,26 @@ async def announce_handoff(
 
 async def escalate_to_crisis(
     session: AsyncSession, *, case: Case, routing: Routing, now: datetime, after_seq: int
-) -> HandOff:
-    """An open hand-off turned urgent: close the old card and put the case in the crisis lane."""
+) -> bool:
+    """An open hand-off turned urgent: close the old card and put the case in the crisis
+    lane. False when the case was in the crisis lane already (nothing new opened)."""
     current = await case_store.open_handoff(session, case_id=case.id)
     if current is not None:
         if current.queue == "crisis":
-            return current
+            return False
         current.status = "transferred"
         session.add(current)
+        if not current.slack_ts:
+            # Its card is still waiting in its channel's queue, perhaps behind a backlog:
+            # it is not posted at all, so that the crisis card, which shares the case's
+            # ordering key, does not wait behind it.
+            await outbox_store.supersede(
+                session,
+                ordering_key=f"case:{case.id}",
+                handoff_id=current.id,
+                now=now,
+                why="the case moved to the crisis lane before its card was posted",
+            )
         await refresh_card(
             session,
             case_id=case.id,
@@ -214,7 +226,7 @@ async def escalate_to_crisis(
     await case_store.add_event(
         session, case_id=case.id, kind="escalated", actor="bot", now=now, data={"to": "crisis"}
     )
-    return await open_handoff(
+    await open_handoff(
         session,
         case=case,
         decision=HandoffDecision("crisis", "urgent_safety", "critical"),
@@ -222,6 +234,7 @@ async def escalate_to_crisis(
         now=now,
         after_seq=after_seq,
     )
+    return True
 
 
 @dataclass(frozen=True)

@@ -174,10 +174,15 @@ async def unclaimed_handoffs(
     return [(handoff, case) for handoff, case in (await session.exec(query)).all()]
 
 
-async def count_events(session: AsyncSession, *, case_id: str, kind: str) -> int:
+async def count_events(
+    session: AsyncSession, *, case_id: str, kind: str, handoff_id: int | None = None
+) -> int:
+    """How many `kind` events the case has (those of one hand-off, when given)."""
     query = (
         select(func.count())
         .select_from(CaseEvent)
         .where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
     )
+    if handoff_id is not None:
+        query = query.where(CaseEvent.handoff_id == handoff_id)
     return int((await session.exec(query)).one())

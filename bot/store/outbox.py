@@ -97,6 +97,28 @@ async def candidates(
     return list((await session.exec(_DUE_ELSEWHERE if skip else _DUE, params=params)).all())
 
 
+async def supersede(
+    session: AsyncSession, *, ordering_key: str, handoff_id: int, now: datetime, why: str
+) -> int:
+    """Mark a hand-off's pending items done undelivered (none is being delivered); returns
+    how many. For side effects a later change made pointless."""
+    pending = await session.exec(
+        select(OutboxItem).where(
+            OutboxItem.ordering_key == ordering_key,
+            OutboxItem.status == "pending",
+            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
+        )
+    )
+    superseded = 0
+    for item in pending.all():
+        if item.payload.get("handoff_id") != handoff_id:
+            continue
+        item.status, item.done_at, item.last_error = "done", now, f"superseded: {why}"[:255]
+        session.add(item)
+        superseded += 1
+    return superseded
+
+
 async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: float) -> bool:
     """Take an item for delivery; exactly one instance wins a given item."""
     result = await session.exec(

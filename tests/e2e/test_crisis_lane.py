@@ -16,7 +16,7 @@ from bot.clock import FakeClock
 from bot.conversation.engine import Engine
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
-from bot.store.models import HandOff
+from bot.store.models import CaseEvent, HandOff
 from tests.support import Person, blocks_text, card_for
 
 BACKLOG = 12
@@ -174,3 +174,111 @@ async def test_repings_skip_oncall_agents_past_their_load(
     [ping] = [t for t in thread_texts(slack, crisis, waiting["ts"]) if "unclaimed" in t]
     assert "<@U0AGENT2>" in ping
     assert "<@U0AGENT1>" not in ping
+
+
+CRISIS = "support-crisis"
+
+
+async def test_an_urgent_message_reaches_the_agent_holding_a_crisis_case(
+    client: TestClient,
+) -> None:
+    """Once a crisis agent holds the case, what the person writes goes to the card's
+    thread; the message that says they took the pills most of all."""
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    assert (await person.say("I want to end my life"))["state"] == "queued"
+    ref = started["case_ref"]
+    await slack.wait_for(lambda: card_for(slack.messages(CRISIS), ref) is not None)
+    card = card_for(slack.messages(CRISIS), ref)
+    assert card is not None
+    await slack.click(user="U0AGENT1", channel=CRISIS, ts=card["ts"], action_id="claim")
+    await slack.wait_for(
+        lambda: "Claimed by" in blocks_text(card_for(slack.messages(CRISIS), ref) or {})
+    )
+
+    def copied(words: str) -> bool:
+        return any(
+            m["text"].startswith("*Person:*") and words in m["text"]
+            for m in slack.thread(CRISIS, card["ts"])
+        )
+
+    await person.say("I am at home alone")
+    await slack.wait_for(lambda: copied("at home alone"))
+    await person.say("I already took all the pills")
+    await slack.wait_for(lambda: copied("took all the pills"))
+    async with client.app[keys.DB].read() as session:
+        handoffs = (
+            await session.exec(select(HandOff).where(HandOff.case_id == person.conversation_id))
+        ).all()
+    assert [h.queue for h in handoffs] == ["crisis"]  # no second crisis hand-off
+
+
+async def test_a_queued_person_in_crisis_does_not_wait_behind_their_own_card(
+    client: TestClient,
+) -> None:
+    """Queued for billing behind a backlog, the person writes that they are in danger: the
+    crisis card shares the case's ordering key with the billing card still waiting in its
+    channel, which is therefore never posted, and the crisis card goes out at once."""
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    for n in range(BACKLOG):
+        waiting = Person(client)
+        await waiting.start(locale="en-US")
+        answer = await waiting.say(f"I was charged twice on invoice {n}, I want a person to fix it")
+        assert answer["state"] == "queued"
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    first = await person.say("I was charged twice this month, I want a person to fix it")
+    assert first["state"] == "queued"
+    answer = await person.say("I want to end my life tonight")
+    assert "988" in answer["messages"][0]["text"]  # resources in the same turn
+
+    ref = started["case_ref"]
+    await slack.wait_for(lambda: card_for(slack.messages(CRISIS), ref) is not None)
+    billing = [m for m in slack.messages("support-billing") if m.get("blocks")]
+    assert len(billing) < BACKLOG  # Slack's pace: most of the backlog is still waiting
+    await slack.wait_for(
+        lambda: len([m for m in slack.messages("support-billing") if m.get("blocks")]) >= BACKLOG,
+        timeout=30,
+    )
+    assert card_for(slack.messages("support-billing"), ref) is None
+
+
+async def test_a_second_crisis_gets_its_still_here_messages_on_time(
+    lane_client: TestClient, clock: FakeClock
+) -> None:
+    """The "still here" messages count per hand-off: a case back in the crisis lane after
+    an earlier crisis was resolved starts them afresh."""
+    client = lane_client
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    periodic = client.app[keys.PERIODIC]
+    stay_s = client.app[keys.SETTINGS].crisis_stay_s
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    case_id, ref = started["conversation_id"], started["case_ref"]
+    assert (await person.say("I want to end my life"))["state"] == "queued"
+    await card_recorded(client, case_id=case_id)
+    for _ in range(4):  # nobody claims for a while: the bot stays with the person
+        clock.advance(stay_s + 1)
+        await periodic.run_due()
+    card = card_for(slack.messages(CRISIS), ref)
+    assert card is not None
+    await slack.click(user="U0AGENT1", channel=CRISIS, ts=card["ts"], action_id="claim")
+    await slack.click(user="U0AGENT1", channel=CRISIS, ts=card["ts"], action_id="resolve")
+    await slack.wait_for(
+        lambda: "Resolved" in blocks_text(card_for(slack.messages(CRISIS), ref) or {})
+    )
+
+    clock.advance(3 * 3600)
+    seen = (await person.inbox())["messages"][-1]["seq"]
+    again = await person.say("I'm going to kill myself tonight")
+    assert again["state"] == "queued" and "988" in again["messages"][0]["text"]
+    clock.advance(stay_s + 1)
+    await periodic.run_due()
+    after = (await person.inbox(after=seen))["messages"]
+    async with client.app[keys.DB].read() as session:
+        events = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))).all()
+    waiting = [e for e in events if e.kind == "crisis_waiting_message"]
+    assert len(waiting) == 5 and waiting[-1].data == {"n": 1}
+    # The person's message, the bot's answer, then the first "still here".
+    assert len(after) == 1 + len(again["messages"]) + 1 and after[-1]["sender"] == "bot"
