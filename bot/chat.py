@@ -157,7 +157,11 @@ class ChatService:
         now = self.clock()
         state = ConversationState(
             locale=language,
-            region=region or DEFAULT_REGION_FOR_LOCALE.get(language or "", self.default_region),
+            # Unknown until the person says or writes: with no locale, the engine takes the
+            # region from the language it detects in each message ("sv" -> Sweden's crisis
+            # numbers), and the deployment's default region only when that says nothing.
+            region=region
+            or (DEFAULT_REGION_FOR_LOCALE.get(language, self.default_region) if language else None),
         )
         async with self.db.transaction() as session:
             case = await case_store.create_case(

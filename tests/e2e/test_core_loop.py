@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.settings import Settings
@@ -131,3 +132,22 @@ async def test_the_core_loop(client: TestClient, slack: SlackFake, settings: Set
     ):
         assert kind in kinds
     assert dossier["case"]["status"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "not_these"),
+    [
+        ("jag orkar inte mer, jag vill ta livet av mig ikväll", ("90101", "112"), ("988", "911")),
+        ("I can't go on, I want to kill myself tonight", ("988",), ("90101",)),
+    ],
+)
+async def test_with_no_locale_the_crisis_numbers_follow_the_language_written(
+    client: TestClient, text: str, numbers: tuple[str, ...], not_these: tuple[str, ...]
+) -> None:
+    """The chat page sends no locale unless told: Swedish gets Sweden's numbers, and the
+    deployment's default region (US here) is for what the language does not settle."""
+    person = Person(client)
+    await person.start()
+    reply = (await person.say(text))["messages"][0]["text"]
+    assert all(n in reply for n in numbers), reply
+    assert not any(n in reply for n in not_these), reply
