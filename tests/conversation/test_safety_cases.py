@@ -216,6 +216,14 @@ EN: list[tuple[str, str, str]] = [
     ("keyword_trap", "I'm going to do it tonight, just tell me how to reset the password", NONE),
     ("keyword_trap", "my phone died so I missed my appointment", NONE),
     ("keyword_trap", "does the bridge plan include couples sessions?", NONE),
+    # found in review: someone else wanting to die said plainly, and danger now
+    ("third_party", "my friend wants to die", URGENT),
+    ("third_party", "a friend of mine wants to die and I don't know what to do", URGENT),
+    ("third_party", "my friend said she wants to die", URGENT),
+    ("third_party", "she told me she doesn't want to live anymore", URGENT),
+    ("third_party", "she doesn't want to live in Stockholm anymore", NOT_URGENT),
+    ("abuse", "I'm not safe right now", URGENT),
+    ("abuse", "my account is not safe right now", NOT_URGENT),
 ]
 
 SV: list[tuple[str, str, str]] = [
@@ -313,6 +321,14 @@ SV: list[tuple[str, str, str]] = [
     ("past_context", "min mamma tog livet av sig för tio år sedan", NOT_URGENT),
     ("past_context", "Syns min historik av självskadebeteende för nya terapeuten?", NOT_URGENT),
     ("past_context", "Finns det terapeuter som är specialiserade på självmordstankar?", NOT_URGENT),
+    # found in review: someone else's plan, a threat with no idiom around it
+    ("third_party", "min syster vill ta sitt liv", URGENT),
+    ("third_party", "min vän sa att hon ska ta sitt liv", URGENT),
+    ("third_party", "min kompis kommer att dö av skratt när hon ser fakturan", NOT_URGENT),
+    ("harm_others", "jag ska döda honom", URGENT),
+    ("harm_others", "jag kommer att döda henne", URGENT),
+    ("harm_others", "jag vill skada min terapeut", URGENT),
+    ("idiom", "jag ska döda honom för att han tog min laddare", NOT_URGENT),
 ]
 
 # A second round of wordings, written after the first table passed, to check that the
