@@ -78,6 +78,9 @@ class SafeJsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=_fallback)
 
 
+CHATTY_LIBRARIES = ("slack_sdk", "slack_bolt")
+
+
 def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> None:
     """Send every log record, as safe JSON lines, to `stream` (stderr by default).
 
@@ -97,6 +100,10 @@ def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> N
     setattr(handler, _OWN_HANDLER_FLAG, True)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # At DEBUG these write every Slack request and response body, the person's words
+    # among them (a card, a thread copy): never below INFO, whatever the root level.
+    for chatty in CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
 
 
 def new_request_id() -> str:

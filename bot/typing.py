@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import handoff as handoffs
 from bot.desk import Desk, Relayed, RelayOutcome
 from bot.errors import Conflict, Forbidden, Invalid, TooLarge
-from bot.privacy.redact import escape_slack
+from bot.privacy.redact import escape_slack, safe_for_slack
 from bot.store import cases as case_store
 from bot.store.models import Case
 
@@ -163,7 +163,9 @@ async def _copy_to_thread(
         if outcome == "note"
         else f":speech_balloon: <@{agent_id}> replied to the person:"
     )
-    quoted = "\n".join(f">{line}" for line in escape_slack(text).splitlines())
+    # The person gets the agent's exact words; the thread's copy is redacted like any
+    # text that may quote them.
+    quoted = "\n".join(f">{line}" for line in safe_for_slack(text).splitlines())
     handoff = next(
         (
             h

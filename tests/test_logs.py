@@ -7,11 +7,17 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
+from bot import keys
 from bot.logs import SafeJsonFormatter, configure_logging, request_context, request_id_var
+from bot.store import cases as case_store
+from bot.store.models import Message
+from tests.support import Person
 
 MESSAGE_TEXT = "I can't stop crying, my therapist never showed up again"
 
@@ -147,3 +153,41 @@ def test_credentials_in_urls_and_headers_are_masked(log_stream: io.StringIO) -> 
     assert "conversation=c1&token=[secret] HTTP/1.1" in first["msg"]
     assert first["headers"] == {"Accept": "*/*"}
     assert second["msg"] == "auth header was Bearer [secret]"
+
+
+async def test_a_failed_write_logs_no_message_text(
+    client: TestClient, log_stream: io.StringIO
+) -> None:
+    """A database error's message quotes its statement's parameters unless the engine
+    hides them: a post that fails (here, a seq another writer took first) must not put
+    the person's words in the log."""
+    person = Person(client)
+    await person.start(locale="en-US")
+    async with client.app[keys.DB].transaction() as session:
+        case = await case_store.get_case(session, case_id=person.conversation_id)
+        assert case is not None
+        session.add(
+            Message(
+                case_id=case.id,
+                seq=case.last_seq + 1,
+                sender="system",
+                text="x",
+                created_at=datetime.now(UTC),
+            )
+        )
+    response = await client.post(
+        f"/api/v1/conversations/{person.conversation_id}/messages",
+        json={"text": MESSAGE_TEXT},
+        headers=person.auth,
+    )
+    assert response.status == 500
+    out = log_stream.getvalue()
+    assert "IntegrityError" in out  # the failure is logged...
+    assert "therapist never showed up" not in out  # ...without what the person wrote
+
+
+def test_slack_libraries_never_log_bodies_even_at_debug(log_stream: io.StringIO) -> None:
+    """slack-sdk writes every request and response body at DEBUG."""
+    assert logging.getLogger().level == logging.DEBUG
+    for name in ("slack_sdk", "slack_bolt", "slack_sdk.web.async_base_client"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name

@@ -18,6 +18,9 @@ READ_ONLY = "supportbot_read_only"
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    # A database error's message would otherwise quote the statement's parameters, the
+    # person's words among them, into whatever logs it.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         # Statements run on the loop's thread (bot/store/sqlite_cursor.py); aiosqlite's
         # thread only opens and closes the connection.

@@ -290,3 +290,16 @@ async def test_the_reply_and_its_thread_copy_are_stored_together_or_not_at_all(
         "Refund issued."
     ]
     assert await thread_copies_queued(tk, "Refund issued.") == 1
+
+
+async def test_the_person_gets_the_exact_reply_and_the_thread_a_redacted_copy(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    """An agent's reply may quote the person's email or card: the person reads it as
+    written, the thread's copy is redacted like any text that may quote them."""
+    person, _ref, _card = await claimed_case(tk, tk_slack)
+    text = "Receipt sent to anna.svensson@example.com for card 4111 1111 1111 1111."
+    assert await send_box(tk, person, text=text, reply_id="V0REDACT01") == "relayed"
+    assert [m.text for m in await stored_agent_lines(tk, person.conversation_id)] == [text]
+    assert await thread_copies_queued(tk, "Receipt sent to [email] for card [card].") == 1
+    assert await thread_copies_queued(tk, "anna.svensson") == 0
