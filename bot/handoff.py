@@ -207,9 +207,9 @@ async def escalate_to_crisis(
         session.add(current)
         if not current.slack_ts:
             # Its card is still waiting in its channel's queue, perhaps behind a backlog:
-            # it is not posted at all, so that the crisis card, which shares the case's
-            # ordering key, does not wait behind it.
-            await outbox_store.supersede(
+            # never tried, it is not posted at all, so that the crisis card, which shares
+            # the case's ordering key, does not wait behind it.
+            await outbox_store.supersede_unposted_card(
                 session,
                 ordering_key=f"case:{case.id}",
                 handoff_id=current.id,

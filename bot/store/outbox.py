@@ -97,26 +97,46 @@ async def candidates(
     return list((await session.exec(_DUE_ELSEWHERE if skip else _DUE, params=params)).all())
 
 
-async def supersede(
+# Side effects that need the hand-off's card: pointless once the card will never be posted.
+CARD_KINDS = (POST_CARD, "update_card", "thread_message", "thread_notice")
+
+
+async def supersede_unposted_card(
     session: AsyncSession, *, ordering_key: str, handoff_id: int, now: datetime, why: str
-) -> int:
-    """Mark a hand-off's pending items done undelivered (none is being delivered); returns
-    how many. For side effects a later change made pointless."""
-    pending = await session.exec(
-        select(OutboxItem).where(
-            OutboxItem.ordering_key == ordering_key,
-            OutboxItem.status == "pending",
-            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
+) -> bool:
+    """Mark a hand-off's card, and what waits on it, done undelivered, if the card was never
+    tried: one already tried, or being tried now, may be in Slack (its ts not yet stored).
+    Returns whether it did."""
+    pending = (
+        await session.exec(
+            select(OutboxItem).where(
+                OutboxItem.ordering_key == ordering_key,
+                OutboxItem.status == "pending",
+                col(OutboxItem.kind).in_(CARD_KINDS),
+            )
         )
+    ).all()
+    mine = [item for item in pending if item.payload.get("handoff_id") == handoff_id]
+    untried = or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now)
+    card = [item for item in mine if item.kind == POST_CARD]
+    if not card or any(
+        item.attempts or (item.locked_until is not None and item.locked_until >= now)
+        for item in card
+    ):
+        return False
+    # Conditional, so that an instance leasing one of them meanwhile keeps it.
+    result = await session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.id).in_([item.id for item in mine]),
+            OutboxItem.status == "pending",
+            OutboxItem.attempts == 0,
+            untried,
+        )
+        .values(status="done", done_at=now, last_error=f"superseded: {why}"[:255])
+        .execution_options(synchronize_session=False)
     )
-    superseded = 0
-    for item in pending.all():
-        if item.payload.get("handoff_id") != handoff_id:
-            continue
-        item.status, item.done_at, item.last_error = "done", now, f"superseded: {why}"[:255]
-        session.add(item)
-        superseded += 1
-    return superseded
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def lease(session: AsyncSession, *, item_id: int, now: datetime, lease_s: float) -> bool:

@@ -224,6 +224,11 @@ EN: list[tuple[str, str, str]] = [
     ("third_party", "she doesn't want to live in Stockholm anymore", NOT_URGENT),
     ("abuse", "I'm not safe right now", URGENT),
     ("abuse", "my account is not safe right now", NOT_URGENT),
+    ("abuse", "im not safe now that my password leaked", NOT_URGENT),
+    ("third_party", "my mom is going to die when she sees the bill", NOT_URGENT),
+    ("third_party", "my husband wants to jump to another therapist", NOT_URGENT),
+    ("third_party", "my daughter doesnt want to wake up early for her sessions", NOT_URGENT),
+    ("third_party", "he doesnt want to live stream the session", NOT_URGENT),
 ]
 
 SV: list[tuple[str, str, str]] = [
@@ -329,6 +334,11 @@ SV: list[tuple[str, str, str]] = [
     ("harm_others", "jag kommer att döda henne", URGENT),
     ("harm_others", "jag vill skada min terapeut", URGENT),
     ("idiom", "jag ska döda honom för att han tog min laddare", NOT_URGENT),
+    ("idiom", "jag skulle kunna döda honom", CHECK_IN),
+    ("harm_others", "jag vill slå min terapeut", URGENT),
+    ("harm_others", "jag vill slå upp terapeuten i appen", NOT_URGENT),
+    ("harm_others", "jag ska slå min psykolog en pling", NOT_URGENT),
+    ("third_party", "min man kommer att dö när han ser räkningen", NOT_URGENT),
 ]
 
 # A second round of wordings, written after the first table passed, to check that the

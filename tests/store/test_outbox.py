@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from bot.store import outbox as outbox_store
 from bot.store.db import Database
 from bot.store.migrate import ensure_migrated
@@ -93,5 +95,64 @@ async def test_a_card_post_is_unsettled_from_its_lease_until_it_is_done(database
         async with db.transaction() as session:
             await outbox_store.complete(session, item_id=card.id, now=NOW)
         assert not await unsettled(NOW + timedelta(hours=1))
+    finally:
+        await db.close()
+
+
+async def test_only_a_card_never_tried_is_superseded(database_url: str) -> None:
+    """A card tried before, or being tried now, may be in Slack with its ts not yet
+    stored: it and what waits on it must still go out."""
+    db = Database(database_url)
+    try:
+        await ensure_migrated(db, auto=True)
+
+        async def card_for(handoff_id: int, key: str) -> tuple[OutboxItem, OutboxItem]:
+            async with db.transaction() as session:
+                fields = {"now": NOW, "ordering_key": key, "channel": "c1"}
+                payload = {"case_id": key, "handoff_id": handoff_id}
+                card = await outbox_store.enqueue(
+                    session, kind=outbox_store.POST_CARD, payload=payload, **fields
+                )
+                note = await outbox_store.enqueue(
+                    session, kind="thread_notice", payload={**payload, "text": "t"}, **fields
+                )
+                other = await outbox_store.enqueue(
+                    session, kind="approval_request", payload=payload, **fields
+                )
+            assert other.id is not None
+            return card, note
+
+        async def supersede(handoff_id: int, key: str) -> bool:
+            async with db.transaction() as session:
+                return await outbox_store.supersede_unposted_card(
+                    session, ordering_key=key, handoff_id=handoff_id, now=NOW, why="test"
+                )
+
+        async def statuses(key: str) -> dict[str, str]:
+            async with db.read() as session:
+                rows = await session.exec(select(OutboxItem).where(OutboxItem.ordering_key == key))
+                return {item.kind: item.status for item in rows.all()}
+
+        await card_for(1, "case:fresh")
+        assert await supersede(1, "case:fresh")
+        assert await statuses("case:fresh") == {
+            outbox_store.POST_CARD: "done",
+            "thread_notice": "done",
+            "approval_request": "pending",  # needs no card: it still goes out
+        }
+
+        tried, _ = await card_for(2, "case:tried")
+        async with db.transaction() as session:
+            assert tried.id is not None
+            await outbox_store.retry_later(
+                session, item_id=tried.id, at=NOW, error="timeout: did Slack take it?"
+            )
+        leased, _ = await card_for(3, "case:leased")
+        async with db.transaction() as session:
+            assert leased.id is not None
+            assert await outbox_store.lease(session, item_id=leased.id, now=NOW, lease_s=15)
+        for handoff_id, key in ((2, "case:tried"), (3, "case:leased")):
+            assert not await supersede(handoff_id, key)
+            assert set((await statuses(key)).values()) == {"pending"}
     finally:
         await db.close()
