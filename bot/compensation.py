@@ -332,6 +332,11 @@ class Compensations:
         await note_in_thread(session, case_id=case.id, handoff=handoff, text=text, now=now)
 
 
+def approval_text(case: Case) -> str:
+    """The approval request's notification text (its blocks say the rest)."""
+    return f"Approval needed for {case.ref}"
+
+
 def approval_blocks(row: Compensation, case: Case) -> list[dict[str, object]]:
     """The lead's one-click decision: what, how much, why, who asked."""
     amount = money(row.amount_cents, row.currency)

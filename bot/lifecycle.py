@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import iso
-from bot.compensation import approval_blocks
+from bot.compensation import approval_blocks, approval_text
 from bot.identity import person_ref
 from bot.outbox import OutboxWorker
 from bot.slack_threads import thread_messages
@@ -383,7 +383,7 @@ async def _redraw_approval(
         await client.chat_update(
             channel=channel,
             ts=ts,
-            text=f"Approval needed for {case.ref}",
+            text=approval_text(case),
             blocks=approval_blocks(row, case),
         )
     except SlackApiError as exc:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.cards import build_card, card_text, channel_mention
-from bot.compensation import Compensations, approval_blocks, billing_delivery
+from bot.compensation import Compensations, approval_blocks, approval_text, billing_delivery
 from bot.contact import ContactRoutes
 from bot.incidents import Incidents
 from bot.outbox import OutboxWorker, PermanentFailure
@@ -141,7 +141,7 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
         if case is None or row is None:
             raise PermanentFailure("case or compensation no longer exists")
         blocks = approval_blocks(row, case)
-        text = f"Approval needed for {case.ref}"
+        text = approval_text(case)
         leads_channel = item.payload.get("leads_channel")
         if leads_channel:
             posted = await worker.client.chat_postMessage(

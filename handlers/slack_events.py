@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +11,7 @@ from bot import keys
 from bot.desk import thread_reply_of
 from bot.slack_guard import SlackGuard
 from handlers.middleware import error_response
-from handlers.slack_shape import shape_problem
+from handlers.slack_shape import read_shape
 
 SLACK_GUARD = web.AppKey("slack_guard", SlackGuard)
 
@@ -25,10 +24,10 @@ async def slack_events(request: web.Request) -> web.Response:
         return error_response(
             401, "invalid_signature", "The Slack signature is missing, wrong or stale."
         )
-    problem = shape_problem(body)
-    if problem is not None:
-        return error_response(400, "invalid_payload", f"Malformed Slack request: {problem}.")
-    event = _event_callback(body)
+    shape = read_shape(body)
+    if shape.problem is not None:
+        return error_response(400, "invalid_payload", f"Malformed Slack request: {shape.problem}.")
+    event = shape.event
     if event is not None and _acts_on_nothing(event):
         # Our own posts echoed back, other bots', edits: no listener acts on them, so they
         # need no replay record and no Bolt (most of the events Slack sends us are these).
@@ -54,20 +53,6 @@ async def slack_events(request: web.Request) -> web.Response:
     if bolt_response.status >= 500:
         await desk.event_failed()
     return await to_aiohttp_response(bolt_response)
-
-
-def _event_callback(body: bytes) -> dict[str, Any] | None:
-    """The event of an Events API delivery; None for anything else."""
-    if not body.startswith(b"{"):
-        return None  # interactions and slash commands come form-encoded
-    try:
-        payload: Any = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(payload, dict) or payload.get("type") != "event_callback":
-        return None
-    event = payload.get("event")
-    return event if isinstance(event, dict) else None
 
 
 def _acts_on_nothing(event: dict[str, Any]) -> bool:

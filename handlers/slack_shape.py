@@ -9,12 +9,22 @@ failing a listener halfway with a 500 that Slack would retry.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 
-def shape_problem(body: bytes) -> str | None:
-    """What is wrong with the request's shape, or None when listeners can read it.
+@dataclass(frozen=True)
+class Shape:
+    """What the body says: a problem no listener could cope with, or None; and the event
+    of an Events API delivery (None for interactions, commands and anything else)."""
+
+    problem: str | None = None
+    event: dict[str, Any] | None = None
+
+
+def read_shape(body: bytes) -> Shape:
+    """The request's shape, its body parsed once.
 
     Args:
         body: the request's raw body, its signature already checked.
@@ -23,27 +33,29 @@ def shape_problem(body: bytes) -> str | None:
         try:
             payload: Any = json.loads(body)
         except ValueError:
-            return "the body is not valid JSON"
+            return Shape("the body is not valid JSON")
         if not isinstance(payload, dict):
-            return "the body is not a JSON object"
-        return _event_problem(payload)
+            return Shape("the body is not a JSON object")
+        problem = _event_problem(payload)
+        event = payload.get("event") if payload.get("type") == "event_callback" else None
+        return Shape(problem, event if problem is None else None)
     try:
         form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
-        return "the body is not UTF-8"
+        return Shape("the body is not UTF-8")
     if "payload" in form:
         try:
             interaction: Any = json.loads(form["payload"][0])
         except ValueError:
-            return "`payload` is not valid JSON"
+            return Shape("`payload` is not valid JSON")
         if not isinstance(interaction, dict):
-            return "`payload` is not a JSON object"
-        return _interaction_problem(interaction)
+            return Shape("`payload` is not a JSON object")
+        return Shape(_interaction_problem(interaction))
     if "command" in form:
         for key in ("command", "user_id", "channel_id"):
             if not form.get(key, [""])[0]:
-                return f"a slash command without `{key}`"
-    return None
+                return Shape(f"a slash command without `{key}`")
+    return Shape()
 
 
 def _event_problem(payload: dict[str, Any]) -> str | None:

@@ -248,11 +248,10 @@ async def quiet_pending_outbox(
             )
         )
         for item in pending.all():
-            leased = item.locked_until is not None and item.locked_until > now
-            if item.kind in THREAD_POSTS and not leased:
-                await session.delete(item)
-                continue
             if item.kind in THREAD_POSTS:
+                if item.locked_until is None or item.locked_until <= now:
+                    await session.delete(item)
+                    continue
                 in_flight.add(str(item.payload.get("case_id")))
             typed = PAYLOAD_TEXT_BY_KIND.get(item.kind, frozenset()) & item.payload.keys()
             if typed:

@@ -117,7 +117,6 @@ async def supersede_unposted_card(
         )
     ).all()
     mine = [item for item in pending if item.payload.get("handoff_id") == handoff_id]
-    untried = or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now)
     card = [item for item in mine if item.kind == POST_CARD]
     if not card or any(
         item.attempts or (item.locked_until is not None and item.locked_until >= now)
@@ -131,7 +130,7 @@ async def supersede_unposted_card(
             col(OutboxItem.id).in_([item.id for item in mine]),
             OutboxItem.status == "pending",
             OutboxItem.attempts == 0,
-            untried,
+            or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now),
         )
         .values(status="done", done_at=now, last_error=f"superseded: {why}"[:255])
         .execution_options(synchronize_session=False)

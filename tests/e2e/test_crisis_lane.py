@@ -47,6 +47,15 @@ async def card_recorded(client: TestClient, *, case_id: str) -> None:
     raise AssertionError("the crisis card's posting was never recorded")
 
 
+async def billing_backlog(client: TestClient) -> None:
+    """BACKLOG people queued for billing, whose cards Slack's pace holds up."""
+    for n in range(BACKLOG):
+        waiting = Person(client)
+        await waiting.start(locale="en-US")
+        answer = await waiting.say(f"I was charged twice on invoice {n}, I want a person to fix it")
+        assert answer["state"] == "queued"
+
+
 def thread_texts(slack: SlackFake, channel: str, ts: str) -> list[str]:
     return [m["text"] for m in slack.thread(channel, ts)]
 
@@ -60,11 +69,7 @@ async def test_crisis_jumps_the_queue_and_is_repinged_until_claimed(
     settings = client.app[keys.SETTINGS]
 
     # A backlog of ordinary hand-offs, held up by Slack's per-channel rate limit.
-    for n in range(BACKLOG):
-        waiting = Person(client)
-        await waiting.start(locale="en-US")
-        answer = await waiting.say(f"I was charged twice on invoice {n}, I want a person to fix it")
-        assert answer["state"] == "queued"
+    await billing_backlog(client)
 
     person = Person(client)
     started = await person.start(locale="en-US")
@@ -221,11 +226,7 @@ async def test_a_queued_person_in_crisis_does_not_wait_behind_their_own_card(
     crisis card shares the case's ordering key with the billing card still waiting in its
     channel, which is therefore never posted, and the crisis card goes out at once."""
     slack: SlackFake = client.app[keys.SLACK_FAKE]
-    for n in range(BACKLOG):
-        waiting = Person(client)
-        await waiting.start(locale="en-US")
-        answer = await waiting.say(f"I was charged twice on invoice {n}, I want a person to fix it")
-        assert answer["state"] == "queued"
+    await billing_backlog(client)
     person = Person(client)
     started = await person.start(locale="en-US")
     first = await person.say("I was charged twice this month, I want a person to fix it")

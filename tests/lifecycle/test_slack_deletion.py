@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import FakeClock
 from bot.lifecycle import SLACK_DELETE_THREAD, erase_person, purge, register_deliveries
@@ -62,6 +63,26 @@ async def drain(worker: OutboxWorker, clock: FakeClock) -> None:
     raise AssertionError("the outbox did not drain")
 
 
+async def queue_for(
+    session: AsyncSession,
+    seeded: Seeded,
+    clock: FakeClock,
+    *,
+    kind: str,
+    channel: str,
+    **payload: object,
+) -> OutboxItem:
+    """One of the case's side effects, in its ordering key, as the app queues them."""
+    return await outbox_store.enqueue(
+        session,
+        kind=kind,
+        now=clock(),
+        channel=channel,
+        ordering_key=f"case:{seeded.case_id}",
+        payload={"case_id": seeded.case_id, "handoff_id": seeded.handoff_id, **payload},
+    )
+
+
 async def card_in_slack(
     db: Database, worker: OutboxWorker, clock: FakeClock, *, text: str, person: str | None = None
 ) -> tuple[Seeded, str, str]:
@@ -73,14 +94,7 @@ async def card_in_slack(
             ("thread_message", {"message_id": seeded.message_ids[0]}),
             ("thread_notice", {"text": ":telephone_receiver: The person prefers a *call*."}),
         ):
-            await outbox_store.enqueue(
-                s,
-                kind=kind,
-                now=clock(),
-                channel="support-billing",
-                ordering_key=f"case:{seeded.case_id}",
-                payload={"case_id": seeded.case_id, "handoff_id": seeded.handoff_id, **extra},
-            )
+            await queue_for(s, seeded, clock, kind=kind, channel="support-billing", **extra)
     await drain(worker, clock)
     async with db.transaction() as s:
         handoff = await s.get(HandOff, seeded.handoff_id)
@@ -164,31 +178,23 @@ async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
         db, worker, clock, text="#alice", person="p_alice"
     )
     async with db.transaction() as s:
-        await outbox_store.enqueue(
+        await queue_for(
             s,
+            seeded,
+            clock,
             kind="moved_card",
-            now=clock(),
             channel=channel,
-            ordering_key=f"case:{seeded.case_id}",
-            payload={
-                "case_id": seeded.case_id,
-                "handoff_id": seeded.handoff_id,
-                "to_channel": "support-general",
-                "reason": TRANSFER_REASON,
-                "by": "U0AGENT1",
-            },
+            to_channel="support-general",
+            reason=TRANSFER_REASON,
+            by="U0AGENT1",
         )
-        await outbox_store.enqueue(
+        await queue_for(
             s,
+            seeded,
+            clock,
             kind="thread_notice",
-            now=clock(),
             channel=channel,
-            ordering_key=f"case:{seeded.case_id}",
-            payload={
-                "case_id": seeded.case_id,
-                "handoff_id": seeded.handoff_id,
-                "text": ":memo: a note that quotes #alice",
-            },
+            text=":memo: a note that quotes #alice",
         )
     worker.register("moved_card", moved_card_delivery(worker))
     slack.inject_fault("chat.update", "500")
@@ -237,18 +243,14 @@ async def test_a_leads_approval_request_loses_the_erased_reason(
             created_at=clock(),
         )
         s.add(row)
-        await outbox_store.enqueue(
+        await queue_for(
             s,
+            seeded,
+            clock,
             kind="approval_request",
-            now=clock(),
             channel=leads,
-            ordering_key=f"case:{seeded.case_id}",
-            payload={
-                "case_id": seeded.case_id,
-                "handoff_id": seeded.handoff_id,
-                "compensation_id": row.id,
-                "leads_channel": leads,
-            },
+            compensation_id=row.id,
+            leads_channel=leads,
         )
     await drain(worker, clock)
     assert any("in hospital" in json.dumps(m.get("blocks")) for m in slack.messages(leads))
@@ -271,17 +273,13 @@ async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_land
         db, worker, clock, text="#alice", person="p_alice"
     )
     async with db.transaction() as s:
-        note = await outbox_store.enqueue(
+        note = await queue_for(
             s,
+            seeded,
+            clock,
             kind="thread_notice",
-            now=clock(),
             channel=channel,
-            ordering_key=f"case:{seeded.case_id}",
-            payload={
-                "case_id": seeded.case_id,
-                "handoff_id": seeded.handoff_id,
-                "text": ":memo: a note that quotes #alice",
-            },
+            text=":memo: a note that quotes #alice",
         )
         await s.flush()
         assert note.id is not None
