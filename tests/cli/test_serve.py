@@ -7,8 +7,10 @@ kernel spreads connections across the workers.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -24,6 +26,7 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
 from benchmarks._common import free_port
+from bot.cli import serve as serve_cli
 from bot.routing import load_routing
 from bot.slack_fake import SlackFake
 from tests.conftest import TEST_SIGNING_SECRET
@@ -419,3 +422,31 @@ def test_workers_that_do_not_stop_in_time_are_killed() -> None:
         assert proc.returncode == 1
         assert errors.count("did not stop in 1 s; killing it") == 2
         assert not [p for p in pids_up(first, second + rest) if Path(f"/proc/{p}").exists()]
+
+
+def test_the_server_freezes_its_start_up_state_and_collects_the_old_generation_rarely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full collection walks every socket's objects: 50-150 ms with 1,500 open, in the
+    # middle of people's messages (bot/cli/serve.py). The process must start with the
+    # engine's objects frozen and full collections a tenth as often as Python's default.
+    seen: dict[str, object] = {}
+
+    def record(settings: object, engine: object, *, worker: bool = False) -> int:
+        seen["threshold"] = gc.get_threshold()
+        seen["frozen"] = gc.get_freeze_count()
+        return 0
+
+    for key, value in app_env(f"sqlite+aiosqlite:///{tmp_path}/bot.db", free_port()).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(serve_cli, "serve", record)
+    before = gc.get_threshold()
+    try:
+        assert serve_cli.run(argparse.Namespace(port=None)) == 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    young, middle, full = seen["threshold"]  # type: ignore[misc]
+    assert (young, middle) == before[:2]
+    assert full == 10 * before[2]
+    assert seen["frozen"] > 100_000  # the engine's models and lexicons
