@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 Request = TypeVar("Request")
@@ -79,6 +79,43 @@ class GroupCommit(Generic[Request, Result]):
         if self._worker is not None:
             with contextlib.suppress(Exception):
                 await self._worker
+
+
+class Lanes(Generic[Request, Result]):
+    """Several group commits side by side; a request's key picks its lane, always the same.
+
+    One lane is busy for a transaction's whole time, its waits for the database included;
+    while one lane waits, another can work. Requests with the same key (one conversation)
+    share a lane, so they are still written one after another, in arrival order.
+
+    Args:
+        run: as for GroupCommit; each lane calls it with its own batches.
+        key: what keeps requests in order with each other.
+        lanes: how many batches may be written at once.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[list[Request]], Awaitable[list[Result | BaseException]]],
+        *,
+        key: Callable[[Request], Hashable],
+        lanes: int,
+    ) -> None:
+        if lanes < 1:
+            raise ValueError("lanes must be at least 1")
+        self._key = key
+        self._lanes = [GroupCommit(run) for _ in range(lanes)]
+
+    def lane_of(self, request: Request) -> int:
+        """The lane that writes this request: the same for every request with its key."""
+        return hash(self._key(request)) % len(self._lanes)
+
+    async def submit(self, request: Request) -> Result:
+        return await self._lanes[self.lane_of(request)].submit(request)
+
+    async def close(self) -> None:
+        """Wait for the requests already queued, in every lane, to be written."""
+        await asyncio.gather(*(lane.close() for lane in self._lanes))
 
 
 def _retrieve(future: asyncio.Future[object]) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.batching import GroupCommit
+from bot.batching import Lanes
 from bot.bus import Bus
 from bot.clock import Clock
 from bot.conversation.engine import Engine
@@ -32,6 +32,9 @@ from bot.tokens import TokenError, issue_token, verify_token
 SUPPORTED_LOCALES = ("en", "sv")
 DEFAULT_REGION_FOR_LOCALE = {"sv": "SE"}
 CLIENT_ID_MAX = 64
+# Batches of posts written at once on PostgreSQL (see bot/batching.py's Lanes). SQLite has
+# one writer, so there one batch at a time.
+POSTGRES_WRITE_LANES = 2
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +119,11 @@ class ChatService:
         self.max_chars = max_chars
         self.default_region = default_region
         self.on_outbox = on_outbox
-        self._posts: GroupCommit[_PostRequest, Posted] = GroupCommit(self._write_posts)
+        self._posts: Lanes[_PostRequest, Posted] = Lanes(
+            self._write_posts,
+            key=lambda request: request.case_id,
+            lanes=POSTGRES_WRITE_LANES if db.is_postgres else 1,
+        )
 
     async def close(self) -> None:
         """Finish writing the messages already accepted."""
@@ -204,6 +211,11 @@ class ChatService:
                 f"`client_id` must be a non-empty string of at most {CLIENT_ID_MAX} characters.",
             )
         return await self._posts.submit(_PostRequest(case_id, clean, client_id))
+
+    def write_lane(self, case_id: str) -> int:
+        """The lane that writes this conversation's messages: only messages in one lane
+        can share a batch."""
+        return self._posts.lane_of(_PostRequest(case_id, "", None))
 
     async def _write_posts(self, requests: list[_PostRequest]) -> list[Posted | BaseException]:
         try:

@@ -33,6 +33,18 @@ async def start(client: TestClient) -> str:
     return str((await resp.json())["conversation_id"])
 
 
+async def start_together(client: TestClient, count: int) -> list[str]:
+    """Conversations whose messages are written in one lane, so that they can share a batch
+    (on PostgreSQL two lanes write at once: bot/chat.py)."""
+    chat: ChatService = client.app[keys.CHAT]
+    cases = [await start(client)]
+    while len(cases) < count:
+        case_id = await start(client)
+        if chat.write_lane(case_id) == chat.write_lane(cases[0]):
+            cases.append(case_id)
+    return cases
+
+
 async def transcript(client: TestClient, case_id: str) -> list[dict[str, Any]]:
     _case, messages = await client.app[keys.CHAT].history(case_id=case_id)
     return [{"seq": m.seq, "sender": m.sender, "text": m.text} for m in messages]
@@ -93,8 +105,7 @@ async def test_a_message_stored_earlier_and_resent_among_others_takes_none_with_
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chat: ChatService = client.app[keys.CHAT]
-    case_id = await start(client)
-    others = [await start(client) for _ in range(4)]
+    case_id, *others = await start_together(client, 5)
     first = await chat.post(case_id=case_id, text="I was charged twice", client_id="dup-1")
     writes = spy_on_writes(monkeypatch)
 
@@ -192,7 +203,7 @@ async def test_a_message_whose_handling_fails_takes_no_other_message_with_it(
     """A failure inside a shared transaction rolls all of it back; each message is then
     written on its own, so only the one that failed is refused (and nothing of it stored)."""
     chat: ChatService = client.app[keys.CHAT]
-    cases = [await start(client) for _ in range(6)]
+    cases = await start_together(client, 6)
     poison = cases[3]
     respond = chat.engine.respond
 
