@@ -66,7 +66,11 @@ def create_app(
     bus = Bus()
     client = build_client(settings)
     outbox = OutboxWorker(
-        db=db, client=client, routing=routing, clock=clock, poll_s=settings.outbox_poll_s
+        db=db,
+        client=build_client(settings, retry_in_call=False),
+        routing=routing,
+        clock=clock,
+        poll_s=settings.outbox_poll_s,
     )
     app[keys.DB] = db
     app[keys.ROUTING] = routing
@@ -171,7 +175,7 @@ async def pg_bus_context(app: web.Application) -> AsyncIterator[None]:
 
 async def sandbox_context(app: web.Application) -> AsyncIterator[None]:
     fake = app[keys.SLACK_FAKE]
-    app[keys.SLACK_CLIENT].base_url = await fake.start()
+    app[keys.SLACK_CLIENT].base_url = app[keys.OUTBOX].client.base_url = await fake.start()
     log.info("Slack sandbox running: open /sandbox to see the cards")
     yield
     await fake.stop()

@@ -57,11 +57,17 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope",
     }
 )
-MAX_ATTEMPTS = 12
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 MAX_BACKOFF_S = 300.0
+# From this many failed attempts on, each further one is logged as an error: a person's
+# card or message has been waiting for Slack for about ten minutes. It is still retried:
+# an outage ends, and a person who was told someone is coming must not be dropped.
+ALERT_AFTER_ATTEMPTS = 12
 # A dead instance's leased items wait this long before another instance retries them.
 LEASE_S = 15.0
+# A delivery is cut off before its lease runs out: past it, another instance may take the
+# item and, not finding the first post yet, post it again.
+DELIVERY_LIMIT_S = LEASE_S - 3.0
 BATCH = 64
 # Passes start at most this often: in a surge every hand-off nudges the worker, and a pass
 # per nudge spent the event loop's time re-reading a queue whose channels were all cooling.
@@ -224,7 +230,8 @@ class OutboxWorker:
         try:
             if delivery is None:
                 raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
-            completed = await delivery(item)
+            async with asyncio.timeout(DELIVERY_LIMIT_S):
+                completed = await delivery(item)
         except SlackApiError as exc:
             await self._slack_failed(item, exc)
         except PermanentFailure as exc:
@@ -268,12 +275,20 @@ class OutboxWorker:
             await self._backoff(item, error)
 
     async def _backoff(self, item: OutboxItem, error: str) -> None:
+        """Try again later, for as long as it takes: the error may pass (an outage, a
+        timeout); only errors no retry can fix are parked."""
         assert item.id is not None
-        if item.attempts + 1 >= MAX_ATTEMPTS:
-            await self._park(item, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
-            return
-        delay = min(MAX_BACKOFF_S, 2.0**item.attempts) * (0.5 + random.random() / 2)
-        log.warning("outbox item %s (%s) will retry in %.1fs: %s", item.id, item.kind, delay, error)
+        delay = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 16)) * (0.5 + random.random() / 2)
+        attempts = item.attempts + 1
+        log.log(
+            logging.ERROR if attempts >= ALERT_AFTER_ATTEMPTS else logging.WARNING,
+            "outbox item %s (%s) failed %d times, will retry in %.1fs: %s",
+            item.id,
+            item.kind,
+            attempts,
+            delay,
+            error,
+        )
         async with self.db.transaction() as session:
             await outbox_store.retry_later(
                 session, item_id=item.id, at=self.clock() + timedelta(seconds=delay), error=error
@@ -432,19 +447,32 @@ class OutboxWorker:
             return None  # first try: nothing could have been posted yet
         oldest = f"{item.created_at.timestamp() - 1:.6f}"
         channel = await self._channel_id(channel)
-        if thread_ts:
-            response = await self.client.conversations_replies(
-                channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        else:
-            response = await self.client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        for message in response.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("outbox_id") == item.id:
-                return channel, str(message["ts"])
-        return None
+        cursor = None
+        while True:  # every page since the item was written: a busy channel has many
+            if thread_ts:
+                response = await self.client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            for message in response.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("outbox_id") == item.id:
+                    return channel, str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     async def _channel_id(self, name: str) -> str:
         """Slack's read methods want a channel ID; the routing file may name channels."""

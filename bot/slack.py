@@ -16,20 +16,32 @@ from bot.settings import DEV_BOT_TOKEN, Settings
 CALL_TIMEOUT_S = 10
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
+def build_client(settings: Settings, *, retry_in_call: bool = True) -> AsyncWebClient:
+    """A Web API client for the workspace in the settings.
+
+    Args:
+        retry_in_call: send a call once more when its connection drops or Slack answers
+            5xx. Off for the outbox: a post whose connection dropped may have landed, and
+            sending it again blindly posts it twice. The outbox retries on its own, after
+            looking in the channel for the post (bot/outbox.py).
+    """
     kwargs = {}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
-    client = AsyncWebClient(
-        token=settings.slack_bot_token or DEV_BOT_TOKEN,
-        timeout=CALL_TIMEOUT_S,
-        retry_handlers=[
+    retry_handlers = (
+        [
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncServerErrorRetryHandler(max_retry_count=1),
-        ],
+        ]
+        if retry_in_call
+        else []
+    )
+    return AsyncWebClient(
+        token=settings.slack_bot_token or DEV_BOT_TOKEN,
+        timeout=CALL_TIMEOUT_S,
+        retry_handlers=retry_handlers,
         **kwargs,
     )
-    return client
 
 
 def build_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:

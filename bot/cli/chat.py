@@ -54,7 +54,12 @@ async def _run(settings: Settings, *, locale: str | None) -> None:
         max_chars=settings.max_message_chars,
         default_region=settings.default_region,
     )
-    cards = OutboxWorker(db=db, client=build_client(settings), routing=routing, clock=system_clock)
+    cards = OutboxWorker(
+        db=db,
+        client=build_client(settings, retry_in_call=False),
+        routing=routing,
+        clock=system_clock,
+    )
     try:
         started = await chat.start(locale=locale)
         say(f"[case {started.case.ref}]")

@@ -1,0 +1,168 @@
+"""The outbox when Slack is slow, drops connections or fails for a long time: every card
+reaches Slack once, whichever instance delivers it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from bot import keys
+from bot import outbox as outbox_module
+from bot.clock import system_clock
+from bot.slack_fake.webapi import Dropped
+from bot.store import outbox as outbox_store
+from bot.store.models import OutboxItem
+from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
+from tests.support import Person
+
+CHANNEL = "support-general"
+
+
+async def hand_off(instances: Instances) -> OutboxItem:
+    """A person asks for a human on instance A; their card, not yet delivered."""
+    person = Person(instances.a)
+    await person.start(locale="en-US")
+    assert (await person.say("Connect me to a human agent please"))["state"] == "queued"
+    async with instances.a.app[keys.DB].read() as session:
+        query = select(OutboxItem).where(OutboxItem.kind == outbox_store.POST_CARD)
+        item = (await session.exec(query)).one()
+    return item
+
+
+async def stored(instances: Instances, item: OutboxItem) -> OutboxItem:
+    async with instances.a.app[keys.DB].read() as session:
+        row = await session.get(OutboxItem, item.id)
+    assert row is not None
+    return row
+
+
+def cards_in_slack(instances: Instances, item: OutboxItem) -> list[dict[str, Any]]:
+    return [
+        message
+        for message in instances.slack.messages(CHANNEL)
+        if ((message.get("metadata") or {}).get("event_payload") or {}).get("outbox_id") == item.id
+    ]
+
+
+class SlowPosts:
+    """A client whose chat.postMessage waits until released: Slack slow to answer."""
+
+    def __init__(self, real: AsyncWebClient) -> None:
+        self._real = real
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    async def chat_postMessage(self, **kwargs: Any) -> Any:  # noqa: N802 (Slack's name)
+        self.entered.set()
+        await self.release.wait()
+        return await self._real.chat_postMessage(**kwargs)
+
+
+async def test_a_post_slower_than_its_lease_is_cut_off_and_the_card_posted_once(
+    instances: Instances, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stand-ins for 15 s of lease and 12 s of delivery: Slack hangs on A's post past both.
+    await stop_outbox_workers()
+    monkeypatch.setattr(outbox_module, "LEASE_S", 1.0)
+    monkeypatch.setattr(outbox_module, "DELIVERY_LIMIT_S", 0.3, raising=False)
+    monkeypatch.setattr(outbox_module.random, "random", lambda: 0.0)  # retry in 0.5 s
+    item = await hand_off(instances)
+    worker_a = instances.a.app[keys.OUTBOX]
+    slow = SlowPosts(worker_a.client)
+    worker_a.client = slow  # type: ignore[assignment]
+
+    a = asyncio.create_task(worker_a.drain_once())
+    await asyncio.wait_for(slow.entered.wait(), 5)
+    await asyncio.sleep(1.2)  # past A's lease: B may take the item over now
+    await instances.b.app[keys.OUTBOX].drain_once()
+    slow.release.set()  # had A's call still been running, its post would land now
+    await a
+
+    assert len(cards_in_slack(instances, item)) == 1
+    assert (await stored(instances, item)).status == "done"
+
+
+async def test_the_look_for_an_earlier_post_reads_every_page(instances: Instances) -> None:
+    # The card landed, then its instance died before storing its ts; 200 other cards came
+    # after it, so it is no longer on the channel's first page of history.
+    await stop_outbox_workers()
+    slack = instances.slack
+    slack.rate_limit = False
+    item = await hand_off(instances)
+    web = AsyncWebClient(token=SLACK_TOKEN, base_url=slack.base_url)
+    await web.chat_postMessage(
+        channel=CHANNEL, text="card", metadata=outbox_module.outbox_metadata(item)
+    )
+    for n in range(200):
+        await web.chat_postMessage(channel=CHANNEL, text=f"another card {n}")
+    async with instances.a.app[keys.DB].transaction() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None
+        row.locked_until = system_clock() - timedelta(seconds=1)  # the dead instance's lease
+        session.add(row)
+
+    await instances.b.app[keys.OUTBOX].drain_once()
+
+    assert len(cards_in_slack(instances, item)) == 1
+    assert (await stored(instances, item)).status == "done"
+
+
+async def test_a_long_slack_outage_never_parks_a_card(instances: Instances) -> None:
+    # Thirty failed attempts: at 300 s apart, well over an hour of 5xx from Slack.
+    await stop_outbox_workers()
+    item = await hand_off(instances)
+    async with instances.a.app[keys.DB].transaction() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None
+        row.attempts = 30
+        session.add(row)
+    instances.slack.inject_fault("chat.postMessage", "500", times=2)
+
+    await instances.b.app[keys.OUTBOX].drain_once()
+
+    row = await stored(instances, item)
+    assert (row.status, row.attempts) == ("pending", 31)
+    assert row.next_attempt_at is not None
+    waits = (row.next_attempt_at - system_clock()).total_seconds()
+    assert 100 < waits <= outbox_module.MAX_BACKOFF_S
+
+
+async def test_a_card_slack_took_before_the_connection_dropped_is_not_sent_again(
+    instances: Instances,
+) -> None:
+    await stop_outbox_workers()
+    slack = instances.slack
+    post = slack.web_api.methods["chat.postMessage"]
+    dropped: list[bool] = []
+
+    async def lands_then_drops(params: dict[str, Any]) -> dict[str, Any]:
+        body = await post(params)
+        if not dropped:
+            dropped.append(True)
+            raise Dropped()  # stored in Slack; the answer never reaches the app
+        return body
+
+    slack.web_api.methods["chat.postMessage"] = lands_then_drops
+    item = await hand_off(instances)
+
+    await instances.a.app[keys.OUTBOX].drain_once()
+    assert dropped and len(cards_in_slack(instances, item)) == 1
+    assert (await stored(instances, item)).status == "pending"  # outcome unknown: retried
+
+    async with instances.a.app[keys.DB].transaction() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None
+        row.next_attempt_at = system_clock()
+        session.add(row)
+    await instances.b.app[keys.OUTBOX].drain_once()  # looks first, finds it, records it
+
+    assert len(cards_in_slack(instances, item)) == 1
+    assert (await stored(instances, item)).status == "done"
