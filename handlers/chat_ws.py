@@ -31,6 +31,7 @@ from bot import keys
 from bot.bus import notice_seq
 from bot.chat import Posted
 from bot.errors import DomainError, Forbidden, Gone
+from bot.store import messages as message_store
 from bot.store.models import Case, Message
 from bot.typing import typing_frame
 from handlers.chat_api import MAX_SEQ, message_json, storable
@@ -54,6 +55,8 @@ HELLO_TIMEOUT_S = 10
 GOODBYE_TIMEOUT_S = 2.0
 HEARTBEAT_S = 30
 SAFETY_POLL_S = 10
+# After a read of the store failed, the socket tries again this soon.
+CATCH_UP_RETRY_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +159,10 @@ class ChatSocket:
                     continue
                 await self.handle(frame.data)
         finally:
+            self.bus.unsubscribe(self.case_id, notifications)
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
-            self.bus.unsubscribe(self.case_id, notifications)
 
     async def hello(self) -> bool:
         try:
@@ -182,6 +185,13 @@ class ChatSocket:
             if type(after) is not int or not 0 <= after <= MAX_SEQ:
                 raise DomainError("after_invalid", f"`after` must be an integer, 0 to {MAX_SEQ}.")
             case = await self.chat.case(case_id=data["conversation_id"])
+            if after > case.last_seq:
+                # No client was sent a seq the store does not have: from here, every new
+                # message would look already seen, and the socket would send nothing.
+                raise DomainError(
+                    "after_invalid",
+                    f"`after` is past this conversation's last message ({case.last_seq}).",
+                )
         except DomainError as exc:
             await self.error(exc.code, exc.message)
             await self.ws.close(code=1008, message=exc.code.encode())
@@ -255,19 +265,28 @@ class ChatSocket:
         await self._send_state_locked(posted.case)
 
     async def pump(self, notifications: asyncio.Queue[str]) -> None:
+        wait_s = SAFETY_POLL_S
         while True:
             notice = ""
             # A notification lost between instances costs at most this much delay.
             # asyncio.timeout, not wait_for, which on Python 3.11 can swallow the cancel
             # that closes the socket if it lands as a notice arrives (CPython issue 86296).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SAFETY_POLL_S):
+                async with asyncio.timeout(wait_s):
                     notice = await notifications.get()
-            typing = typing_frame(notice)
-            if typing is not None:
-                await self.send(typing)  # ephemeral: it rides the notification itself
-                continue
-            await self.flush(unless_sent=notice_seq(notice))
+            wait_s = SAFETY_POLL_S
+            try:
+                typing = typing_frame(notice)
+                if typing is not None:
+                    await self.send(typing)  # ephemeral: it rides the notification itself
+                    continue
+                await self.flush(unless_sent=notice_seq(notice))
+            except Exception as exc:
+                # The store did not answer (a restart, a failover) or the send failed: the
+                # socket stays open and reads again soon, from the last seq it sent, so
+                # nothing is missed. Left to end, the pump would leave the socket deaf.
+                log.warning("chat socket could not catch up, retrying: %s", type(exc).__name__)
+                wait_s = CATCH_UP_RETRY_S
 
     async def flush(self, *, unless_sent: int | None = None) -> None:
         """Send whatever the store has after the last message this socket sent.
@@ -286,8 +305,11 @@ class ChatSocket:
                 await self.ws.close(code=1008, message=exc.code.encode())
 
     async def _flush_locked(self) -> None:
-        case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)
-        await self._send_messages_locked(messages)
+        while True:  # page by page: a long absence can leave more than one read returns
+            case, messages = await self.chat.history(case_id=self.case_id, after=self.last_seq)
+            await self._send_messages_locked(messages)
+            if len(messages) < message_store.PAGE or self.ws.closed:
+                break
         await self._send_state_locked(case)
 
     async def _send_messages_locked(self, messages: list[Message]) -> None:

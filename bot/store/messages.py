@@ -12,6 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.store.cases import next_seq
 from bot.store.models import Case, Message
 
+# The most messages one read returns; a reader that gets this many reads on from the last.
+PAGE = 500
+
 
 async def add_message(
     session: AsyncSession,
@@ -79,7 +82,7 @@ async def messages_after(
     case_id: str,
     after: int = 0,
     include_internal: bool = False,
-    limit: int = 500,
+    limit: int = PAGE,
 ) -> list[Message]:
     query = select(Message).where(Message.case_id == case_id, Message.seq > after)
     if not include_internal:

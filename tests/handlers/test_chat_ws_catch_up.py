@@ -1,0 +1,106 @@
+"""A socket catching up: everything missed at once, however much, and again after the
+store failed a read (a PostgreSQL restart or failover) while the socket stayed open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import ClientWebSocketResponse, WSMsgType
+from aiohttp.test_utils import TestClient
+
+from bot import keys
+from bot.clock import system_clock
+from bot.pgbus import asyncpg_dsn
+from bot.store import messages as message_store
+from bot.store.models import Case
+from tests.support import Person, open_socket
+
+
+async def frames_until_quiet(ws: ClientWebSocketResponse, quiet_s: float) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        try:
+            frame = await ws.receive(timeout=quiet_s)
+        except TimeoutError:
+            return frames
+        if frame.type != WSMsgType.TEXT:
+            return frames
+        frames.append(json.loads(frame.data))
+
+
+async def test_a_reconnect_after_more_than_one_read_gets_everything_at_once(
+    client: TestClient,
+) -> None:
+    person = Person(client)
+    await person.start()
+    async with client.app[keys.DB].transaction() as session:
+        case = await session.get(Case, person.conversation_id, with_for_update=True)
+        assert case is not None
+        for n in range(message_store.PAGE + 100):
+            message_store.append_message(
+                session, case=case, sender="agent", text=f"update {n}", now=system_clock()
+            )
+        last = case.last_seq
+
+    ws = await open_socket(client, person, after=0)
+    frames = await frames_until_quiet(ws, 2)
+    await ws.close()
+
+    seqs = [f["message"]["seq"] for f in frames if f["type"] == "message"]
+    assert seqs == list(range(1, last + 1))  # the newest included, none waiting for a poll
+
+
+async def fail_the_sockets_next_read(client: TestClient, person: Person) -> None:
+    """Make the socket's next read of the store wait on a lock, then end its connection, as
+    a PostgreSQL restart or failover ends the reads in flight."""
+    dsn = asyncpg_dsn(client.app[keys.DB].url)
+    locker, killer = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute("LOCK TABLE message IN ACCESS EXCLUSIVE MODE")
+        await client.app[keys.BUS].publish(person.conversation_id)  # the socket reads
+        waiting: list[Any] = []
+        for _ in range(100):
+            waiting = await killer.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND pid <> pg_backend_pid()"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the socket's read never waited on the lock"
+        for row in waiting:
+            await killer.execute("SELECT pg_terminate_backend($1)", row["pid"])
+        await transaction.rollback()
+    finally:
+        await locker.close()
+        await killer.close()
+
+
+async def test_after_a_failed_read_the_socket_still_gets_what_is_written(
+    client: TestClient,
+) -> None:
+    if not client.app[keys.DB].is_postgres:
+        pytest.skip("ends a PostgreSQL connection")
+    bus = client.app[keys.BUS]
+    person = Person(client)
+    await person.start()
+    ws = await open_socket(client, person)
+    await frames_until_quiet(ws, 0.5)  # the greeting
+    await fail_the_sockets_next_read(client, person)
+
+    # PostgreSQL answers again. The person writes from another tab; this socket shows it
+    # well before its 10 s safety poll.
+    await person.say("I was charged twice for my session")
+    frames = await frames_until_quiet(ws, 3)
+    texts = [f["message"]["text"] for f in frames if f["type"] == "message"]
+    assert "I was charged twice for my session" in texts
+
+    await ws.close()
+    await asyncio.sleep(0.2)
+    assert bus.local_subscriber_count() == 0  # the closed socket no longer listens
