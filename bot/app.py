@@ -71,6 +71,7 @@ def create_app(
         routing=routing,
         clock=clock,
         poll_s=settings.outbox_poll_s,
+        alert_channel=settings.leads_channel,
     )
     app[keys.DB] = db
     app[keys.ROUTING] = routing

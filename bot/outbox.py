@@ -22,7 +22,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import CardView, build_card, card_text
+from bot.cards import CardView, build_card, card_text, channel_mention
 from bot.clock import Clock
 from bot.privacy.redact import safe_for_slack
 from bot.routing import Routing
@@ -73,6 +73,9 @@ BATCH = 64
 # per nudge spent the event loop's time re-reading a queue whose channels were all cooling.
 MIN_PASS_GAP_S = 0.02
 
+# Tells people in Slack that a hand-off card could not be posted (see _park).
+CARD_NOT_POSTED = "card_not_posted"
+
 # Returns True when it marked the item done itself, in its own last transaction.
 Delivery = Callable[[OutboxItem], Awaitable[bool | None]]
 
@@ -100,12 +103,19 @@ class OutboxWorker:
         routing: Routing,
         clock: Clock,
         poll_s: float = 1.0,
+        alert_channel: str | None = None,
     ) -> None:
+        """
+        Args:
+            alert_channel: where a hand-off card that cannot be posted is reported (the
+                leads' channel); the general queue's channel when None.
+        """
         self.db = db
         self.client = client
         self.routing = routing
         self.clock = clock
         self.poll_s = poll_s
+        self.alert_channel = alert_channel or routing.queue("general").channel
         self.wake = asyncio.Event()
         self._last_pass = 0.0  # monotonic
         self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
@@ -116,6 +126,7 @@ class OutboxWorker:
             "update_card": self._update_card,
             "thread_message": self._thread_message,
             "thread_notice": self._thread_notice,
+            CARD_NOT_POSTED: self._card_not_posted,
         }
 
     def register(self, kind: str, delivery: Delivery) -> None:
@@ -309,6 +320,35 @@ class OutboxWorker:
                     now=self.clock(),
                     data={"outbox_id": item.id, "kind": item.kind, "error": error},
                 )
+            if item.kind == outbox_store.POST_CARD and case_id:
+                # A person was told someone is coming, and no one in Slack can see them:
+                # say so where people read, as urgently as the card was.
+                await outbox_store.enqueue(
+                    session,
+                    kind=CARD_NOT_POSTED,
+                    now=self.clock(),
+                    channel=self.alert_channel,
+                    priority=item.priority,
+                    payload={
+                        "case_id": case_id,
+                        "handoff_id": item.payload.get("handoff_id"),
+                        "error": error,
+                    },
+                )
+
+    async def _card_not_posted(self, item: OutboxItem) -> None:
+        case, handoff, _view = await self._load(item)
+        channel = self.routing.queue(handoff.queue).channel
+        urgent = ":rotating_light: " if handoff.severity == "critical" else ":warning: "
+        await self.client.chat_postMessage(
+            channel=self.alert_channel,
+            # Only the case's reference, queue and Slack's error: nothing the person wrote.
+            text=f"{urgent}The hand-off card for case *{case.ref}* ({handoff.queue} queue, "
+            f"{handoff.severity}) could not be posted to {channel_mention(channel)}: "
+            f"`{item.payload.get('error')}`. The person is waiting for someone. Fix the "
+            f"channel (is the bot invited?) and use `/case {case.ref}` to find the case.",
+            unfurl_links=False,
+        )
 
     # -- deliveries --------------------------------------------------------------------
 

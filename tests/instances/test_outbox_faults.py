@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot import keys
 from bot import outbox as outbox_module
 from bot.clock import system_clock
-from bot.slack_fake.webapi import Dropped
+from bot.slack_fake.webapi import ApiError, Dropped
 from bot.store import outbox as outbox_store
 from bot.store.models import OutboxItem
 from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
@@ -166,3 +166,37 @@ async def test_a_card_slack_took_before_the_connection_dropped_is_not_sent_again
 
     assert len(cards_in_slack(instances, item)) == 1
     assert (await stored(instances, item)).status == "done"
+
+
+async def test_a_crisis_card_slack_refuses_is_reported_where_people_read(
+    instances: Instances,
+) -> None:
+    # The bot was removed from the crisis channel: Slack refuses the card for good.
+    await stop_outbox_workers()
+    slack = instances.slack
+    post = slack.web_api.methods["chat.postMessage"]
+
+    async def crisis_channel_refuses(params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel") == "support-crisis":
+            raise ApiError("not_in_channel")
+        return await post(params)
+
+    slack.web_api.methods["chat.postMessage"] = crisis_channel_refuses
+    words = "I am going to kill myself tonight, I have the pills ready"
+    person = Person(instances.a)
+    await person.start(locale="en-US")
+    await person.say(words)
+    worker = instances.a.app[keys.OUTBOX]
+    for _ in range(3):
+        await worker.drain_once()
+
+    async with instances.a.app[keys.DB].read() as session:
+        items = (await session.exec(select(OutboxItem))).all()
+    card = next(i for i in items if i.kind == outbox_store.POST_CARD)
+    assert (card.status, card.last_error) == ("parked", "not_in_channel")
+    case = await instances.a.app[keys.CHAT].case(case_id=person.conversation_id)
+    alerts = [m for m in slack.messages(CHANNEL) if case.ref in m["text"]]
+    assert len(alerts) == 1
+    alert = alerts[0]["text"]
+    assert "could not be posted" in alert and "not_in_channel" in alert and "crisis" in alert
+    assert "kill" not in alert and "pills" not in alert  # nothing the person wrote
