@@ -4,11 +4,11 @@ re-pings until someone claims, and the bot stays with the person meanwhile."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import keys
 from bot.app import create_app
@@ -16,7 +16,8 @@ from bot.clock import FakeClock
 from bot.conversation.engine import Engine
 from bot.settings import Settings
 from bot.slack_fake import SlackFake
-from bot.store.models import CaseEvent, HandOff
+from bot.store import outbox as outbox_store
+from bot.store.models import CaseEvent, HandOff, OutboxItem
 from tests.support import Person, blocks_text, card_for
 
 BACKLOG = 12
@@ -243,6 +244,43 @@ async def test_a_queued_person_in_crisis_does_not_wait_behind_their_own_card(
         timeout=30,
     )
     assert card_for(slack.messages("support-billing"), ref) is None
+
+
+async def test_a_crisis_card_does_not_wait_for_the_old_card_backing_off(
+    client: TestClient,
+) -> None:
+    """The billing card was tried and Slack failed it: it backs off for minutes, and may be
+    in Slack already, so it is not superseded. The crisis card, on the same case, still
+    goes out at once."""
+    slack: SlackFake = client.app[keys.SLACK_FAKE]
+    slack.inject_fault("chat.postMessage", "500", times=1)
+    person = Person(client)
+    started = await person.start(locale="en-US")
+    first = await person.say("I was charged twice this month, I want a person to fix it")
+    assert first["state"] == "queued"
+    db = client.app[keys.DB]
+
+    async def billing_card() -> OutboxItem:
+        async with db.read() as session:
+            query = select(OutboxItem).where(OutboxItem.kind == outbox_store.POST_CARD)
+            card = (await session.exec(query.order_by(col(OutboxItem.id)))).first()
+        assert card is not None
+        return card
+
+    for _ in range(200):
+        if (await billing_card()).attempts:
+            break
+        await asyncio.sleep(0.025)
+    async with db.transaction() as session:
+        card = await session.get(OutboxItem, (await billing_card()).id)
+        assert card is not None and card.attempts == 1 and card.status == "pending"
+        card.next_attempt_at = card.next_attempt_at + timedelta(minutes=5)  # backing off
+        session.add(card)
+
+    await person.say("I want to end my life tonight")
+
+    await slack.wait_for(lambda: card_for(slack.messages(CRISIS), started["case_ref"]) is not None)
+    assert (await billing_card()).status == "pending"  # still to be tried, after its wait
 
 
 async def test_a_second_crisis_gets_its_still_here_messages_on_time(
