@@ -84,10 +84,6 @@ class PermanentFailure(Exception):
     pass
 
 
-def _lane(item: OutboxItem) -> str:
-    return item.channel or f"item:{item.id}"
-
-
 def outbox_metadata(item: OutboxItem) -> dict[str, Any]:
     return {"event_type": "supportbot_outbox", "event_payload": {"outbox_id": item.id}}
 
@@ -158,7 +154,7 @@ class OutboxWorker:
                 for item in items:
                     task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
                     task.add_done_callback(lambda _task: self.wake.set())
-                    self._inflight[_lane(item)] = task
+                    self._inflight[self._lane(item)] = task
                 if items:
                     continue
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
@@ -188,14 +184,17 @@ class OutboxWorker:
         now_mono = time.monotonic()
         self._cooling = {c: t for c, t in self._cooling.items() if t > now_mono}
         now = self.clock()
+        skip = {*self._cooling, *busy}
+        # Items name a channel as they were written: by name or by ID (see _channel_key).
+        skip |= {name for name, channel_id in self._channel_ids.items() if channel_id in skip}
         async with self.db.read() as session:
             items = await outbox_store.candidates(
-                session, now=now, limit=BATCH, skip_channels=[*self._cooling, *busy]
+                session, now=now, limit=BATCH, skip_channels=sorted(skip)
             )
         leased: list[OutboxItem] = []
         seen_lanes = set(busy)
         for item in items:
-            lane = _lane(item)
+            lane = self._lane(item)
             if lane in seen_lanes:
                 continue
             seen_lanes.add(lane)
@@ -219,17 +218,27 @@ class OutboxWorker:
         # transaction holds the people's messages back for its length.
         async with self.db.transaction() as session:
             if item.channel and self._posts(item):
+                channel = self._channel_key(item.channel)
                 wait = await pacing.reserve(
                     session,
-                    channel=item.channel,
+                    channel=channel,
                     now=now,
                     interval_s=1 / CHANNEL_RATE_PER_S,
                     burst_s=CHANNEL_BURST_S,
                 )
                 if wait > 0:
-                    self._cooling[item.channel] = now_mono + wait
+                    self._cooling[channel] = now_mono + wait
                     return False
             return await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S)
+
+    def _channel_key(self, channel: str) -> str:
+        """One key per Slack channel for its pace, its cooling and its lane. A card names
+        the routing file's channel, a thread post the card's channel ID: once this instance
+        knows the name's ID (from a post's answer or a look-up), both count as the ID."""
+        return self._channel_ids.get(channel, channel)
+
+    def _lane(self, item: OutboxItem) -> str:
+        return self._channel_key(item.channel) if item.channel else f"item:{item.id}"
 
     @staticmethod
     def _posts(item: OutboxItem) -> bool:
@@ -262,14 +271,15 @@ class OutboxWorker:
         error = str(exc.response.get("error") or f"http_{status}")
         if status == 429:
             retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
-            if item.channel:
-                self._cooling[item.channel] = time.monotonic() + retry_after
+            channel = self._channel_key(item.channel) if item.channel else None
+            if channel:
+                self._cooling[channel] = time.monotonic() + retry_after
             assert item.id is not None
             async with self.db.transaction() as session:
-                if item.channel:
+                if channel:
                     await pacing.push_back(
                         session,
-                        channel=item.channel,
+                        channel=channel,
                         until=self.clock() + timedelta(seconds=retry_after),
                     )
                 await outbox_store.retry_later(

@@ -14,9 +14,10 @@ from sqlmodel import select
 from bot import keys
 from bot import outbox as outbox_module
 from bot.clock import system_clock
+from bot.handoff import note_in_thread
 from bot.slack_fake.webapi import ApiError, Dropped
 from bot.store import outbox as outbox_store
-from bot.store.models import OutboxItem
+from bot.store.models import HandOff, OutboxItem
 from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
 from tests.support import Person
 
@@ -25,13 +26,17 @@ CHANNEL = "support-general"
 
 async def hand_off(instances: Instances) -> OutboxItem:
     """A person asks for a human on instance A; their card, not yet delivered."""
-    person = Person(instances.a)
-    await person.start(locale="en-US")
-    assert (await person.say("Connect me to a human agent please"))["state"] == "queued"
+    await hand_off_another(instances)
     async with instances.a.app[keys.DB].read() as session:
         query = select(OutboxItem).where(OutboxItem.kind == outbox_store.POST_CARD)
         item = (await session.exec(query)).one()
     return item
+
+
+async def hand_off_another(instances: Instances) -> None:
+    person = Person(instances.a)
+    await person.start(locale="en-US")
+    assert (await person.say("Connect me to a human agent please"))["state"] == "queued"
 
 
 async def stored(instances: Instances, item: OutboxItem) -> OutboxItem:
@@ -200,3 +205,35 @@ async def test_a_crisis_card_slack_refuses_is_reported_where_people_read(
     alert = alerts[0]["text"]
     assert "could not be posted" in alert and "not_in_channel" in alert and "crisis" in alert
     assert "kill" not in alert and "pills" not in alert  # nothing the person wrote
+
+
+async def test_cards_and_thread_posts_in_one_channel_share_its_pace(
+    instances: Instances,
+) -> None:
+    # Cards name the routing file's channel, thread posts the card's channel ID: one Slack
+    # channel all the same, whose limit Slack enforces (the fake's 429s).
+    await stop_outbox_workers()
+    worker = instances.a.app[keys.OUTBOX]
+    first = await hand_off(instances)
+    await worker.drain_once()  # posted: its channel's ID is known from Slack's answer
+    await asyncio.sleep(4.2)  # Slack's bucket and the stored pace refill
+    async with instances.a.app[keys.DB].transaction() as session:
+        handoff = await session.get(HandOff, first.payload["handoff_id"])
+        assert handoff is not None and handoff.slack_channel
+        for n in range(4):
+            await note_in_thread(
+                session,
+                case_id=first.payload["case_id"],
+                handoff=handoff,
+                text=f"note {n}",
+                now=system_clock(),
+            )
+    for _ in range(4):
+        await hand_off_another(instances)
+
+    for _ in range(8):
+        await worker.drain_once()
+
+    posts = [c for c in instances.slack.calls if c["method"] == "chat.postMessage"]
+    assert len(posts) >= 3  # the pace let a burst through
+    assert 429 not in [c["status"] for c in posts]
