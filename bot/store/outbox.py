@@ -46,13 +46,13 @@ async def enqueue(
 
 
 # The head of its ordering key: the key's lowest pending id among items at least as urgent
-# as this one, one index lookup per row. (Written as NOT EXISTS an earlier one, PostgreSQL planned a nested-loop anti-join while
-# the table had no statistics yet, as in a surge on a fresh table: 35 ms per pass at 500
-# pending items, against 1.3 ms for this form.) Built once: SQLAlchemy caches the compiled
-# query, but building a fresh alias on every pass still cost about 1.2 ms of CPU.
-# A crisis card waits for the crisis items queued before it, never behind the case's
-# earlier ordinary ones (an old card backing off for minutes, thread copies in a busy
-# channel); ordinary items wait for everything before them.
+# as this one, one index lookup per row. A crisis card waits for the crisis items queued
+# before it, never behind the case's earlier ordinary ones (an old card backing off for
+# minutes, thread copies in a busy channel); ordinary items wait for everything before
+# them. (Written as NOT EXISTS an earlier one, PostgreSQL planned a nested-loop anti-join
+# while the table had no statistics yet, as in a surge on a fresh table: 35 ms per pass at
+# 500 pending items, against 1.3 ms for this form.) Built once: SQLAlchemy caches the
+# compiled query, but building a fresh alias on every pass still cost about 1.2 ms of CPU.
 _EARLIER = aliased(OutboxItem, name="earlier")
 _HEAD_OF_KEY = (
     select(func.min(_EARLIER.id))
