@@ -85,17 +85,41 @@ class ContactRoutes:
         return case
 
     async def choose(self, *, case_id: str, route: object) -> Case:
-        """The person picks phone, text or chat; the card and the thread show it."""
+        """The person answers the agent's pending offer with phone, text or chat; the card
+        and the thread show it. The same answer again changes nothing; another is refused.
+
+        Args:
+            case_id: the conversation.
+            route: "phone", "text" or "chat", as the person sent it.
+        """
         if route not in ROUTES:
             raise Invalid("route_invalid", '`route` must be "phone", "text" or "chat".')
         assert isinstance(route, str)
         now = self.clock()
         async with self.db.transaction() as session:
-            case = await case_store.get_case(session, case_id=case_id)
+            # Locked: of a POST and its retry at once, the second sees the first's choice.
+            case = await case_store.get_case(session, case_id=case_id, for_update=True)
             if case is None:
                 raise NotFound("conversation_not_found", "No such conversation.")
             if case.erased_at is not None:
                 raise erased()
+            last = await case_store.latest_event_kind(
+                session, case_id=case_id, kinds=("callback_offered", "contact_chosen", "claimed")
+            )
+            if case.status == "agent" and last == "contact_chosen":
+                if case.preferred_contact == route:
+                    return case  # a retry of the answer already taken: nothing changes
+                raise Conflict(
+                    "contact_chosen_already",
+                    f"You answered already ({ROUTE_LABELS[case.preferred_contact or 'chat']}); "
+                    "tell the agent in the chat if you would like another way.",
+                )
+            if case.status != "agent" or last != "callback_offered":
+                raise Conflict(
+                    "no_callback_offered",
+                    "No one has offered a call or a text on this conversation; "
+                    "the agent will ask when they can.",
+                )
             case.preferred_contact = route
             case.updated_at = now
             session.add(case)

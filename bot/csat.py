@@ -1,4 +1,8 @@
-"""CSAT: the person rates a resolved case 1–5, once per resolution; the report averages it."""
+"""CSAT: the person rates a resolved case 1–5, once per resolution; the report averages it.
+
+A rating belongs to the latest resolution, whatever the case's status now: a "thank you"
+written after it reopens the case, and must not take the question away.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ MIN_SCORE, MAX_SCORE = 1, 5
 
 
 async def record_csat(db: Database, clock: Clock, *, case_id: str, score: object) -> Case:
-    """Store the person's rating on a resolved case; one per resolution.
+    """Store the person's rating of the case's latest resolution; one per resolution.
 
     Args:
         score: an integer 1..5 as the client sent it.
@@ -29,7 +33,7 @@ async def record_csat(db: Database, clock: Clock, *, case_id: str, score: object
             update(Case)
             .where(
                 col(Case.id) == case_id,
-                Case.status == "resolved",
+                col(Case.resolved_at).is_not(None),
                 # Not rated since this resolution: a case reopened and resolved again is
                 # asked again (the widget does), and the new rating replaces the old.
                 or_(col(Case.csat_at).is_(None), col(Case.csat_at) < col(Case.resolved_at)),
@@ -44,7 +48,7 @@ async def record_csat(db: Database, clock: Clock, *, case_id: str, score: object
             raise erased()
         await session.refresh(case)
         if stored.rowcount != 1:  # type: ignore[attr-defined]
-            if case.status != "resolved":
+            if case.resolved_at is None:
                 raise Conflict("not_resolved", "A case can be rated once it is resolved.")
             raise Conflict("csat_already", "This case has already been rated.")
         await case_store.add_event(

@@ -97,7 +97,8 @@ class Incidents:
         self.on_outbox = on_outbox
 
     async def start(self, *, title: str, started_by: str, topic: str | None = None) -> Started:
-        """Open an incident and tell everyone with an open case of its topic.
+        """Open an incident and tell everyone with an open case of its topic; refused while
+        another incident of that topic is open.
 
         Args:
             topic: which cases it covers; understood from the title when None.
@@ -112,6 +113,15 @@ class Incidents:
             raise Invalid("topic_invalid", f"Topic must be one of: {', '.join(TOPICS)}.")
         now = self.clock()
         async with self.db.transaction() as session:
+            await hold_topic(session, topic=topic, now=now)
+            covering = [i for i in await open_incidents(session) if i.topic == topic]
+            if covering:
+                known = covering[0]
+                raise Conflict(
+                    "incident_open_already",
+                    f"{known.ref} is open for `{topic}` already: {known.title}. "
+                    f"Resolve it first (`/incident resolve {known.ref}`) to start another.",
+                )
             incident = Incident(
                 ref=new_incident_ref(),
                 title=title,
@@ -142,6 +152,7 @@ class Incidents:
             col(Case.status).in_(OPEN_STATUSES),
             Case.topic == incident.topic,
             col(Case.incident_id).is_(None),
+            col(Case.erased_at).is_(None),
         )
         linked = []
         for case in (await session.exec(query)).all():
@@ -246,7 +257,10 @@ class Incidents:
             if moved.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("incident_closed", f"{incident.ref} is already resolved.")
             await session.refresh(incident)
-            query = select(Case).where(Case.incident_id == incident.id)
+            # Closed cases hear it too; erased ones take no more messages.
+            query = select(Case).where(
+                Case.incident_id == incident.id, col(Case.erased_at).is_(None)
+            )
             told = []
             for case in (await session.exec(query)).all():
                 await message_store.add_message(
@@ -342,8 +356,26 @@ async def open_incidents(session: AsyncSession) -> list[Incident]:
 
 
 async def linked_open_cases(session: AsyncSession, *, incident_id: int) -> list[Case]:
-    query = select(Case).where(Case.incident_id == incident_id, col(Case.status).in_(OPEN_STATUSES))
+    query = select(Case).where(
+        Case.incident_id == incident_id,
+        col(Case.status).in_(OPEN_STATUSES),
+        col(Case.erased_at).is_(None),
+    )
     return list((await session.exec(query)).all())
+
+
+async def hold_topic(session: AsyncSession, *, topic: str, now: datetime) -> None:
+    """Lock the topic's row until the transaction ends: of two starts at once, the second
+    waits and then sees the first's incident. (A lease row that never expires anything:
+    only its lock is used.)"""
+    name = f"incident-topic:{topic}"
+    if await session.get(Lease, name, with_for_update=True) is not None:
+        return
+    try:
+        async with session.begin_nested():  # another start may create it first
+            session.add(Lease(name=name, holder="incidents", expires_at=now))
+    except IntegrityError:
+        await session.get(Lease, name, with_for_update=True, populate_existing=True)
 
 
 async def take_lease(

@@ -3,8 +3,11 @@
 Numbers, for cases opened in the period: hand-off rate; time to the first human reply and
 to resolution (median and p90, minutes) by queue; CSAT; compensation totals; cases by root
 cause and by incident. The chart is the daily trend of conversations, hand-offs and
-resolutions. Times are measured from the case's first hand-off, so a transfer does not
-restart the clock the person has been waiting on.
+resolutions, with a row for every day of the period. The first reply is measured from
+the case's first hand-off, so a transfer does not restart the clock the person has been
+waiting on. A case counts as resolved once a hand-off of it was resolved in the period,
+whatever happened after (a "thank you" reopens it); each resolution is timed from the
+hand-off that opened its episode, so the days a reopened case sat closed are not counted.
 """
 
 from __future__ import annotations
@@ -70,6 +73,28 @@ def spread(minutes: list[float]) -> Spread:
     return Spread(len(minutes), percentile(minutes, 0.5), percentile(minutes, 0.9))
 
 
+def days_of(since: datetime, until: datetime) -> list[date]:
+    last, day, days = (until - timedelta(microseconds=1)).date(), since.date(), []
+    while day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def resolutions(own: list[HandOff], *, until: datetime) -> list[tuple[str, float]]:
+    """(queue, minutes) of each resolution before `until`, timed from the first hand-off
+    after the previous resolution (a transfer's hand-off continues the episode)."""
+    out: list[tuple[str, float]] = []
+    opened: datetime | None = None
+    for handoff in own:
+        opened = opened or handoff.created_at
+        if handoff.resolved_at is not None:
+            if handoff.resolved_at < until:
+                out.append((handoff.queue, (handoff.resolved_at - opened).total_seconds() / 60))
+            opened = None
+    return out
+
+
 async def build_report(session: AsyncSession, *, since: datetime, until: datetime) -> Report:
     """Every number in the report, for cases opened in [since, until).
 
@@ -116,6 +141,10 @@ async def build_report(session: AsyncSession, *, since: datetime, until: datetim
     root_causes: Counter[str] = Counter()
     incidents: Counter[int] = Counter()
     scores: list[int] = []
+    # Quiet days too: the CSV has their zeros and the chart does not bridge them.
+    report.daily = {
+        day: {"conversations": 0, "handoffs": 0, "resolved": 0} for day in days_of(since, until)
+    }
     for case in cases:
         day = report.daily.setdefault(
             case.created_at.date(), {"conversations": 0, "handoffs": 0, "resolved": 0}
@@ -139,12 +168,13 @@ async def build_report(session: AsyncSession, *, since: datetime, until: datetim
             minutes = (min(replies) - opened).total_seconds() / 60
             first_reply[queue].append(minutes)
             first_reply["all"].append(minutes)
-        if case.status == "resolved" and case.resolved_at is not None:
+        resolved = resolutions(own, until=until)
+        for resolved_queue, minutes in resolved:
+            resolution[resolved_queue].append(minutes)
+            resolution["all"].append(minutes)
+        if resolved:
             report.resolved += 1
             day["resolved"] += 1
-            minutes = (case.resolved_at - opened).total_seconds() / 60
-            resolution[queue].append(minutes)
-            resolution["all"].append(minutes)
             root_causes[case.root_cause or "(none)"] += 1
     report.first_reply = {q: spread(v) for q, v in sorted(first_reply.items())}
     report.resolution = {q: spread(v) for q, v in sorted(resolution.items())}
