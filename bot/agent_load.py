@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import HandOff
+from bot.store.models import CaseEvent, HandOff
 
 DEFAULT_WINDOW_H = 4.0
 DEFAULT_THRESHOLD = 3
 DEFAULT_LONG_MINUTES = 45
 # Hand-off reasons that mean the person was angry or worn out when they reached us.
 ANGRY_REASONS = frozenset({"frustration"})
+# What ends an agent's hold on a hand-off, in the audit trail.
+CLAIM_ENDS = ("resolved", "released", "transferred")
 
 
 @dataclass(frozen=True)
@@ -39,31 +41,60 @@ async def agent_loads(
     window_h: float = DEFAULT_WINDOW_H,
     long_minutes: int = DEFAULT_LONG_MINUTES,
 ) -> dict[str, AgentLoad]:
-    """Each agent's load over the last `window_h` hours (claims in the window, or still open)."""
+    """Each agent's load over the last `window_h` hours: every claim in the window, and
+    every case still held, from the audit trail. A claim lasts until the case is resolved,
+    released or transferred, whoever did it: a case passed on or given back counts for
+    the time it was held, not since."""
     since = now - timedelta(hours=window_h)
-    query = select(HandOff).where(
-        col(HandOff.claimed_by).is_not(None),
-        or_(col(HandOff.claimed_at) >= since, HandOff.status == "claimed"),
-    )
+    held = select(HandOff.id).where(HandOff.status == "claimed")
+    claims = (
+        await session.exec(
+            select(CaseEvent)
+            .where(
+                CaseEvent.kind == "claimed",
+                col(CaseEvent.handoff_id).is_not(None),
+                or_(col(CaseEvent.created_at) >= since, col(CaseEvent.handoff_id).in_(held)),
+            )
+            .order_by(col(CaseEvent.id))
+        )
+    ).all()
+    handoff_ids = {claim.handoff_id for claim in claims}
+    handoffs = {
+        handoff.id: handoff
+        for handoff in (
+            await session.exec(select(HandOff).where(col(HandOff.id).in_(handoff_ids)))
+        ).all()
+    }
+    ends: dict[int, list[datetime]] = {}
+    for event in (
+        await session.exec(
+            select(CaseEvent)
+            .where(col(CaseEvent.kind).in_(CLAIM_ENDS), col(CaseEvent.handoff_id).in_(handoff_ids))
+            .order_by(col(CaseEvent.created_at))
+        )
+    ).all():
+        assert event.handoff_id is not None
+        ends.setdefault(event.handoff_id, []).append(event.created_at)
     long_after = timedelta(minutes=long_minutes)
     counts: dict[str, dict[str, int]] = {}
-    for handoff in (await session.exec(query)).all():
-        assert handoff.claimed_by is not None
+    for claim in claims:
+        handoff = handoffs.get(claim.handoff_id)
+        if handoff is None:
+            continue
         tally = counts.setdefault(
-            handoff.claimed_by,
+            claim.actor,
             {"crisis": 0, "angry": 0, "long": 0, "intense": 0, "handled": 0, "open_now": 0},
         )
+        ended = next((t for t in ends.get(handoff.id or 0, []) if t >= claim.created_at), None)
         crisis = handoff.severity == "critical"
         angry = handoff.reason in ANGRY_REASONS
-        started = handoff.claimed_at or handoff.created_at
-        ended = handoff.resolved_at or now
-        long = ended - started >= long_after
+        long = (ended or now) - claim.created_at >= long_after
         tally["crisis"] += crisis
         tally["angry"] += angry
         tally["long"] += long
         tally["intense"] += crisis or angry or long
         tally["handled"] += 1
-        tally["open_now"] += handoff.status == "claimed"
+        tally["open_now"] += ended is None and handoff.claimed_by == claim.actor
     return {agent: AgentLoad(agent=agent, **tally) for agent, tally in counts.items()}
 
 

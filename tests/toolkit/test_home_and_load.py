@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from aiohttp.test_utils import TestClient
 
 from bot import keys
-from bot.agent_load import agents_over_load
+from bot.agent_load import agent_loads, agents_over_load
 from bot.clock import FakeClock
 from bot.slack_fake import SlackFake
 from bot.slack_fake.blockkit import validate_view
 from bot.store import cases as case_store
 from bot.store.models import HandOff
 from tests.support import blocks_text
+from tests.toolkit.helpers import claimed, handed_off
 
 ALEX, SAM, LEAD = "U0AGENT1", "U0AGENT2", "U0LEAD01"
 
@@ -33,11 +34,22 @@ async def seed(client: TestClient, now: datetime) -> None:
             if status == "agent":
                 case.assignee = str(values.get("claimed_by"))
             session.add(case)
-            session.add(
-                HandOff(
-                    case_id=case.id, queue="billing", reason="wants_human", created_at=now, **values
-                )  # type: ignore[arg-type]
-            )
+            handoff = HandOff(
+                case_id=case.id, queue="billing", reason="wants_human", created_at=now, **values
+            )  # type: ignore[arg-type]
+            session.add(handoff)
+            await session.flush()
+            # The audit trail, as claiming and resolving write it: load is read from it.
+            for kind, at in (("claimed", handoff.claimed_at), ("resolved", handoff.resolved_at)):
+                if at is not None and handoff.claimed_by is not None:
+                    await case_store.add_event(
+                        session,
+                        case_id=case.id,
+                        handoff_id=handoff.id,
+                        kind=kind,
+                        actor=handoff.claimed_by,
+                        now=at,
+                    )
 
         for hours_ago in (1, 2, 3):
             start = now - timedelta(hours=hours_ago)
@@ -106,3 +118,41 @@ async def test_home_shows_load_and_suggests_a_break(
     assert "Team load" in lead_view
     assert f"<@{ALEX}> — 3 intense of 4" in lead_view and "over the limit" in lead_view
     assert f"<@{SAM}> — 0 intense of 1" in lead_view
+
+
+async def test_a_case_passed_on_counts_for_the_time_it_was_held(
+    tk: TestClient, tk_slack: SlackFake, clock: FakeClock
+) -> None:
+    slack, channel = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    clock.advance(120)  # two minutes with Alex, then moved to the sessions queue
+    await tk.app[keys.DESK].transfer(
+        case_id=person.conversation_id,
+        to_queue="sessions",
+        reason="video problem",
+        agent_id=ALEX,
+        routing=tk.app[keys.ROUTING],
+    )
+    clock.advance(50 * 60)
+
+    async with tk.app[keys.DB].read() as session:
+        alex = (await agent_loads(session, clock(), window_h=4, long_minutes=45))[ALEX]
+
+    assert (alex.handled, alex.long, alex.intense, alex.open_now) == (1, 0, 0, 0)
+
+
+async def test_a_case_held_for_an_hour_then_released_still_counts(
+    tk: TestClient, tk_slack: SlackFake, clock: FakeClock
+) -> None:
+    slack, channel = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    clock.advance(60 * 60)
+    assert await tk.app[keys.DESK].release(case_id=person.conversation_id, agent_id=ALEX)
+
+    async with tk.app[keys.DB].read() as session:
+        loads = await agent_loads(session, clock(), window_h=4, long_minutes=45)
+
+    assert ALEX in loads
+    assert (loads[ALEX].handled, loads[ALEX].long, loads[ALEX].open_now) == (1, 1, 0)
