@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "supportbot_bus"
 RECONNECT_MAX_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
+# A NOTIFY answers in well under a millisecond. One that has not answered in this long is
+# on a connection that stopped answering (a server or a network gone silent): the chat's
+# writes wait for the publish, so it is given up and delivered locally instead.
+PUBLISH_TIMEOUT_S = 2.0
 # PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (docs: NOTIFY).
 PAYLOAD_MAX_BYTES = 7999
 
@@ -85,10 +89,13 @@ class PgBusTransport:
                     "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
                     CHANNEL,
                     payloads,
+                    timeout=PUBLISH_TIMEOUT_S,
                 )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
             # Sockets on this instance still hear it; others catch up by polling.
-            log.warning("bus publish failed, delivering locally: %s", exc)
+            log.warning("bus publish failed, delivering locally: %s", type(exc).__name__)
+            if self._publisher is not None:
+                self._publisher.terminate()  # in an unknown state: the next publish reconnects
             self._publisher = None
             for payload in payloads:
                 kind, _, case_id = payload.partition(":")
