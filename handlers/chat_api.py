@@ -16,6 +16,7 @@ from bot import keys
 from bot.clock import iso
 from bot.errors import DomainError, Invalid, Unauthorized
 from bot.identity import MAX_USER_ID_CHARS, person_ref, verify_user
+from bot.store import messages as message_store
 from bot.store.models import Case, Message
 from handlers.ratelimits import check_conversation, check_ip
 
@@ -198,5 +199,7 @@ async def list_messages(request: web.Request) -> web.Response:
             "messages": [message_json(m) for m in messages],
             "state": state_of(case),
             "case_ref": case.ref,
+            # A full page: there may be more after its last seq.
+            "has_more": len(messages) == message_store.PAGE,
         }
     )

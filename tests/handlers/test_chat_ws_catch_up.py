@@ -104,3 +104,28 @@ async def test_after_a_failed_read_the_socket_still_gets_what_is_written(
     await ws.close()
     await asyncio.sleep(0.2)
     assert bus.local_subscriber_count() == 0  # the closed socket no longer listens
+
+
+async def test_reading_a_long_conversation_over_rest_says_when_there_is_more(
+    client: TestClient,
+) -> None:
+    person = Person(client)
+    await person.start()
+    async with client.app[keys.DB].transaction() as session:
+        case = await session.get(Case, person.conversation_id, with_for_update=True)
+        assert case is not None
+        for n in range(message_store.PAGE + 100):
+            message_store.append_message(
+                session, case=case, sender="agent", text=f"update {n}", now=system_clock()
+            )
+        last = case.last_seq
+    url = f"/api/v1/conversations/{person.conversation_id}/messages"
+
+    first = await (await client.get(url, headers=person.auth)).json()
+    after = first["messages"][-1]["seq"]
+    rest = await (await client.get(f"{url}?after={after}", headers=person.auth)).json()
+
+    assert (len(first["messages"]), first["has_more"]) == (message_store.PAGE, True)
+    assert rest["has_more"] is False
+    seqs = [m["seq"] for m in first["messages"] + rest["messages"]]
+    assert seqs == list(range(1, last + 1))
