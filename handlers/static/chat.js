@@ -40,9 +40,14 @@
   // bot/settings.py max_message_chars.
   var MAX_CHARS = 4000;
   // The rating goes to its own endpoint (handlers/contact_api.py), never into the
-  // conversation as a chat message; a network failure is retried a few times, quietly.
+  // conversation as a chat message. A network failure or a 5xx is retried quietly after
+  // CSAT_RETRY_MS, a 429 after its Retry-After (the per-conversation limiter, shared with
+  // the person's messages: 1/s, burst 10), up to CSAT_TRIES sends in all; a Retry-After
+  // longer than CSAT_WAIT_MAX_MS is not waited out: the person is asked to try again.
   var CSAT_PATH = "/api/v1/conversations/{id}/csat";
-  var CSAT_TRIES = 3;
+  var CSAT_TRIES = 4;
+  var CSAT_RETRY_MS = 2000;
+  var CSAT_WAIT_MAX_MS = 30000;
   // hello refusals (bot/tokens.py, bot/chat.py) after which this conversation is gone for
   // good; anything else with 1008 is retried slowly.
   var CONVERSATION_GONE = {
@@ -111,6 +116,7 @@
       csatOption: "{n} out of 5",
       csatThanks: "Thank you for telling us.",
       csatAsk: "How did we do? You can rate this chat below.",
+      csatFailed: "Sorry, your rating didn't reach us. Please try again in a moment.",
     },
     sv: {
       title: "Supportchatt",
@@ -149,6 +155,7 @@
       csatOption: "{n} av 5",
       csatThanks: "Tack för att du berättar.",
       csatAsk: "Hur gjorde vi? Du kan betygsätta chatten nedan.",
+      csatFailed: "Förlåt, ditt betyg kom inte fram. Försök igen om en stund.",
     },
   };
 
@@ -316,6 +323,8 @@
       csat: document.getElementById("csat"),
       csatScale: document.getElementById("csat-scale"),
       csatThanks: document.getElementById("csat-thanks"),
+      // Where a rating that did not reach the server says so, by the buttons to try again.
+      csatError: document.getElementById("csat-error"),
       form: document.getElementById("composer"),
       input: document.getElementById("input"),
       close: document.getElementById("close"),
@@ -340,6 +349,9 @@
     this.typingTimer = null;
     this.busyTimer = null;
     this.starting = false;
+    this.csatSending = false; // a rating is on its way: more clicks wait for its answer
+    this.csatDone = false; // the resolution in view was rated, on this page
+    this.justRated = false; // the thanks stays up until the state changes
   }
 
   Chat.prototype.start = function () {
@@ -546,6 +558,8 @@
     this.state = null;
     this.caseRef = null;
     this.agentName = null;
+    this.csatDone = false;
+    this.justRated = false;
     this.outbox.forEach(function (item) {
       item.inFlight = false;
       item.seq = null;
@@ -953,8 +967,13 @@
     if (typeof caseRef === "string" && caseRef) this.caseRef = caseRef;
     this.el.root.dataset.state = this.state || "";
     this.el.root.dataset.caseRef = this.caseRef || "";
+    if (previous !== this.state) this.justRated = false;
     if (previous && previous !== "resolved" && this.state === "resolved") {
+      // A new resolution, seen as it happens: it is offered for rating until rated, even
+      // after the state moves on (see renderCsat).
       this.pendingCsatAsk = true;
+      this.csatDone = false;
+      this.openRating();
     }
     this.renderStatus();
     this.renderCsat();
@@ -1017,33 +1036,59 @@
     this.el.typing.textContent = "";
   };
 
+  // The rating (bot/csat.py): one per resolution, and a resolution can be rated whatever
+  // the case's state now, since a "thank you" written after it reopens the case (state
+  // "bot"). So a resolution the person has seen stays offered (an "open" record, kept in
+  // the store so a reload keeps it) until the server has its rating: 201, or 409
+  // csat_already. Records: {conversation_id: {open, seq, score?}}; for a closed one, `seq`
+  // is how far the conversation had got when it was rated.
+  Chat.prototype.ratingRecord = function () {
+    if (!this.session) return null;
+    var record = (this.store.read(RATING_KEY) || {})[this.session.conversation_id];
+    return record && typeof record === "object" ? record : null;
+  };
+
+  Chat.prototype.writeRating = function (conversationId, record) {
+    var ratings = this.store.read(RATING_KEY) || {};
+    ratings[conversationId] = record;
+    this.store.write(RATING_KEY, ratings);
+  };
+
+  Chat.prototype.openRating = function () {
+    var record = this.ratingRecord();
+    if (!this.session || (record && record.open)) return;
+    this.writeRating(this.session.conversation_id, { open: true, seq: this.lastSeq });
+  };
+
+  Chat.prototype.csatOffered = function () {
+    var record = this.ratingRecord();
+    if (record && record.open) return true;
+    if (this.state !== "resolved" || this.csatDone) return false;
+    // Found resolved on (re)load, with no transition seen: a rating given after this
+    // resolution covers it (the conversation has not gone further since); an older one does
+    // not. While history replays `lastSeq` grows, so this settles once it is all in.
+    return !(record && typeof record.seq === "number" && record.seq >= this.lastSeq);
+  };
+
   Chat.prototype.renderCsat = function () {
-    var rating = this.session && (this.store.read(RATING_KEY) || {})[this.session.conversation_id];
-    // A rating covers the resolution it was given after; a later resolution asks again.
-    var rated = rating && rating.seq >= this.lastSeq;
-    var show = this.state === "resolved" && !rated;
-    if (show) {
+    if (this.session && this.csatOffered()) {
+      this.openRating();
       this.el.csat.hidden = false;
       this.el.csatScale.hidden = false;
       this.el.csatThanks.hidden = true;
-    } else if (!this.justRated || this.state !== "resolved") {
+    } else if (!this.justRated) {
       this.el.csat.hidden = true;
-      this.justRated = false;
+      this.hideCsatError();
     }
   };
 
   Chat.prototype.rate = function (score) {
-    if (!this.session || !(score >= 1 && score <= 5)) return;
-    var ratings = this.store.read(RATING_KEY) || {};
-    ratings[this.session.conversation_id] = { score: score, seq: this.lastSeq };
-    this.store.write(RATING_KEY, ratings);
+    if (!this.session || this.csatSending || !(score >= 1 && score <= 5)) return;
+    // Nothing is recorded here: only the server's answer says the rating is kept.
+    this.csatSending = true;
+    this.el.csatScale.setAttribute("aria-busy", "true");
+    this.hideCsatError();
     this.sendRating(this.session, score, CSAT_TRIES);
-    this.justRated = true;
-    this.pendingCsatAsk = false;
-    this.el.csatScale.hidden = true;
-    this.el.csatThanks.hidden = false;
-    this.el.csatThanks.focus(); // the button that had focus is gone; keep keyboard users here
-    this.renderStatus();
   };
 
   Chat.prototype.sendRating = function (session, score, triesLeft) {
@@ -1055,19 +1100,80 @@
       body: JSON.stringify({ score: score }),
       credentials: "same-origin",
     })
-      .then(function (response) {
-        // 201 stored; 409 already rated or reopened meanwhile: nothing to retry. Only a
-        // server hiccup is worth another try.
-        if (response.status >= 500) throw new Error("status " + response.status);
-      })
-      .catch(function () {
-        // A lost rating is not worth bothering the person about; try again a little later.
-        if (triesLeft > 1) {
+      .then(
+        function (response) {
+          if (response.status === 201) return { rated: true };
+          if (response.status === 429) return { retryMs: retryAfterMs(response) };
+          if (response.status >= 500) return { retryMs: CSAT_RETRY_MS };
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (answer) {
+              var code = (answer && answer.error && answer.error.code) || "";
+              // Already rated (another tab, a retry whose first answer was lost): kept.
+              return { rated: response.status === 409 && code === "csat_already" };
+            });
+        },
+        function () {
+          return { retryMs: CSAT_RETRY_MS }; // the network, not the server
+        }
+      )
+      .then(function (outcome) {
+        if (outcome.rated) {
+          self.ratingKept(session, score);
+        } else if (outcome.retryMs && triesLeft > 1 && outcome.retryMs <= CSAT_WAIT_MAX_MS) {
           setTimeout(function () {
             self.sendRating(session, score, triesLeft - 1);
-          }, BACKOFF_FIRST_MS * 4);
+          }, outcome.retryMs);
+        } else {
+          self.ratingNotKept(session);
         }
       });
+  };
+
+  // Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); never less than a second.
+  function retryAfterMs(response) {
+    var value = response.headers.get("Retry-After") || "";
+    var seconds = /^\d+$/.test(value.trim())
+      ? Number(value)
+      : (Date.parse(value) - Date.now()) / 1000;
+    return isNaN(seconds) ? RATE_LIMITED_WAIT_MS : Math.max(1, seconds) * 1000;
+  }
+
+  Chat.prototype.ratingKept = function (session, score) {
+    this.writeRating(session.conversation_id, { open: false, seq: this.lastSeq, score: score });
+    if (!this.session || this.session.conversation_id !== session.conversation_id) return;
+    this.csatSending = false;
+    this.csatDone = true;
+    this.justRated = true;
+    this.pendingCsatAsk = false;
+    this.el.csatScale.removeAttribute("aria-busy");
+    this.hideCsatError();
+    var focused = document.activeElement;
+    var focusWasHere = !focused || focused === document.body || this.el.csat.contains(focused);
+    this.el.csat.hidden = false;
+    this.el.csatScale.hidden = true;
+    this.el.csatThanks.hidden = false;
+    // The button that had focus is gone: keep keyboard users here, unless they moved on.
+    if (focusWasHere) this.el.csatThanks.focus();
+    this.renderStatus();
+  };
+
+  Chat.prototype.ratingNotKept = function (session) {
+    if (!this.session || this.session.conversation_id !== session.conversation_id) return;
+    this.csatSending = false;
+    this.el.csatScale.removeAttribute("aria-busy");
+    // The panel stays, buttons and all, so the person can try again.
+    this.el.csatError.textContent = this.t.csatFailed;
+    this.el.csatError.hidden = false;
+    this.renderCsat();
+  };
+
+  Chat.prototype.hideCsatError = function () {
+    this.el.csatError.hidden = true;
+    this.el.csatError.textContent = "";
   };
 
   Chat.prototype.fitInput = function () {
