@@ -45,21 +45,23 @@ async def enqueue(
     return item
 
 
-# The head of its ordering key: the key's lowest pending id among items at least as urgent
-# as this one, one index lookup per row. A crisis card waits for the crisis items queued
-# before it, never behind the case's earlier ordinary ones (an old card backing off for
-# minutes, thread copies in a busy channel); ordinary items wait for everything before
-# them. (Written as NOT EXISTS an earlier one, PostgreSQL planned a nested-loop anti-join
-# while the table had no statistics yet, as in a surge on a fresh table: 35 ms per pass at
-# 500 pending items, against 1.3 ms for this form.) Built once: SQLAlchemy caches the
-# compiled query, but building a fresh alias on every pass still cost about 1.2 ms of CPU.
+# The head of its ordering key: the key's lowest pending id, one index lookup per row,
+# except for a crisis item, which waits only for the crisis items queued before it: never
+# behind the case's earlier ordinary ones (an old card backing off for minutes, thread
+# copies in a busy channel). Every other item waits for everything before it, so a
+# thread's posts keep their order. (Written as NOT EXISTS an earlier one, PostgreSQL
+# planned a nested-loop anti-join while the table had no statistics yet, as in a surge on
+# a fresh table: 35 ms per pass at 500 pending items, against 1.3 ms for this form.) Built
+# once: SQLAlchemy caches the compiled query, but building a fresh alias on every pass
+# still cost about 1.2 ms of CPU.
 _EARLIER = aliased(OutboxItem, name="earlier")
 _HEAD_OF_KEY = (
     select(func.min(_EARLIER.id))
     .where(
         _EARLIER.ordering_key == OutboxItem.ordering_key,
         _EARLIER.status == "pending",
-        _EARLIER.priority >= OutboxItem.priority,
+        # A crisis item waits only for earlier crisis items; the rest wait for everything.
+        or_(OutboxItem.priority < CRISIS_PRIORITY, _EARLIER.priority >= CRISIS_PRIORITY),
     )
     .scalar_subquery()
 )

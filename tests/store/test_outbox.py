@@ -64,6 +64,38 @@ async def test_only_the_head_of_each_ordering_key_is_due(database_url: str) -> N
         await db.close()
 
 
+async def test_only_a_crisis_item_goes_before_earlier_items_of_its_case(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        await ensure_migrated(db, auto=True)
+        # An agent's note (priority 0), then a copy of the person's answer (the case's
+        # severity: 1), then the case turns to crisis.
+        await enqueue(db, kind="offer note", channel="c1", ordering_key="case:a")
+        await enqueue(db, kind="copy", channel="c1", ordering_key="case:a", priority=1)
+        await enqueue(
+            db,
+            kind="crisis card",
+            channel="c2",
+            ordering_key="case:a",
+            priority=outbox_store.CRISIS_PRIORITY,
+        )
+        await enqueue(
+            db,
+            kind="crisis line",
+            channel="c2",
+            ordering_key="case:a",
+            priority=outbox_store.CRISIS_PRIORITY,
+        )
+
+        # The thread keeps its order (the note before the copy that answers it); the
+        # crisis card does not wait for them, and its own line waits for it.
+        assert await due(db) == ["crisis card", "offer note"]
+    finally:
+        await db.close()
+
+
 async def test_a_card_post_is_unsettled_from_its_lease_until_it_is_done(database_url: str) -> None:
     db = Database(database_url)
 
