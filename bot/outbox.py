@@ -61,12 +61,15 @@ CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 MAX_BACKOFF_S = 300.0
 # From this many failed attempts on, each further one is logged as an error: a person's
 # card or message has been waiting for Slack for about ten minutes. It is still retried:
-# an outage ends, and a person who was told someone is coming must not be dropped.
+# an outage ends, and a person who was told someone is coming must not be dropped. An item
+# failing on an error of our own (a bug, a payload no delivery can read) is parked at this
+# count instead, so that it does not hold up its case's later posts for ever.
 ALERT_AFTER_ATTEMPTS = 12
 # A dead instance's leased items wait this long before another instance retries them.
 LEASE_S = 15.0
-# A delivery is cut off before its lease runs out: past it, another instance may take the
-# item and, not finding the first post yet, post it again.
+# A delivery is cut off before its lease runs out (counted from the pass that leased it):
+# past it, another instance may take the item and, not finding the first post yet, post
+# it again.
 DELIVERY_LIMIT_S = LEASE_S - 3.0
 BATCH = 64
 # Passes start at most this often: in a surge every hand-off nudges the worker, and a pass
@@ -144,6 +147,7 @@ class OutboxWorker:
                 # that comes while the pass runs wakes the next wait at once.
                 self.wake.clear()
                 self._inflight = {k: t for k, t in self._inflight.items() if not t.done()}
+                deadline = asyncio.get_running_loop().time() + DELIVERY_LIMIT_S
                 try:
                     items = await self._lease_heads(busy=set(self._inflight))
                 except asyncio.CancelledError:
@@ -152,7 +156,9 @@ class OutboxWorker:
                     log.exception("outbox pass failed")
                     items = []
                 for item in items:
-                    task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+                    task = asyncio.create_task(
+                        self._deliver(item, deadline=deadline), name=f"outbox-{item.id}"
+                    )
                     task.add_done_callback(lambda _task: self.wake.set())
                     self._inflight[self._lane(item)] = task
                 if items:
@@ -175,8 +181,9 @@ class OutboxWorker:
 
     async def drain_once(self) -> int:
         """One pass, waited for: lease the head item of each free channel and deliver them."""
+        deadline = asyncio.get_running_loop().time() + DELIVERY_LIMIT_S
         leased = await self._lease_heads(busy=set())
-        await asyncio.gather(*(self._deliver(item) for item in leased))
+        await asyncio.gather(*(self._deliver(item, deadline=deadline) for item in leased))
         return len(leased)
 
     async def _lease_heads(self, *, busy: set[str]) -> list[OutboxItem]:
@@ -244,13 +251,15 @@ class OutboxWorker:
     def _posts(item: OutboxItem) -> bool:
         return item.kind != "update_card"
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem, *, deadline: float) -> None:
+        """Deliver a leased item, stopping by `deadline` (the loop's clock), before its
+        lease runs out."""
         assert item.id is not None
         delivery = self._kinds.get(item.kind)
         try:
             if delivery is None:
                 raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
-            async with asyncio.timeout(DELIVERY_LIMIT_S):
+            async with asyncio.timeout_at(deadline):
                 completed = await delivery(item)
         except SlackApiError as exc:
             await self._slack_failed(item, exc)
@@ -260,7 +269,7 @@ class OutboxWorker:
             await self._backoff(item, f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             log.exception("outbox item %s (%s) failed", item.id, item.kind)
-            await self._backoff(item, f"{type(exc).__name__}: {exc}")
+            await self._backoff(item, f"{type(exc).__name__}: {exc}", ours=True)
         else:
             if not completed:
                 async with self.db.transaction() as session:
@@ -295,10 +304,14 @@ class OutboxWorker:
         else:
             await self._backoff(item, error)
 
-    async def _backoff(self, item: OutboxItem, error: str) -> None:
-        """Try again later, for as long as it takes: the error may pass (an outage, a
-        timeout); only errors no retry can fix are parked."""
+    async def _backoff(self, item: OutboxItem, error: str, *, ours: bool = False) -> None:
+        """Try again later, for as long as Slack or the network takes to come back (an
+        outage, a timeout). An error of our own (`ours`) is parked after
+        ALERT_AFTER_ATTEMPTS tries."""
         assert item.id is not None
+        if ours and item.attempts + 1 >= ALERT_AFTER_ATTEMPTS:
+            await self._park(item, f"gave up after {ALERT_AFTER_ATTEMPTS} attempts: {error}")
+            return
         delay = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 16)) * (0.5 + random.random() / 2)
         attempts = item.attempts + 1
         log.log(

@@ -63,3 +63,47 @@ async def test_a_channels_next_item_goes_as_soon_as_the_one_before_is_done(
     assert delivered == ["card", "first note", "second note"]
     # Each waited for the one before it, not for the worker's idle poll.
     assert time.monotonic() - started < IDLE_POLL_S / 3
+
+
+async def test_an_item_failing_on_our_own_error_is_parked_and_frees_its_case(
+    database_url: str,
+) -> None:
+    """A bug, not Slack: retried for a while, then parked, so that the case's later posts
+    are not held behind it for ever (Slack's own failures are retried as long as they last)."""
+    db = Database(database_url)
+    await ensure_migrated(db, auto=True)
+    worker = OutboxWorker(
+        db=db,
+        client=AsyncWebClient(token="xoxb-not-called"),
+        routing=load_routing(),
+        clock=system_clock,
+    )
+    delivered: list[str] = []
+
+    async def broken(item: OutboxItem) -> None:
+        raise KeyError("a field this payload does not have")
+
+    async def deliver(item: OutboxItem) -> None:
+        delivered.append(item.kind)
+
+    worker.register("broken", broken)
+    worker.register("after it", deliver)
+    try:
+        async with db.transaction() as session:
+            first = await outbox_store.enqueue(
+                session, kind="broken", now=system_clock(), payload={}, ordering_key="case:x"
+            )
+            await outbox_store.enqueue(
+                session, kind="after it", now=system_clock(), payload={}, ordering_key="case:x"
+            )
+            first.attempts = 11  # retried eleven times already
+        await worker.drain_once()
+        await worker.drain_once()
+
+        async with db.read() as session:
+            parked = await session.get(OutboxItem, first.id)
+        assert parked is not None and parked.status == "parked"
+        assert "gave up after 12 attempts" in (parked.last_error or "")
+        assert delivered == ["after it"]
+    finally:
+        await db.close()
