@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import asyncpg
 
@@ -23,10 +24,12 @@ log = logging.getLogger(__name__)
 CHANNEL = "supportbot_bus"
 RECONNECT_MAX_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
-# A NOTIFY answers in well under a millisecond. One that has not answered in this long is
-# on a connection that stopped answering (a server or a network gone silent): the chat's
-# writes wait for the publish, so it is given up and delivered locally instead.
+# A NOTIFY answers in well under a millisecond. One that has not answered in this long
+# (connecting included) is on a connection that stopped answering, a server or a network
+# gone silent: the chat's writes wait for the publish, so it is given up and delivered
+# locally instead, and so is every publish for the next PUBLISH_PAUSE_S, without waiting.
 PUBLISH_TIMEOUT_S = 2.0
+PUBLISH_PAUSE_S = 5.0
 # PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (docs: NOTIFY).
 PAYLOAD_MAX_BYTES = 7999
 
@@ -58,6 +61,7 @@ class PgBusTransport:
         self._listener: asyncio.Task[None] | None = None
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
+        self._paused_until = 0.0  # monotonic: publish locally only until then
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
@@ -81,25 +85,27 @@ class PgBusTransport:
     async def publish(self, notices: list[tuple[str, str]]) -> None:
         """NOTIFY every (case_id, kind) in one statement, in order."""
         payloads = [_payload(case_id, kind) for case_id, kind in notices]
-        try:
-            async with self._publish_lock:
-                if self._publisher is None or self._publisher.is_closed():
-                    self._publisher = await asyncpg.connect(self.dsn, timeout=5)
-                await self._publisher.execute(
-                    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-                    CHANNEL,
-                    payloads,
-                    timeout=PUBLISH_TIMEOUT_S,
-                )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-            # Sockets on this instance still hear it; others catch up by polling.
-            log.warning("bus publish failed, delivering locally: %s", type(exc).__name__)
-            if self._publisher is not None:
-                self._publisher.terminate()  # in an unknown state: the next publish reconnects
-            self._publisher = None
-            for payload in payloads:
-                kind, _, case_id = payload.partition(":")
-                self.bus.deliver_local(case_id, kind)
+        if time.monotonic() >= self._paused_until:
+            try:
+                async with asyncio.timeout(PUBLISH_TIMEOUT_S), self._publish_lock:
+                    if self._publisher is None or self._publisher.is_closed():
+                        self._publisher = await asyncpg.connect(self.dsn)
+                    await self._publisher.execute(
+                        "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+                        CHANNEL,
+                        payloads,
+                    )
+                return
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("bus publish failed, delivering locally: %r", exc)
+                self._paused_until = time.monotonic() + PUBLISH_PAUSE_S
+                if self._publisher is not None:
+                    self._publisher.terminate()  # in an unknown state: made again next time
+                self._publisher = None
+        # Sockets on this instance still hear it; others catch up by polling.
+        for payload in payloads:
+            kind, _, case_id = payload.partition(":")
+            self.bus.deliver_local(case_id, kind)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         kind, _, case_id = payload.partition(":")

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import random
 import weakref
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +56,9 @@ HELLO_TIMEOUT_S = 10
 GOODBYE_TIMEOUT_S = 2.0
 HEARTBEAT_S = 30
 SAFETY_POLL_S = 10
-# After a read of the store failed, the socket tries again this soon.
+# After a read of the store failed, the socket tries again after this long, doubled after
+# each further failure up to SAFETY_POLL_S, with jitter: a database restart must not be
+# met by every open socket at once, every second.
 CATCH_UP_RETRY_S = 1.0
 
 log = logging.getLogger(__name__)
@@ -266,6 +269,7 @@ class ChatSocket:
 
     async def pump(self, notifications: asyncio.Queue[str]) -> None:
         wait_s = SAFETY_POLL_S
+        failures = 0
         while True:
             notice = ""
             # A notification lost between instances costs at most this much delay.
@@ -274,19 +278,22 @@ class ChatSocket:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait_s):
                     notice = await notifications.get()
-            wait_s = SAFETY_POLL_S
             try:
                 typing = typing_frame(notice)
                 if typing is not None:
                     await self.send(typing)  # ephemeral: it rides the notification itself
                     continue
                 await self.flush(unless_sent=notice_seq(notice))
+                failures, wait_s = 0, SAFETY_POLL_S
             except Exception as exc:
                 # The store did not answer (a restart, a failover) or the send failed: the
                 # socket stays open and reads again soon, from the last seq it sent, so
                 # nothing is missed. Left to end, the pump would leave the socket deaf.
-                log.warning("chat socket could not catch up, retrying: %s", type(exc).__name__)
-                wait_s = CATCH_UP_RETRY_S
+                if not failures:
+                    log.warning("chat socket could not catch up, retrying: %r", exc)
+                failures += 1
+                backoff = min(SAFETY_POLL_S, CATCH_UP_RETRY_S * 2 ** (failures - 1))
+                wait_s = backoff * (0.5 + random.random() / 2)
 
     async def flush(self, *, unless_sent: int | None = None) -> None:
         """Send whatever the store has after the last message this socket sent.

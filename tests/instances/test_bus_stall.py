@@ -81,6 +81,15 @@ async def test_a_publish_on_a_silent_connection_gives_up_and_delivers_here(
 
         assert time.monotonic() - started < 2
         assert heard.get_nowait() == "messages"  # this instance's sockets still hear it
+
+        # The next ones, two at once as two lanes of chat writes send them, do not wait.
+        started = time.monotonic()
+        await asyncio.gather(
+            transport.publish([("case-1", "messages")]),
+            transport.publish([("case-1", "messages/7")]),
+        )
+        assert time.monotonic() - started < 0.2
+        assert [heard.get_nowait(), heard.get_nowait()] == ["messages", "messages/7"]
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(transport.stop(), 5)
