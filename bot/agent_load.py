@@ -19,8 +19,9 @@ DEFAULT_THRESHOLD = 3
 DEFAULT_LONG_MINUTES = 45
 # Hand-off reasons that mean the person was angry or worn out when they reached us.
 ANGRY_REASONS = frozenset({"frustration"})
-# What ends an agent's hold on a hand-off, in the audit trail.
-CLAIM_ENDS = ("resolved", "released", "transferred")
+# What ends an agent's hold on a hand-off, in the audit trail (a case that turns to crisis
+# is "escalated": its hand-off moves to the crisis lane).
+CLAIM_ENDS = ("resolved", "released", "transferred", "escalated")
 
 
 @dataclass(frozen=True)
@@ -65,27 +66,33 @@ async def agent_loads(
             await session.exec(select(HandOff).where(col(HandOff.id).in_(handoff_ids)))
         ).all()
     }
-    ends: dict[int, list[datetime]] = {}
+    ends: dict[int, list[CaseEvent]] = {}
     for event in (
         await session.exec(
             select(CaseEvent)
             .where(col(CaseEvent.kind).in_(CLAIM_ENDS), col(CaseEvent.handoff_id).in_(handoff_ids))
-            .order_by(col(CaseEvent.created_at))
+            .order_by(col(CaseEvent.id))
         )
     ).all():
         assert event.handoff_id is not None
-        ends.setdefault(event.handoff_id, []).append(event.created_at)
+        ends.setdefault(event.handoff_id, []).append(event)
     long_after = timedelta(minutes=long_minutes)
     counts: dict[str, dict[str, int]] = {}
     for claim in claims:
         handoff = handoffs.get(claim.handoff_id)
         if handoff is None:
             continue
+        # The first end written after the claim (by id: two can share a timestamp).
+        end = next(
+            (e for e in ends.get(handoff.id or 0, []) if (e.id or 0) > (claim.id or 0)), None
+        )
+        ended = end.created_at if end is not None else None
+        if ended is not None and ended < since:
+            continue  # a hold given up before the window (the hand-off is held by another now)
         tally = counts.setdefault(
             claim.actor,
             {"crisis": 0, "angry": 0, "long": 0, "intense": 0, "handled": 0, "open_now": 0},
         )
-        ended = next((t for t in ends.get(handoff.id or 0, []) if t >= claim.created_at), None)
         crisis = handoff.severity == "critical"
         angry = handoff.reason in ANGRY_REASONS
         long = (ended or now) - claim.created_at >= long_after

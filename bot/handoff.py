@@ -224,7 +224,14 @@ async def escalate_to_crisis(
             priority=outbox_store.CRISIS_PRIORITY,
         )
     await case_store.add_event(
-        session, case_id=case.id, kind="escalated", actor="bot", now=now, data={"to": "crisis"}
+        session,
+        case_id=case.id,
+        # The hand-off it ends, if any: an agent's hold on it ends here (bot/agent_load.py).
+        handoff_id=current.id if current is not None else None,
+        kind="escalated",
+        actor="bot",
+        now=now,
+        data={"to": "crisis"},
     )
     await open_handoff(
         session,

@@ -15,7 +15,7 @@ from bot.slack_fake.blockkit import validate_view
 from bot.store import cases as case_store
 from bot.store.models import HandOff
 from tests.support import blocks_text
-from tests.toolkit.helpers import claimed, handed_off
+from tests.toolkit.helpers import card_text_in, claimed, handed_off
 
 ALEX, SAM, LEAD = "U0AGENT1", "U0AGENT2", "U0LEAD01"
 
@@ -156,3 +156,37 @@ async def test_a_case_held_for_an_hour_then_released_still_counts(
 
     assert ALEX in loads
     assert (loads[ALEX].handled, loads[ALEX].long, loads[ALEX].open_now) == (1, 1, 0)
+
+
+async def test_a_case_that_turns_to_crisis_ends_the_agents_hold_on_the_old_hand_off(
+    tk: TestClient, tk_slack: SlackFake, clock: FakeClock
+) -> None:
+    slack, channel = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    clock.advance(120)
+    await person.say("I want to end my life tonight")  # to the crisis lane, a new hand-off
+    clock.advance(50 * 60)
+
+    async with tk.app[keys.DB].read() as session:
+        alex = (await agent_loads(session, clock(), window_h=4, long_minutes=45))[ALEX]
+
+    assert (alex.handled, alex.long, alex.open_now) == (1, 0, 0)
+
+
+async def test_a_hold_given_up_before_the_window_does_not_count_when_another_holds_it(
+    tk: TestClient, tk_slack: SlackFake, clock: FakeClock
+) -> None:
+    slack, channel = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=SAM, channel=channel, ref=ref, card=card)
+    assert await tk.app[keys.DESK].release(case_id=person.conversation_id, agent_id=SAM)
+    await slack.wait_for(lambda: "Claimed by" not in card_text_in(slack, channel, ref))
+    clock.advance(6 * 3600)  # the next day's shift: Alex takes it
+    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+
+    async with tk.app[keys.DB].read() as session:
+        loads = await agent_loads(session, clock(), window_h=4, long_minutes=45)
+
+    assert SAM not in loads
+    assert (loads[ALEX].handled, loads[ALEX].open_now) == (1, 1)
