@@ -119,6 +119,10 @@ class HandOff(SQLModel, table=True):
 class CaseEvent(SQLModel, table=True):
     """The audit trail: who did what to a case, and when."""
 
+    __table_args__ = (
+        Index("ix_caseevent_kind_created", "kind", "created_at"),
+        Index("ix_caseevent_handoff", "handoff_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
     handoff_id: int | None = Field(default=None, foreign_key="handoff.id")

@@ -43,7 +43,7 @@ async def test_0005_round_trip_keeps_the_rows(settings: Settings) -> None:
                 count = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
                 assert count == 1, table
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0005"
+        assert await current_revision(db) == head_revision()
         async with db.transaction() as session:
             again = await case_store.get_case(session, case_id=case.id)
         assert again is not None and again.erased_at is None  # the column came back empty
