@@ -359,20 +359,6 @@ class OutboxWorker:
                     },
                 )
 
-    async def _card_not_posted(self, item: OutboxItem) -> None:
-        case, handoff, _view = await self._load(item)
-        channel = self.routing.queue(handoff.queue).channel
-        urgent = ":rotating_light: " if handoff.severity == "critical" else ":warning: "
-        await self.client.chat_postMessage(
-            channel=self.alert_channel,
-            # Only the case's reference, queue and Slack's error: nothing the person wrote.
-            text=f"{urgent}The hand-off card for case *{case.ref}* ({handoff.queue} queue, "
-            f"{handoff.severity}) could not be posted to {channel_mention(channel)}: "
-            f"`{item.payload.get('error')}`. The person is waiting for someone. Fix the "
-            f"channel (is the bot invited?) and use `/case {case.ref}` to find the case.",
-            unfurl_links=False,
-        )
-
     # -- deliveries --------------------------------------------------------------------
 
     async def _load(self, item: OutboxItem) -> tuple[Case, HandOff, CardView]:
@@ -421,19 +407,9 @@ class OutboxWorker:
         channel = self.routing.queue(handoff.queue).channel
         # "Posted" is when we sent it: re-ping timers count from here.
         now = self.clock()
-        found = await self._find_earlier_post(item, channel=channel)
-        if found is not None:
-            channel_id, ts = found
-        else:
-            response = await self.client.chat_postMessage(
-                channel=channel,
-                text=card_text(view),
-                blocks=build_card(view),
-                unfurl_links=False,
-                metadata=outbox_metadata(item),
-            )
-            channel_id, ts = str(response["channel"]), str(response["ts"])
-            self._channel_ids[channel] = channel_id
+        channel_id, ts = await self.post_once(
+            item, channel=channel, text=card_text(view), blocks=build_card(view)
+        )
         async with self.db.transaction() as session:
             # Case before hand-off, the order claims and transfers lock them in too.
             fresh_case = await case_store.get_case(session, case_id=case.id, for_update=True)
@@ -456,6 +432,29 @@ class OutboxWorker:
             assert item.id is not None
             await outbox_store.complete(session, item_id=item.id, now=self.clock())
         return True
+
+    async def _card_not_posted(self, item: OutboxItem) -> None:
+        async with self.db.read() as session:
+            case = await case_store.get_case(session, case_id=item.payload["case_id"])
+            handoff = await session.get(HandOff, item.payload["handoff_id"])
+        if case is None or handoff is None or handoff.status != "open":
+            return  # someone has the case by now, or it moved on: no one to alert
+        error = str(item.payload.get("error"))
+        if error in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+            fix = "The bot's Slack token is not working: reinstall the app or renew it"
+        else:
+            fix = "Check the channel (is the bot invited? is it archived?)"
+        urgent = ":rotating_light:" if handoff.severity == "critical" else ":warning:"
+        channel = self.routing.queue(handoff.queue).channel
+        await self.post_once(
+            item,
+            channel=self.alert_channel,
+            # The case's reference, queue and Slack's error only: nothing the person wrote.
+            text=f"{urgent} The hand-off card for case *{case.ref}* ({handoff.queue} queue, "
+            f"{handoff.severity}) could not be posted to {channel_mention(channel)}: "
+            f"`{error}`. The person is waiting for someone. {fix}, and use "
+            f"`/case {case.ref}` to find the case.",
+        )
 
     async def _update_card(self, item: OutboxItem) -> None:
         case, handoff, view = await self._load(item)
@@ -488,18 +487,37 @@ class OutboxWorker:
     async def _post_in_thread(self, item: OutboxItem, handoff: HandOff, text: str) -> None:
         if not handoff.slack_ts or not handoff.slack_channel:
             raise PermanentFailure("the hand-off card was never posted")
-        found = await self._find_earlier_post(
-            item, channel=handoff.slack_channel, thread_ts=handoff.slack_ts
+        await self.post_once(
+            item, channel=handoff.slack_channel, thread_ts=handoff.slack_ts, text=text
         )
+
+    async def post_once(
+        self,
+        item: OutboxItem,
+        *,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> tuple[str, str]:
+        """Post for `item`, unless an earlier try did (found after a crash, a timeout or a
+        dropped connection by the outbox id in the post's metadata). Every delivery that
+        posts goes through here. Returns the post's channel ID and ts, either way."""
+        found = await self._find_earlier_post(item, channel=channel, thread_ts=thread_ts)
         if found is not None:
-            return
-        await self.client.chat_postMessage(
-            channel=handoff.slack_channel,
-            thread_ts=handoff.slack_ts,
+            return found
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
             text=text,
+            blocks=blocks,
             unfurl_links=False,
             metadata=outbox_metadata(item),
         )
+        channel_id = str(response["channel"])
+        if channel != channel_id:
+            self._channel_ids[channel] = channel_id
+        return channel_id, str(response["ts"])
 
     async def _find_earlier_post(
         self, item: OutboxItem, *, channel: str, thread_ts: str | None = None

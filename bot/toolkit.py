@@ -118,7 +118,8 @@ def moved_card_delivery(worker: OutboxWorker) -> Delivery:
         # Typed by an agent, perhaps quoting the person: redacted as the person's words are.
         # (Gone if the transcript was erased meanwhile.)
         reason = safe_for_slack(str(item.payload.get("reason") or ""))
-        await worker.client.chat_postMessage(
+        await worker.post_once(
+            item,
             channel=handoff.slack_channel,
             thread_ts=handoff.slack_ts,
             text=f":arrow_right: <@{item.payload['by']}> moved this case to "
@@ -144,8 +145,8 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
         text = approval_text(case)
         leads_channel = item.payload.get("leads_channel")
         if leads_channel:
-            posted = await worker.client.chat_postMessage(
-                channel=str(leads_channel), text=text, blocks=blocks
+            channel_id, ts = await worker.post_once(
+                item, channel=str(leads_channel), text=text, blocks=blocks
             )
             # Outside the case's thread, so an erasure or a purge must find it by this.
             async with worker.db.transaction() as session:
@@ -155,17 +156,17 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
                     kind=APPROVAL_POSTED,
                     actor="bot",
                     now=worker.clock(),
-                    data={
-                        "channel": str(posted["channel"]),
-                        "ts": str(posted["ts"]),
-                        "compensation_id": row.id,
-                    },
+                    data={"channel": channel_id, "ts": ts, "compensation_id": row.id},
                 )
             return
         if handoff is None or not handoff.slack_channel or not handoff.slack_ts:
             raise PermanentFailure("no leads channel and no card thread to ask in")
-        await worker.client.chat_postMessage(
-            channel=handoff.slack_channel, thread_ts=handoff.slack_ts, text=text, blocks=blocks
+        await worker.post_once(
+            item,
+            channel=handoff.slack_channel,
+            thread_ts=handoff.slack_ts,
+            text=text,
+            blocks=blocks,
         )
 
     return deliver
@@ -173,8 +174,8 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
 
 def channel_post_delivery(worker: OutboxWorker) -> Delivery:
     async def deliver(item: OutboxItem) -> None:
-        await worker.client.chat_postMessage(
-            channel=str(item.payload["channel"]), text=str(item.payload["text"])
+        await worker.post_once(
+            item, channel=str(item.payload["channel"]), text=str(item.payload["text"])
         )
 
     return deliver

@@ -237,3 +237,43 @@ async def test_cards_and_thread_posts_in_one_channel_share_its_pace(
     posts = [c for c in instances.slack.calls if c["method"] == "chat.postMessage"]
     assert len(posts) >= 3  # the pace let a burst through
     assert 429 not in [c["status"] for c in posts]
+
+
+async def test_a_channel_post_slack_took_before_the_connection_dropped_is_not_sent_again(
+    instances: Instances,
+) -> None:
+    # Not only cards and thread posts: an incident suggestion, an approval request or an
+    # alert in the leads' channel is looked for before it is sent again.
+    await stop_outbox_workers()
+    slack = instances.slack
+    post = slack.web_api.methods["chat.postMessage"]
+    dropped: list[bool] = []
+
+    async def lands_then_drops(params: dict[str, Any]) -> dict[str, Any]:
+        body = await post(params)
+        if not dropped:
+            dropped.append(True)
+            raise Dropped()
+        return body
+
+    slack.web_api.methods["chat.postMessage"] = lands_then_drops
+    async with instances.a.app[keys.DB].transaction() as session:
+        item = await outbox_store.enqueue(
+            session,
+            kind="incident_suggestion",
+            now=system_clock(),
+            channel=CHANNEL,
+            payload={"channel": CHANNEL, "text": "Three video cases in ten minutes"},
+        )
+
+    await instances.a.app[keys.OUTBOX].drain_once()
+    async with instances.a.app[keys.DB].transaction() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None and row.status == "pending"
+        row.next_attempt_at = system_clock()
+        session.add(row)
+    await instances.b.app[keys.OUTBOX].drain_once()
+
+    posted = [m for m in slack.messages(CHANNEL) if m["text"] == "Three video cases in ten minutes"]
+    assert len(posted) == 1
+    assert (await stored(instances, item)).status == "done"
