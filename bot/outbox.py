@@ -104,7 +104,8 @@ class OutboxWorker:
         poll_s: float = 1.0,
         alert_channel: str | None = None,
     ) -> None:
-        """
+        """A worker for this instance.
+
         Args:
             alert_channel: where a hand-off card that cannot be posted is reported (the
                 leads' channel); the general queue's channel when None.
