@@ -550,11 +550,7 @@
 
   Chat.prototype.forgetConversation = function () {
     this.session = null;
-    this.rendered.forEach(function (li) {
-      li.remove();
-    });
-    this.rendered.clear();
-    this.lastSeq = 0;
+    this.forgetTranscript();
     this.state = null;
     this.caseRef = null;
     this.agentName = null;
@@ -565,6 +561,15 @@
       item.seq = null;
     });
     this.store.write(STORAGE_KEY, null);
+  };
+
+  // The messages shown, taken off the page: the next hello asks for all of them again.
+  Chat.prototype.forgetTranscript = function () {
+    this.rendered.forEach(function (li) {
+      li.remove();
+    });
+    this.rendered.clear();
+    this.lastSeq = 0;
   };
 
   // -- the socket ------------------------------------------------------------------------
@@ -626,6 +631,13 @@
       // Anything still in the outbox goes to the new one rather than being lost.
       this.forgetConversation();
       this.startConversation(this.t.expired);
+      return;
+    }
+    if (code === 1008 && reason === "after_invalid") {
+      // The store has no message as far as this page has shown: it was restored from
+      // before them (a database failover). Show the conversation as the store has it.
+      this.forgetTranscript();
+      this.connect();
       return;
     }
     if (code === 1008 && reason === "rate limited") {

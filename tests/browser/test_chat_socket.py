@@ -8,7 +8,10 @@ import json
 import aiohttp
 import pytest
 from playwright.async_api import Page, WebSocketRoute
+from sqlmodel import col, delete
 
+from bot import keys
+from bot.store.models import Case, Message
 from tests.browser.conftest import LiveServer
 from tests.browser.drivers import Backend, ChatPage, eventually
 
@@ -96,3 +99,44 @@ async def test_agent_typing_is_shown_and_announced(page: Page, server: LiveServe
 
 async def _connections(middle: SocketMiddle, count: int) -> bool:
     return len(middle.routes) >= count
+
+
+async def test_after_a_restore_that_lost_messages_the_page_shows_what_the_store_has(
+    page: Page, server: LiveServer
+) -> None:
+    # A database failover lost the last commits: the page has shown messages the store no
+    # longer has. Refused its resume point (after_invalid), it shows the conversation as
+    # stored and carries on, rather than being refused again and again.
+    chat = ChatPage(page, server.url)
+    await chat.open()
+    await chat.say("How do I change my password?")
+    await chat.wait_for("How do I change my password?", sender="user")
+    conversation_id = (await chat.stored_session())["conversation_id"]
+    db = server.app[keys.DB]
+    async with db.transaction() as session:
+        await session.exec(  # type: ignore[call-overload]
+            delete(Message).where(col(Message.case_id) == conversation_id, col(Message.seq) > 1)
+        )
+        case = await session.get(Case, conversation_id)
+        assert case is not None
+        case.last_seq = 1  # only the greeting survived
+        session.add(case)
+
+    server.drop_chat_sockets()
+
+    async def only_the_greeting() -> bool:
+        shown = await chat.messages()
+        return [m.seq for m in shown] == [1]
+
+    await eventually(only_the_greeting, what="the page to show the store's transcript")
+    await chat.wait_connected()
+    await chat.say("Hello again")
+    answer = await chat.wait_for("Hello again", sender="user")
+    assert answer.seq == 2
+    await eventually(
+        lambda: _has_bot_message_after(chat, 2), what="the bot's answer to the new message"
+    )
+
+
+async def _has_bot_message_after(chat: ChatPage, seq: int) -> bool:
+    return any(m.sender == "bot" and (m.seq or 0) > seq for m in await chat.messages())
