@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import CardView, build_card, card_text, channel_mention
 from bot.clock import Clock
@@ -67,6 +69,8 @@ MAX_BACKOFF_S = 300.0
 ALERT_AFTER_ATTEMPTS = 12
 # A dead instance's leased items wait this long before another instance retries them.
 LEASE_S = 15.0
+# A channel name with no card posted yet is looked up in the store again after this long.
+NO_CARD_LOOK_AGAIN_S = 30.0
 # A delivery is cut off before its lease runs out (counted from the pass that leased it):
 # past it, another instance may take the item and, not finding the first post yet, post
 # it again.
@@ -120,6 +124,8 @@ class OutboxWorker:
         self._last_pass = 0.0  # monotonic
         self._cooling: dict[str, float] = {}  # channel -> monotonic time it may post again
         self._channel_ids: dict[str, str] = {}  # channel name -> id
+        self._channel_names: dict[str, set[str]] = {}  # channel id -> the names known for it
+        self._no_card_yet: dict[str, float] = {}  # channel name -> monotonic time to look again
         self._inflight: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery
         self._kinds: dict[str, Delivery] = {
             outbox_store.POST_CARD: self._post_card,
@@ -194,11 +200,12 @@ class OutboxWorker:
         now = self.clock()
         skip = {*self._cooling, *busy}
         # Items name a channel as they were written: by name or by ID (see _channel_key).
-        skip |= {name for name, channel_id in self._channel_ids.items() if channel_id in skip}
+        skip |= {name for channel_id in skip for name in self._channel_names.get(channel_id, ())}
         async with self.db.read() as session:
             items = await outbox_store.candidates(
                 session, now=now, limit=BATCH, skip_channels=sorted(skip)
             )
+            await self._learn_channel_ids(session, items)
         leased: list[OutboxItem] = []
         seen_lanes = set(busy)
         for item in items:
@@ -239,10 +246,40 @@ class OutboxWorker:
                     return False
             return await outbox_store.lease(session, item_id=item.id, now=now, lease_s=LEASE_S)
 
+    def _remember_channel(self, name: str, channel_id: str) -> None:
+        if name != channel_id:
+            self._channel_ids[name] = channel_id
+            self._channel_names.setdefault(channel_id, set()).add(name)
+
+    async def _learn_channel_ids(self, session: AsyncSession, items: list[OutboxItem]) -> None:
+        """The IDs of the channels `items` name that this instance has not posted to. A
+        card posted there, by any instance, stored it on its hand-off; a channel with no
+        card yet has no thread posts, whose items give the ID, to share a pace with."""
+        now = time.monotonic()
+        for name in {item.channel for item in items if item.channel}:
+            if (
+                CHANNEL_ID.fullmatch(name)
+                or name in self._channel_ids
+                or self._no_card_yet.get(name, 0.0) > now
+            ):
+                continue
+            queues = [key for key, queue in self.routing.queues.items() if queue.channel == name]
+            found = (
+                await session.exec(
+                    select(HandOff.slack_channel)
+                    .where(col(HandOff.queue).in_(queues), col(HandOff.slack_channel).is_not(None))
+                    .limit(1)
+                )
+            ).first()
+            if found:
+                self._remember_channel(name, found)
+            else:
+                self._no_card_yet[name] = now + NO_CARD_LOOK_AGAIN_S
+
     def _channel_key(self, channel: str) -> str:
         """One key per Slack channel for its pace, its cooling and its lane. A card names
-        the routing file's channel, a thread post the card's channel ID: once this instance
-        knows the name's ID (from a post's answer or a look-up), both count as the ID."""
+        the routing file's channel, a thread post the card's channel ID: once the name's ID
+        is known (from a post's answer, the store, or a look-up), both count as the ID."""
         return self._channel_ids.get(channel, channel)
 
     def _lane(self, item: OutboxItem) -> str:
@@ -516,8 +553,7 @@ class OutboxWorker:
             metadata=outbox_metadata(item),
         )
         channel_id = str(response["channel"])
-        if channel != channel_id:
-            self._channel_ids[channel] = channel_id
+        self._remember_channel(channel, channel_id)
         return channel_id, str(response["ts"])
 
     async def _find_earlier_post(
@@ -567,7 +603,7 @@ class OutboxWorker:
                     types="public_channel,private_channel", limit=1000, cursor=cursor
                 )
                 for channel in response.get("channels") or []:
-                    self._channel_ids[str(channel["name"])] = str(channel["id"])
+                    self._remember_channel(str(channel["name"]), str(channel["id"]))
                 cursor = (response.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     break

@@ -277,3 +277,37 @@ async def test_a_channel_post_slack_took_before_the_connection_dropped_is_not_se
     posted = [m for m in slack.messages(CHANNEL) if m["text"] == "Three video cases in ten minutes"]
     assert len(posted) == 1
     assert (await stored(instances, item)).status == "done"
+
+
+async def test_an_instance_that_never_posted_in_a_channel_keeps_its_pace_too(
+    instances: Instances,
+) -> None:
+    # Instance A posted the channel's first card; B (just started, say) learns the
+    # channel's ID from the store, so its cards and thread posts there share one pace.
+    await stop_outbox_workers()
+    first = await hand_off(instances)
+    await instances.a.app[keys.OUTBOX].drain_once()
+    await asyncio.sleep(4.2)  # Slack's bucket and the stored pace refill
+    async with instances.a.app[keys.DB].transaction() as session:
+        handoff = await session.get(HandOff, first.payload["handoff_id"])
+        assert handoff is not None and handoff.slack_channel
+        for n in range(4):
+            await note_in_thread(
+                session,
+                case_id=first.payload["case_id"],
+                handoff=handoff,
+                text=f"note {n}",
+                now=system_clock(),
+            )
+    for _ in range(4):
+        await hand_off_another(instances)
+
+    # One channel is one lane: B's first pass sends one post there, not a card and a
+    # thread post side by side.
+    assert await instances.b.app[keys.OUTBOX].drain_once() == 1
+    for _ in range(7):
+        await instances.b.app[keys.OUTBOX].drain_once()
+
+    posts = [c for c in instances.slack.calls if c["method"] == "chat.postMessage"]
+    assert len(posts) >= 3
+    assert 429 not in [c["status"] for c in posts]
