@@ -20,18 +20,28 @@ from bot.store.models import OutboxItem
 IDLE_POLL_S = 30.0
 
 
-async def test_a_channels_next_item_goes_as_soon_as_the_one_before_is_done(
-    database_url: str,
-) -> None:
+async def migrated(database_url: str) -> Database:
     db = Database(database_url)
     await ensure_migrated(db, auto=True)
-    worker = OutboxWorker(
+    return db
+
+
+def worker_without_slack(db: Database) -> OutboxWorker:
+    """A worker whose deliveries the test registers; Slack is never called."""
+    return OutboxWorker(
         db=db,
         client=AsyncWebClient(token="xoxb-not-called"),
         routing=load_routing(),
         clock=system_clock,
         poll_s=IDLE_POLL_S,
     )
+
+
+async def test_a_channels_next_item_goes_as_soon_as_the_one_before_is_done(
+    database_url: str,
+) -> None:
+    db = await migrated(database_url)
+    worker = worker_without_slack(db)
     delivered: list[str] = []
 
     async def deliver(item: OutboxItem) -> None:
@@ -70,14 +80,8 @@ async def test_an_item_failing_on_our_own_error_is_parked_and_frees_its_case(
 ) -> None:
     """A bug, not Slack: retried for a while, then parked, so that the case's later posts
     are not held behind it for ever (Slack's own failures are retried as long as they last)."""
-    db = Database(database_url)
-    await ensure_migrated(db, auto=True)
-    worker = OutboxWorker(
-        db=db,
-        client=AsyncWebClient(token="xoxb-not-called"),
-        routing=load_routing(),
-        clock=system_clock,
-    )
+    db = await migrated(database_url)
+    worker = worker_without_slack(db)
     delivered: list[str] = []
 
     async def broken(item: OutboxItem) -> None:

@@ -493,22 +493,16 @@
     })
       .then(function (response) {
         if (response.status === 201) return response.json();
-        return response
-          .json()
-          .catch(function () {
-            return {};
-          })
-          .then(function (answer) {
-            var code = (answer && answer.error && answer.error.code) || "";
-            if (identified && IDENTITY_REFUSED[code]) {
-              // For the integrator's console; the person just gets an anonymous chat.
-              console.warn("support chat: identity refused (" + code + "); chatting anonymously");
-              self.anonymous = true;
-              self.startConversation(note);
-              return null;
-            }
-            throw new Error("status " + response.status + " " + code);
-          });
+        return errorCode(response).then(function (code) {
+          if (identified && IDENTITY_REFUSED[code]) {
+            // For the integrator's console; the person just gets an anonymous chat.
+            console.warn("support chat: identity refused (" + code + "); chatting anonymously");
+            self.anonymous = true;
+            self.startConversation(note);
+            return null;
+          }
+          throw new Error("status " + response.status + " " + code);
+        });
       })
       .then(function (data) {
         if (data === null) return;
@@ -1117,16 +1111,10 @@
           if (response.status === 201) return { rated: true };
           if (response.status === 429) return { retryMs: retryAfterMs(response) };
           if (response.status >= 500) return { retryMs: CSAT_RETRY_MS };
-          return response
-            .json()
-            .catch(function () {
-              return {};
-            })
-            .then(function (answer) {
-              var code = (answer && answer.error && answer.error.code) || "";
-              // Already rated (another tab, a retry whose first answer was lost): kept.
-              return { rated: response.status === 409 && code === "csat_already" };
-            });
+          return errorCode(response).then(function (code) {
+            // Already rated (another tab, a retry whose first answer was lost): kept.
+            return { rated: response.status === 409 && code === "csat_already" };
+          });
         },
         function () {
           return { retryMs: CSAT_RETRY_MS }; // the network, not the server
@@ -1144,6 +1132,18 @@
         }
       });
   };
+
+  // The code of the API's JSON error ({"error": {"code", "message"}}); "" when there is none.
+  function errorCode(response) {
+    return response
+      .json()
+      .catch(function () {
+        return {};
+      })
+      .then(function (answer) {
+        return (answer && answer.error && answer.error.code) || "";
+      });
+  }
 
   // Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); never less than a second.
   function retryAfterMs(response) {

@@ -4,12 +4,10 @@ store failed a read (a PostgreSQL restart or failover) while the socket stayed o
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
 from bot import keys
@@ -17,26 +15,11 @@ from bot.clock import system_clock
 from bot.pgbus import asyncpg_dsn
 from bot.store import messages as message_store
 from bot.store.models import Case
-from tests.support import Person, open_socket
+from tests.support import Person, frames_until_quiet, open_socket
 
 
-async def frames_until_quiet(ws: ClientWebSocketResponse, quiet_s: float) -> list[dict[str, Any]]:
-    frames = []
-    while True:
-        try:
-            frame = await ws.receive(timeout=quiet_s)
-        except TimeoutError:
-            return frames
-        if frame.type != WSMsgType.TEXT:
-            return frames
-        frames.append(json.loads(frame.data))
-
-
-async def test_a_reconnect_after_more_than_one_read_gets_everything_at_once(
-    client: TestClient,
-) -> None:
-    person = Person(client)
-    await person.start()
+async def add_more_than_a_page(client: TestClient, person: Person) -> int:
+    """More agent messages than one read of the store returns; the case's last seq."""
     async with client.app[keys.DB].transaction() as session:
         case = await session.get(Case, person.conversation_id, with_for_update=True)
         assert case is not None
@@ -44,7 +27,15 @@ async def test_a_reconnect_after_more_than_one_read_gets_everything_at_once(
             message_store.append_message(
                 session, case=case, sender="agent", text=f"update {n}", now=system_clock()
             )
-        last = case.last_seq
+        return case.last_seq
+
+
+async def test_a_reconnect_after_more_than_one_read_gets_everything_at_once(
+    client: TestClient,
+) -> None:
+    person = Person(client)
+    await person.start()
+    last = await add_more_than_a_page(client, person)
 
     ws = await open_socket(client, person, after=0)
     frames = await frames_until_quiet(ws, 2)
@@ -111,14 +102,7 @@ async def test_reading_a_long_conversation_over_rest_says_when_there_is_more(
 ) -> None:
     person = Person(client)
     await person.start()
-    async with client.app[keys.DB].transaction() as session:
-        case = await session.get(Case, person.conversation_id, with_for_update=True)
-        assert case is not None
-        for n in range(message_store.PAGE + 100):
-            message_store.append_message(
-                session, case=case, sender="agent", text=f"update {n}", now=system_clock()
-            )
-        last = case.last_seq
+    last = await add_more_than_a_page(client, person)
     url = f"/api/v1/conversations/{person.conversation_id}/messages"
 
     first = await (await client.get(url, headers=person.auth)).json()

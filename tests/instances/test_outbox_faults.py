@@ -15,6 +15,7 @@ from bot import keys
 from bot import outbox as outbox_module
 from bot.clock import system_clock
 from bot.handoff import note_in_thread
+from bot.slack_fake import SlackFake
 from bot.slack_fake.webapi import ApiError, Dropped
 from bot.store import outbox as outbox_store
 from bot.store.models import HandOff, OutboxItem
@@ -52,6 +53,54 @@ def cards_in_slack(instances: Instances, item: OutboxItem) -> list[dict[str, Any
         for message in instances.slack.messages(CHANNEL)
         if ((message.get("metadata") or {}).get("event_payload") or {}).get("outbox_id") == item.id
     ]
+
+
+def drop_the_next_answer(slack: SlackFake) -> list[bool]:
+    """Slack stores the next post, then the connection drops before its answer arrives.
+    The list holds True once that happened."""
+    post = slack.web_api.methods["chat.postMessage"]
+    dropped: list[bool] = []
+
+    async def lands_then_drops(params: dict[str, Any]) -> dict[str, Any]:
+        body = await post(params)
+        if not dropped:
+            dropped.append(True)
+            raise Dropped()  # stored in Slack; the answer never reaches the app
+        return body
+
+    slack.web_api.methods["chat.postMessage"] = lands_then_drops
+    return dropped
+
+
+async def due_now(instances: Instances, item: OutboxItem) -> None:
+    """Skip the item's backoff: its retry is due."""
+    async with instances.a.app[keys.DB].transaction() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None
+        row.next_attempt_at = system_clock()
+        session.add(row)
+
+
+async def thread_posts_and_cards_waiting(instances: Instances) -> None:
+    """Instance A posts a card in the channel (so its ID is known, on A and in the store);
+    once Slack's bucket and the stored pace have refilled, four thread posts under that
+    card (by the channel's ID) and four cards (by its name) wait there."""
+    first = await hand_off(instances)
+    await instances.a.app[keys.OUTBOX].drain_once()
+    await asyncio.sleep(4.2)
+    async with instances.a.app[keys.DB].transaction() as session:
+        handoff = await session.get(HandOff, first.payload["handoff_id"])
+        assert handoff is not None and handoff.slack_channel
+        for n in range(4):
+            await note_in_thread(
+                session,
+                case_id=first.payload["case_id"],
+                handoff=handoff,
+                text=f"note {n}",
+                now=system_clock(),
+            )
+    for _ in range(4):
+        await hand_off_another(instances)
 
 
 class SlowPosts:
@@ -144,29 +193,14 @@ async def test_a_card_slack_took_before_the_connection_dropped_is_not_sent_again
     instances: Instances,
 ) -> None:
     await stop_outbox_workers()
-    slack = instances.slack
-    post = slack.web_api.methods["chat.postMessage"]
-    dropped: list[bool] = []
-
-    async def lands_then_drops(params: dict[str, Any]) -> dict[str, Any]:
-        body = await post(params)
-        if not dropped:
-            dropped.append(True)
-            raise Dropped()  # stored in Slack; the answer never reaches the app
-        return body
-
-    slack.web_api.methods["chat.postMessage"] = lands_then_drops
+    dropped = drop_the_next_answer(instances.slack)
     item = await hand_off(instances)
 
     await instances.a.app[keys.OUTBOX].drain_once()
     assert dropped and len(cards_in_slack(instances, item)) == 1
     assert (await stored(instances, item)).status == "pending"  # outcome unknown: retried
 
-    async with instances.a.app[keys.DB].transaction() as session:
-        row = await session.get(OutboxItem, item.id)
-        assert row is not None
-        row.next_attempt_at = system_clock()
-        session.add(row)
+    await due_now(instances, item)
     await instances.b.app[keys.OUTBOX].drain_once()  # looks first, finds it, records it
 
     assert len(cards_in_slack(instances, item)) == 1
@@ -214,22 +248,7 @@ async def test_cards_and_thread_posts_in_one_channel_share_its_pace(
     # channel all the same, whose limit Slack enforces (the fake's 429s).
     await stop_outbox_workers()
     worker = instances.a.app[keys.OUTBOX]
-    first = await hand_off(instances)
-    await worker.drain_once()  # posted: its channel's ID is known from Slack's answer
-    await asyncio.sleep(4.2)  # Slack's bucket and the stored pace refill
-    async with instances.a.app[keys.DB].transaction() as session:
-        handoff = await session.get(HandOff, first.payload["handoff_id"])
-        assert handoff is not None and handoff.slack_channel
-        for n in range(4):
-            await note_in_thread(
-                session,
-                case_id=first.payload["case_id"],
-                handoff=handoff,
-                text=f"note {n}",
-                now=system_clock(),
-            )
-    for _ in range(4):
-        await hand_off_another(instances)
+    await thread_posts_and_cards_waiting(instances)
 
     for _ in range(8):
         await worker.drain_once()
@@ -246,17 +265,7 @@ async def test_a_channel_post_slack_took_before_the_connection_dropped_is_not_se
     # alert in the leads' channel is looked for before it is sent again.
     await stop_outbox_workers()
     slack = instances.slack
-    post = slack.web_api.methods["chat.postMessage"]
-    dropped: list[bool] = []
-
-    async def lands_then_drops(params: dict[str, Any]) -> dict[str, Any]:
-        body = await post(params)
-        if not dropped:
-            dropped.append(True)
-            raise Dropped()
-        return body
-
-    slack.web_api.methods["chat.postMessage"] = lands_then_drops
+    drop_the_next_answer(slack)
     async with instances.a.app[keys.DB].transaction() as session:
         item = await outbox_store.enqueue(
             session,
@@ -267,11 +276,8 @@ async def test_a_channel_post_slack_took_before_the_connection_dropped_is_not_se
         )
 
     await instances.a.app[keys.OUTBOX].drain_once()
-    async with instances.a.app[keys.DB].transaction() as session:
-        row = await session.get(OutboxItem, item.id)
-        assert row is not None and row.status == "pending"
-        row.next_attempt_at = system_clock()
-        session.add(row)
+    assert (await stored(instances, item)).status == "pending"
+    await due_now(instances, item)
     await instances.b.app[keys.OUTBOX].drain_once()
 
     posted = [m for m in slack.messages(CHANNEL) if m["text"] == "Three video cases in ten minutes"]
@@ -285,22 +291,7 @@ async def test_an_instance_that_never_posted_in_a_channel_keeps_its_pace_too(
     # Instance A posted the channel's first card; B (just started, say) learns the
     # channel's ID from the store, so its cards and thread posts there share one pace.
     await stop_outbox_workers()
-    first = await hand_off(instances)
-    await instances.a.app[keys.OUTBOX].drain_once()
-    await asyncio.sleep(4.2)  # Slack's bucket and the stored pace refill
-    async with instances.a.app[keys.DB].transaction() as session:
-        handoff = await session.get(HandOff, first.payload["handoff_id"])
-        assert handoff is not None and handoff.slack_channel
-        for n in range(4):
-            await note_in_thread(
-                session,
-                case_id=first.payload["case_id"],
-                handoff=handoff,
-                text=f"note {n}",
-                now=system_clock(),
-            )
-    for _ in range(4):
-        await hand_off_another(instances)
+    await thread_posts_and_cards_waiting(instances)
 
     # One channel is one lane: B's first pass sends one post there, not a card and a
     # thread post side by side.
