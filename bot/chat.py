@@ -264,8 +264,10 @@ class ChatService:
             # grow with its hand-offs. A case's follow-up still runs before its next
             # message in the batch is answered, so each is handled exactly as alone.
             drafts: list[_Draft] = []
+            new_messages = message_store.NewMessages()
 
             async def follow_up() -> None:
+                await new_messages.write(session)
                 if drafts:
                     await session.flush()
                 for draft in drafts:
@@ -285,6 +287,7 @@ class ChatService:
                 key = (request.case_id, request.client_id)
                 sent_before = earlier.get(key) if request.client_id else None
                 if sent_before is not None:
+                    await new_messages.write(session)
                     answered = await self._answers_to(
                         session, case_id=case.id, after=sent_before.seq
                     )
@@ -295,7 +298,12 @@ class ChatService:
                     )
                     continue
                 draft = await self._answer(
-                    session, case=case, text=request.text, now=now, client_id=request.client_id
+                    session,
+                    new_messages,
+                    case=case,
+                    text=request.text,
+                    now=now,
+                    client_id=request.client_id,
                 )
                 if request.client_id:
                     earlier[key] = draft.posted.user_message
@@ -313,6 +321,7 @@ class ChatService:
     async def _answer(
         self,
         session: AsyncSession,
+        new_messages: message_store.NewMessages,
         *,
         case: Case,
         text: str,
@@ -321,9 +330,9 @@ class ChatService:
     ) -> _Draft:
         """The person's message and the bot's answer, on a case held locked. A hand-off is
         added here and announced in `_follow_up`, once the batch is flushed."""
-        # The case row is held locked (see append_message): its seqs are ours to give.
-        user_message = message_store.append_message(
-            session, case=case, sender="user", text=text, now=now, client_id=client_id
+        # The case row is held locked (see NewMessages): its seqs are ours to give.
+        user_message = new_messages.append(
+            case=case, sender="user", text=text, now=now, client_id=client_id
         )
         phase = {"queued": "queued", "agent": "agent"}.get(case.status, "bot")
         state = ConversationState.from_dict(case.engine_state)
@@ -347,8 +356,8 @@ class ChatService:
             case.topic = understanding.topic
         case.updated_at = now
         session.add(case)
-        new_messages = [
-            message_store.append_message(session, case=case, sender="bot", text=reply, now=now)
+        replies = [
+            new_messages.append(case=case, sender="bot", text=reply, now=now)
             for reply in decision.replies
         ]
         covered = case.last_seq
@@ -363,9 +372,7 @@ class ChatService:
                 now=now,
                 after_seq=covered,
             )
-        posted = Posted(
-            case=case, messages=new_messages, user_message=user_message, decision=decision
-        )
+        posted = Posted(case=case, messages=replies, user_message=user_message, decision=decision)
         return _Draft(posted=posted, queued=queued, covered=covered)
 
     async def _follow_up(self, session: AsyncSession, draft: _Draft, *, now: datetime) -> _Written:

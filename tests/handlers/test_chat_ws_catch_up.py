@@ -23,10 +23,10 @@ async def add_more_than_a_page(client: TestClient, person: Person) -> int:
     async with client.app[keys.DB].transaction() as session:
         case = await session.get(Case, person.conversation_id, with_for_update=True)
         assert case is not None
+        new = message_store.NewMessages()
         for n in range(message_store.PAGE + 100):
-            message_store.append_message(
-                session, case=case, sender="agent", text=f"update {n}", now=system_clock()
-            )
+            new.append(case=case, sender="agent", text=f"update {n}", now=system_clock())
+        await new.write(session)
         return case.last_seq
 
 
