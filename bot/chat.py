@@ -287,7 +287,6 @@ class ChatService:
                 key = (request.case_id, request.client_id)
                 sent_before = earlier.get(key) if request.client_id else None
                 if sent_before is not None:
-                    await new_messages.write(session)
                     answered = await self._answers_to(
                         session, case_id=case.id, after=sent_before.seq
                     )
