@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -91,9 +91,8 @@ class NewMessages:
 
 
 _WRITTEN = ("case_id", "seq", "sender", "text", "client_id", "created_at")
-_INSERT_RETURNING_IDS = (
-    insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)  # type: ignore[arg-type]  # type: ignore[attr-defined]
-)
+_MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
+_INSERT_RETURNING_IDS = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 async def messages_after(
