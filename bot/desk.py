@@ -363,12 +363,21 @@ class Desk:
     # -- the agents' toolkit ---------------------------------------------------------------
 
     async def transfer(
-        self, *, case_id: str, to_queue: str, reason: str, agent_id: str, routing: Routing
+        self,
+        *,
+        case_id: str,
+        to_queue: str,
+        reason: str,
+        agent_id: str,
+        routing: Routing,
+        request_id: str | None = None,
     ) -> Case:
         """Move a case to another queue; the old card points at the new one.
 
         Args:
             reason: why, in the agent's words (audit trail and the old thread).
+            request_id: the transfer box's view id: the same box submitted twice moves
+                the case once (see handoffs.transfer).
         """
         now = self.clock()
         async with self.db.transaction() as session:
@@ -379,7 +388,7 @@ class Desk:
                 label=self.engine.queue_label(to_queue, locale=case.locale),
                 wait=str(self.engine.queue_wait_minutes(to_queue)),
             )
-            await handoffs.transfer(
+            opened = await handoffs.transfer(
                 session,
                 case=case,
                 to_queue=to_queue,
@@ -388,15 +397,18 @@ class Desk:
                 routing=routing,
                 now=now,
                 transferred_text=text,
+                request_id=request_id,
             )
-        await self.bus.publish(case_id)
-        self.on_outbox()
+        if opened is not None:
+            await self.bus.publish(case_id)
+            self.on_outbox()
         return case
 
     async def release(
         self, *, case_id: str, agent_id: str, agent_name: str | None = None
     ) -> Case | None:
-        """Give a claimed case back to the queue; None unless `agent_id` held it."""
+        """Give a claimed case back to the queue; None if another agent holds it (and
+        Conflict if nobody does: see handoffs.release)."""
         now = self.clock()
         async with self.db.transaction() as session:
             case = await case_store.require_case(session, case_id=case_id)

@@ -365,12 +365,16 @@ async def transfer(
     routing: Routing,
     now: datetime,
     transferred_text: str,
-) -> HandOff:
+    request_id: str | None = None,
+) -> HandOff | None:
     """Move the case to another queue: the old card says where, a new card is posted there.
 
     Args:
         reason: why, in the agent's words; kept in the audit trail and the old thread.
         transferred_text: what the person is told (names who will join and when).
+        request_id: the transfer box's view id. Slack lets Submit be pressed again while
+            an answer is slow; the same box sent again after it moved the case is the
+            same request, and changes nothing (None).
     """
     if to_queue not in routing.queues:
         raise NotFound("queue_not_found", f"There is no queue called {to_queue!r}.")
@@ -378,6 +382,8 @@ async def transfer(
         raise Conflict("case_not_open", f"{case.ref} is {case.status}; only open cases move.")
     current = await case_store.open_handoff(session, case_id=case.id)
     if current is not None and current.queue == to_queue:
+        if request_id is not None and await _transferred_by(session, case, request_id):
+            return None
         raise Conflict("same_queue", f"{case.ref} is already in {to_queue}.")
     target = routing.queue(to_queue)
     severity = current.severity if current is not None else (case.severity or "normal")
@@ -408,7 +414,12 @@ async def transfer(
         kind="transferred",
         actor=agent_id,
         now=now,
-        data={"from": current.queue if current else None, "to": to_queue, "reason": reason},
+        data={
+            "from": current.queue if current else None,
+            "to": to_queue,
+            "reason": reason,
+            "request": request_id,
+        },
     )
     await message_store.add_message(
         session, case_id=case.id, sender="system", text=transferred_text, now=now
@@ -425,11 +436,26 @@ async def transfer(
     )
 
 
+async def _transferred_by(session: AsyncSession, case: Case, request_id: str) -> bool:
+    """Whether the case's last transfer was made by this request."""
+    last = await case_store.latest_event(session, case_id=case.id, kind="transferred")
+    return last is not None and last.data.get("request") == request_id
+
+
 async def release(
     session: AsyncSession, *, case_id: str, agent_id: str, now: datetime, released_text: str
 ) -> Case | None:
-    """Give a claimed case back to its queue; None unless `agent_id` held it."""
+    """Give a claimed case back to its queue; None if another agent holds it.
+
+    Raises:
+        Conflict: nobody holds the case (a second click on Release finds it released
+            already) or it is resolved.
+    """
     held = await case_store.require_case(session, case_id=case_id, for_update=True)
+    if held.status == "resolved":
+        raise Conflict("case_resolved", "That case is already resolved.")
+    if held.status != "agent" or held.assignee is None:
+        raise Conflict("case_not_claimed", f"{held.ref} is not claimed: it waits in its queue.")
     if held.assignee != agent_id:
         return None
     moved, case = await _move(

@@ -93,6 +93,7 @@ async def submit_transfer(
             reason=reason,
             agent_id=agent,
             routing=context["routing"],
+            request_id=view.get("id"),
         )
     except DomainError as exc:
         await ack(response_action="errors", errors={"queue": exc.message})

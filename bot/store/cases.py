@@ -153,6 +153,17 @@ async def latest_event_kind(
     return (await session.exec(query)).first()
 
 
+async def latest_event(session: AsyncSession, *, case_id: str, kind: str) -> CaseEvent | None:
+    """The case's last `kind` event, if any."""
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+        .order_by(col(CaseEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
 async def events_for_case(session: AsyncSession, *, case_id: str) -> list[CaseEvent]:
     query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
     return list((await session.exec(query)).all())

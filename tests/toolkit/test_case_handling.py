@@ -3,6 +3,8 @@ Slack interactions on the fake, with what the person and the agents see checked.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp.test_utils import TestClient
 from sqlmodel import select as sql_select
 
@@ -152,6 +154,54 @@ async def test_transfer_an_unclaimed_case_and_refuse_the_same_queue(
     )
     await slack.wait_for(lambda: card_for(slack.messages("support-privacy"), ref) is not None)
     await slack.wait_for(lambda: "Moved to #support-privacy" in card_text_in(slack, billing, ref))
+
+
+async def test_a_double_clicked_release_releases_once_and_says_so(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    slack, billing = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=billing, ref=ref, card=card)
+    await asyncio.gather(
+        *(
+            slack.click(user=ALEX, channel=billing, ts=card["ts"], action_id="release")
+            for _ in range(2)
+        )
+    )
+    await slack.wait_for(lambda: "Unclaimed" in card_text_in(slack, billing, ref))
+    assert len([line for line in await system_lines(person) if "step away" in line]) == 1
+    told = [m["text"] for m in slack.messages(billing) if m.get("ephemeral_to") == ALEX]
+    # Alex did hold it: the second click hears that it is released, not that it was never
+    # theirs.
+    assert told == [f"{ref} is not claimed: it waits in its queue."]
+
+
+async def test_a_transfer_box_submitted_twice_moves_the_case_once_without_an_error(
+    tk: TestClient, tk_slack: SlackFake
+) -> None:
+    """Slack lets Submit be pressed again while an answer is slow: the same box again."""
+    slack, billing = tk_slack, "support-billing"
+    person, ref, card = await handed_off(tk, slack)
+    await claimed(slack, user=ALEX, channel=billing, ref=ref, card=card)
+    await slack.click(user=ALEX, channel=billing, ts=card["ts"], action_id="transfer")
+    modal = only_modal(slack, ALEX)
+    values = {"queue": {"queue": select("sessions")}, "reason": {"reason": "video drops"}}
+    answers = await asyncio.gather(
+        *(slack.submit_view(user=ALEX, view_id=modal["id"], values=values) for _ in range(2))
+    )
+    assert [a["status"] for a in answers] == [200, 200]
+    assert not [a["body"] for a in answers if a["body"]]  # no field errors
+    await slack.wait_for(lambda: card_for(slack.messages("support-sessions"), ref) is not None)
+    assert len([m for m in slack.messages("support-sessions") if ref in str(m)]) == 1
+    assert len([line for line in await system_lines(person) if "sessions" in line]) == 1
+    # Another box for the queue it is in now is still refused.
+    new_card = card_for(slack.messages("support-sessions"), ref)
+    assert new_card is not None
+    await slack.click(
+        user=ALEX, channel="support-sessions", ts=new_card["ts"], action_id="transfer"
+    )
+    again = await slack.submit_view(user=ALEX, view_id=only_modal(slack, ALEX)["id"], values=values)
+    assert "already in sessions" in again["body"]["errors"]["queue"]
 
 
 async def test_a_transfer_to_crisis_is_critical(tk: TestClient, tk_slack: SlackFake) -> None:
