@@ -117,8 +117,16 @@ class CrisisLane:
                     kind="crisis_waiting_message",
                     handoff_id=handoff.id,
                 )
-                due = handoff.created_at + timedelta(seconds=self.stay_s * (sent + 1))
-                if now < due:
+                # Counted from the last one, not from the hand-off: after the periodic work
+                # was held up (every instance restarting), one message now, not a burst.
+                last = await case_store.latest_event(
+                    session,
+                    case_id=case.id,
+                    kind="crisis_waiting_message",
+                    handoff_id=handoff.id,
+                )
+                since = last.created_at if last is not None else handoff.created_at
+                if now < since + timedelta(seconds=self.stay_s):
                     continue
                 text = self.engine.crisis.waiting_message(locale=case.locale, n=sent)
                 await message_store.add_message(

@@ -153,15 +153,14 @@ async def latest_event_kind(
     return (await session.exec(query)).first()
 
 
-async def latest_event(session: AsyncSession, *, case_id: str, kind: str) -> CaseEvent | None:
-    """The case's last `kind` event, if any."""
-    query = (
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
-        .order_by(col(CaseEvent.id).desc())
-        .limit(1)
-    )
-    return (await session.exec(query)).first()
+async def latest_event(
+    session: AsyncSession, *, case_id: str, kind: str, handoff_id: int | None = None
+) -> CaseEvent | None:
+    """The case's last `kind` event (of one hand-off, when given), if any."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+    if handoff_id is not None:
+        query = query.where(CaseEvent.handoff_id == handoff_id)
+    return (await session.exec(query.order_by(col(CaseEvent.id).desc()).limit(1))).first()
 
 
 async def events_for_case(session: AsyncSession, *, case_id: str) -> list[CaseEvent]:

@@ -321,3 +321,32 @@ async def test_a_second_crisis_gets_its_still_here_messages_on_time(
     assert len(waiting) == 5 and waiting[-1].data == {"n": 1}
     # The person's message, the bot's answer, then the first "still here".
     assert len(after) == 1 + len(again["messages"]) + 1 and after[-1]["sender"] == "bot"
+
+
+async def test_still_here_comes_once_after_the_periodic_work_was_held_up(
+    lane_client: TestClient, clock: FakeClock
+) -> None:
+    """After minutes without a tick (every instance restarting, a long job holding the
+    loop), the person hears "still here" once, then again a stay interval later: not a
+    burst of messages a few seconds apart."""
+    client = lane_client
+    periodic = client.app[keys.PERIODIC]
+    settings = client.app[keys.SETTINGS]
+    stay_s, tick_s = settings.crisis_stay_s, settings.periodic_tick_s
+    person = Person(client)
+    case_id = (await person.start(locale="en-US"))["conversation_id"]
+    assert (await person.say("I want to end my life"))["state"] == "queued"
+    await card_recorded(client, case_id=case_id)
+    seen = (await person.inbox())["messages"][-1]["seq"]
+
+    clock.advance(4 * stay_s + 1)
+    for _ in range(4):
+        await periodic.run_due()
+        clock.advance(tick_s)
+    first = (await person.inbox(after=seen))["messages"]
+    assert [m["sender"] for m in first] == ["bot"]
+
+    clock.advance(stay_s)
+    await periodic.run_due()
+    second = (await person.inbox(after=first[-1]["seq"]))["messages"]
+    assert [m["sender"] for m in second] == ["bot"] and second[0]["text"] != first[0]["text"]
