@@ -13,6 +13,9 @@ DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
 DEV_SIGNING_SECRET = "sandbox-signing-secret"
 DEV_BOT_TOKEN = "xoxb-sandbox-token"
 DEV_WEBHOOK_SECRET = "dev-only-billing-webhook-secret"
+# The longest retention period: a hundred years (a longer one is a typo, and older cut-offs
+# than year 1 cannot be computed).
+MAX_RETENTION_DAYS = 36_500
 
 
 class Settings(BaseSettings):
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
 
     data_dir: Path | None = None
     default_region: str = "US"
-    retention_days: int = 90
+    retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
 
     max_message_chars: int = 4000
     outbox_poll_s: float = 1.0

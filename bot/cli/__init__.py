@@ -11,6 +11,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
 # Module names under bot.cli, in the order `--help` lists them.
 SUBCOMMANDS = (
     "serve",
@@ -51,8 +55,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    result: int = func(args)
+    try:
+        result: int = func(args)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        _configuration_error(exc)
+        return 2
     return result
+
+
+def _configuration_error(exc: ValidationError) -> None:
+    """Say which settings are wrong and why, by their environment names, never their
+    values (a malformed one may be a secret)."""
+    sys.stderr.write("configuration error:\n")
+    for error in exc.errors(include_input=False, include_url=False):
+        name = "_".join(str(part) for part in error["loc"][:1]).upper()
+        sys.stderr.write(f"  {name or 'settings'}: {error['msg']}\n")
 
 
 if __name__ == "__main__":

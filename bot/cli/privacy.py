@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +52,7 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         if args.privacy_action == "export":
-            data = asyncio.run(export_user(settings, user=user))
-            if not data["cases"]:
-                return _nothing_found()
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-            if args.out:
-                args.out.write_text(text, encoding="utf-8")
-                sys.stderr.write(f"{len(data['cases'])} case(s) written to {args.out}\n")
-            else:
-                sys.stdout.write(text)
-            return 0
+            return _export(settings, user=user, out=args.out)
         summary = asyncio.run(erase_user(settings, user=user, confirmed=args.yes))
     except NotMigrated as exc:
         sys.stderr.write(f"{exc}\n")
@@ -73,6 +66,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(settings: Settings, *, user: str, out: Path | None) -> int:
+    def hand_over(data: dict[str, Any]) -> None:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            write_private(out, text)
+
+    try:
+        data = asyncio.run(export_user(settings, user=user, hand_over=hand_over))
+    except OSError as exc:
+        sys.stderr.write(f"cannot write {out}: {exc.strerror or exc}; nothing was exported\n")
+        return 1
+    if not data["cases"]:
+        return _nothing_found()
+    if out is not None:
+        sys.stderr.write(f"{len(data['cases'])} case(s) written to {out}\n")
+    return 0
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds a person's health data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as file:
+        os.fchmod(fd, 0o600)  # a file that was there already keeps its mode otherwise
+        file.write(text)
+
+
 def _nothing_found() -> int:
     """Exit 1: a request that matched no case must not read as done (a mistyped id, or a
     shell without the app's IDENTITY_SECRET)."""
@@ -81,13 +102,19 @@ def _nothing_found() -> int:
 
 
 async def export_user(
-    settings: Settings, *, user: str, clock: Clock = system_clock
+    settings: Settings,
+    *,
+    user: str,
+    hand_over: Callable[[dict[str, Any]], None],
+    clock: Clock = system_clock,
 ) -> dict[str, Any]:
     """Export one person's data from the configured database (audited).
 
     Args:
         settings: the database and IDENTITY_SECRET.
         user: the platform's user id.
+        hand_over: delivers the export (writes the file). It runs before the audit events
+            commit, so an export that could not be delivered is not recorded as done.
         clock: "now", for the audit events.
     """
     refs = person_refs_for(user, identity_secret=settings.identity_secret)
@@ -95,7 +122,10 @@ async def export_user(
     try:
         await ensure_migrated(db, auto=False)
         async with db.transaction() as session:
-            return await export_person(session, person_refs=refs, now=clock())
+            data = await export_person(session, person_refs=refs, now=clock())
+            if data["cases"]:
+                hand_over(data)
+            return data
     finally:
         await db.close()
 

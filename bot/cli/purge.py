@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.lifecycle import SLACK_NOTE, purge, purge_in_batches
-from bot.settings import Settings
+from bot.settings import MAX_RETENTION_DAYS, Settings
 from bot.store.db import Database
 from bot.store.migrate import NotMigrated, ensure_migrated
 
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.days is not None and args.days < 0:
-        sys.stderr.write("--days must be zero or more\n")
+    if args.days is not None and not 0 <= args.days <= MAX_RETENTION_DAYS:
+        sys.stderr.write(f"--days must be between 0 and {MAX_RETENTION_DAYS}\n")
         return 2
     try:
         summary = asyncio.run(purge_store(Settings(), days=args.days, dry_run=args.dry_run))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,8 +114,12 @@ async def test_the_commands_end_to_end(
     assert await count(db, Message) == 8
 
     out = tmp_path / "export.json"
+    out.write_text("an older export", encoding="utf-8")
+    out.chmod(0o644)
     exported = await cli("privacy", "export", "--user", "u-77", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
+    # A person's health data: on a shared host, no other account may read it.
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [c["case"]["ref"] for c in data["cases"]] == [mine.ref]
     assert "#mine" in out.read_text(encoding="utf-8")
@@ -162,3 +167,43 @@ async def test_without_identity_secret_the_operator_is_warned_and_nothing_reads_
     assert ran.returncode == 1
     assert "IDENTITY_SECRET is not set" in ran.stderr
     assert await count(db, Message, case_id=mine.case_id) == 4
+
+
+async def test_an_export_that_cannot_be_written_is_refused_and_not_recorded(
+    db: Database, cli: Callable[..., Awaitable[Ran]], tmp_path: Path
+) -> None:
+    async with db.transaction() as s:
+        await seed_case(s, age_days=2, person_ref=person_ref("u-77", secret=SECRET))
+    out = tmp_path / "no-such-folder" / "export.json"  # a typo in the path
+    ran = await cli("privacy", "export", "--user", "u-77", "--out", str(out))
+    assert ran.returncode == 1
+    assert ran.stderr.startswith(f"cannot write {out}: No such file or directory")
+    assert "nothing was exported" in ran.stderr
+    # The audit trail does not say the person's data went out.
+    assert await count(db, CaseEvent, kind="privacy_export") == 0
+
+
+@pytest.mark.parametrize(
+    ("retention_days", "args", "said"),
+    [
+        ("-5", (), "RETENTION_DAYS: Input should be greater than or equal to 0"),
+        ("ninety", (), "RETENTION_DAYS: Input should be a valid integer"),
+        ("30", ("--days", "1000000"), "--days must be between 0 and 36500"),
+    ],
+)
+async def test_a_retention_period_out_of_range_is_refused_and_changes_nothing(
+    db: Database,
+    cli: Callable[..., Awaitable[Ran]],
+    monkeypatch: pytest.MonkeyPatch,
+    retention_days: str,
+    args: tuple[str, ...],
+    said: str,
+) -> None:
+    async with db.transaction() as s:
+        await seed_case(s, age_days=200)
+    before = await dump(db)
+    monkeypatch.setenv("RETENTION_DAYS", retention_days)
+    ran = await cli("purge", *args)
+    assert (ran.returncode, ran.stdout) == (2, "")
+    assert said in ran.stderr and retention_days not in ran.stderr.replace(said, "")
+    assert await dump(db) == before
