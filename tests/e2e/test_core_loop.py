@@ -68,13 +68,13 @@ async def test_the_core_loop(client: TestClient, slack: SlackFake, settings: Set
     assert any(m["sender"] == "system" and "joined" in m["text"] for m in inbox["messages"])
 
     # The person's next message appears in the thread, redacted.
-    await person.say("Thanks. You can also reach me at jo.doe@example.com")
+    await person.say("Thanks, my name is Jo Doe. You can also reach me at jo.doe@example.com")
     await slack.wait_for(
         lambda: any("reach me" in m["text"] for m in slack.thread(channel, card["ts"]))
     )
     copied = next(m for m in slack.thread(channel, card["ts"]) if "reach me" in m["text"])
-    assert "jo.doe@example.com" not in copied["text"]
-    assert "[email]" in copied["text"]
+    assert "jo.doe@example.com" not in copied["text"] and "Jo Doe" not in copied["text"]
+    assert "my name is [name]. You can also reach me at [email]" in copied["text"]
 
     # The agent's thread reply reaches the person; a note does not.
     seen = inbox["messages"][-1]["seq"]

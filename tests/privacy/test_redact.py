@@ -168,6 +168,43 @@ def test_known_names_are_whole_words_any_case(text: str, expected: str) -> None:
     assert redact(text, known_names=["Anna Svensson"]) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Hi, my name is Sarah Connor and I was charged twice",
+            "Hi, my name is [name] and I was charged twice",
+        ),
+        ("my name is sarah, my card failed", "my name is [name], my card failed"),
+        ("My name's Tom O'Neil.", "My name's [name]."),
+        ("I am called Mary-Jane", "I am called [name]"),
+        ("please call me Jo", "please call me [name]"),
+        ("Hej, jag heter Åsa Öberg och", "Hej, jag heter [name] och"),
+        ("Mitt namn är Anna Maria Berg Svensson.", "Mitt namn är [name]."),
+        ("jag kallas Kalle", "jag kallas [name]"),
+    ],
+)
+def test_a_name_people_give_for_themselves_is_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My name is on the invoice twice",
+        "my name is wrong on my receipt",
+        "my name is spelled wrong",
+        "Call me back please",
+        "call me crazy, but I paid",
+        "can you call me tomorrow",
+        "Jag heter inte det",
+        "my name is missing from the receipt",
+    ],
+)
+def test_words_after_those_phrases_that_are_not_names_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
 def test_names_with_regex_characters_and_non_ascii_letters() -> None:
     names = ["Åsa Öberg", "J. (Jo) Smith", "  "]
     text = "åsa ÖBERG and Jo Smith and J. wrote; Jonas too"
