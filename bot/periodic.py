@@ -42,34 +42,45 @@ class Periodic:
         self._jobs.append(_Scheduled(name=name, every_s=seconds, job=job))
 
     async def run_due(self) -> list[str]:
-        """Run every job whose lease this instance can take now; returns their names."""
+        """Run, one after another, every job whose lease this instance can take now;
+        returns their names. (The server runs each job in a loop of its own: `run`.)"""
         ran = []
         for scheduled in self._jobs:
-            now = self.clock()
-            async with self.db.transaction() as session:
-                mine = await leases.acquire(
-                    session,
-                    name=scheduled.name,
-                    holder=self.instance,
-                    now=now,
-                    # A hair under the interval, so the next tick after it is due wins.
-                    seconds=max(0.0, scheduled.every_s - self.tick_s / 2),
-                )
-            if not mine:
-                continue
-            try:
-                await scheduled.job(now)
-            except Exception:
-                log.exception("periodic job %s failed", scheduled.name)
-            ran.append(scheduled.name)
+            if await self._run_if_mine(scheduled):
+                ran.append(scheduled.name)
         return ran
 
+    async def _run_if_mine(self, scheduled: _Scheduled) -> bool:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            mine = await leases.acquire(
+                session,
+                name=scheduled.name,
+                holder=self.instance,
+                now=now,
+                # A hair under the interval, so the next tick after it is due wins.
+                seconds=max(0.0, scheduled.every_s - self.tick_s / 2),
+            )
+        if not mine:
+            return False
+        try:
+            await scheduled.job(now)
+        except Exception:
+            log.exception("periodic job %s failed", scheduled.name)
+        return True
+
     async def run(self) -> None:
+        """Each job in a loop of its own (the jobs are registered before this starts), so
+        a long one, such as a purge's first pass over a large backlog, holds up only
+        itself and never the crisis lane's re-pings and "still here" messages."""
+        await asyncio.gather(*(self._loop(scheduled) for scheduled in self._jobs))
+
+    async def _loop(self, scheduled: _Scheduled) -> None:
         while True:
             try:
-                await self.run_due()
+                await self._run_if_mine(scheduled)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("periodic pass failed")
+            except Exception:  # the lease could not be read: the database is away
+                log.exception("periodic job %s: its lease could not be taken", scheduled.name)
             await asyncio.sleep(self.tick_s)

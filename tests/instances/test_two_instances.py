@@ -4,6 +4,7 @@ retries ignored, Slack failures survived, a crashed post not repeated, periodic 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -267,3 +268,31 @@ async def test_periodic_work_runs_once_across_instances(instances: Instances) ->
     for _ in range(5):
         await asyncio.gather(*(p.run_due() for p in periodic))
     assert len(runs) == 1
+
+
+async def test_a_long_periodic_job_holds_up_only_itself(instances: Instances) -> None:
+    """A purge's first pass over a large backlog can take minutes; meanwhile the crisis
+    lane's re-pings must go on."""
+    periodic = Periodic(db=instances.a.app[keys.DB], clock=system_clock, tick_s=0.02)
+    purge_may_end = asyncio.Event()
+    repings: list[object] = []
+
+    async def purge(_now: Any) -> None:
+        await purge_may_end.wait()
+
+    async def reping(now: Any) -> None:
+        repings.append(now)
+
+    periodic.every(3600, "test_purge", purge)
+    periodic.every(0.02, "test_reping", reping)
+    running = asyncio.create_task(periodic.run())
+    try:
+        async with asyncio.timeout(10):
+            while len(repings) < 5:
+                await asyncio.sleep(0.02)
+        assert not purge_may_end.is_set()  # every one of them while the purge ran
+    finally:
+        purge_may_end.set()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
