@@ -46,9 +46,15 @@ async def create_case(
 
 
 async def get_case(session: AsyncSession, *, case_id: str, for_update: bool = False) -> Case | None:
+    """The case; with `for_update`, locked and as it now stands.
+
+    A locked read may have waited for another transaction on the row (a second click on
+    a button): its values overwrite what this session read before the lock, which
+    would otherwise be kept.
+    """
     query = select(Case).where(Case.id == case_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.exec(query)).first()
 
 
