@@ -6,13 +6,15 @@ not personal: the case's ref, topic, queue, severity, status and timestamps, han
 The bot's own messages in the Slack threads go too, through the outbox: `slack_delete_thread`
 lists each thread and deletes what the bot posted (a lead's approval request still waiting
 in the leads channel is drawn again without the reason), and the cases' pending thread posts are
-dropped so that none lands after the clean-up. Agents' replies cannot be deleted with
-a bot token (chat.delete answers `cant_delete_message`); a workspace admin's retention
-setting, or a user token, has to remove those.
+dropped so that none lands after the clean-up. A card or an approval request that Slack
+takes while the erasure commits is cleaned up by the worker that posted it. Agents' replies
+cannot be deleted with a bot token (chat.delete answers `cant_delete_message`); a
+workspace admin's retention setting, or a user token, has to remove those.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,14 +31,12 @@ from bot.outbox import OutboxWorker
 from bot.slack_threads import thread_messages
 from bot.store import cases as case_store
 from bot.store import lifecycle as store
-from bot.store import outbox as outbox_store
 from bot.store.db import Database
+from bot.store.lifecycle import DELETION_LANE, ERASURE_REASON, SLACK_DELETE_THREAD
 from bot.store.models import SENTINEL, Case, Compensation, HandOff, OutboxItem
 
-SLACK_DELETE_THREAD = "slack_delete_thread"
-# Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
-PURGE_PRIORITY = -10
-DELETION_LANE = "lifecycle:slack_delete"
+log = logging.getLogger(__name__)
+
 PRIVACY_ACTOR = "privacy-cli"
 SLACK_NOTE = (
     "Only the bot's own thread messages can be deleted with a bot token; agents' replies "
@@ -46,6 +46,10 @@ SLACK_NOTE = (
 REPLIES_PAGE = 1000
 # Errors meaning "already gone" or "not ours": the deletion has nothing more to do there.
 GONE_ERRORS = frozenset({"thread_not_found", "message_not_found", "cant_delete_message"})
+# Errors meaning the bot cannot reach a card's channel any more: deleted (its threads went
+# with it) or the bot removed from it. Nothing there it can clean, and the case's other
+# cards (a transfer's later one, in another channel) still need cleaning.
+CHANNEL_GONE_ERRORS = frozenset({"channel_not_found", "not_in_channel"})
 
 Delivery = Callable[[OutboxItem], Awaitable[None]]
 
@@ -140,28 +144,19 @@ async def _remove_transcripts(
         posts = elsewhere.get(plan.case_id, [])
         if not handoffs and not posts:
             continue
-        payload = {
-            "case_id": plan.case_id,
-            "handoff_ids": [h.id for h in handoffs],
-            "posts": [list(post) for post in posts],
-            "reason": reason,
-        }
-        # One lane for every deletion: they go one at a time, within chat.delete's Tier 3
-        # allowance, instead of a backlog of thousands bursting into 429s; live hand-offs
-        # use their own keys and never wait behind it.
         lanes = [DELETION_LANE]
         if plan.case_id in in_flight:
             # Once more, behind the post being delivered now (the case's own key).
             lanes.append(f"case:{plan.case_id}")
-        for lane in lanes:
-            await outbox_store.enqueue(
-                session,
-                kind=SLACK_DELETE_THREAD,
-                now=now,
-                ordering_key=lane,
-                priority=PURGE_PRIORITY,
-                payload=payload,
-            )
+        await store.queue_slack_clean_up(
+            session,
+            case_id=plan.case_id,
+            handoffs=handoffs,
+            posts=posts,
+            reason=reason,
+            now=now,
+            lanes=lanes,
+        )
         queued += 1
     return deleted, queued
 
@@ -275,7 +270,7 @@ async def erase_person(
     if dry_run or not plans:
         return LifecycleResult(cases=tuple(plans), dry_run=dry_run)
     deleted, queued = await _remove_transcripts(
-        session, plans=plans, now=now, reason="erasure request", erasure=True
+        session, plans=plans, now=now, reason=ERASURE_REASON, erasure=True
     )
     for plan in plans:
         # Kept as proof the request was honoured; it names no one (the case is unlinked).
@@ -303,7 +298,8 @@ def _json_row(row: Any) -> dict[str, Any]:
 
 def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
     """Deletes the bot's own messages in a case's card threads, then marks each card
-    "transcript purged". Safe to repeat: a retry lists the thread again."""
+    "transcript purged". Safe to repeat: a retry lists the thread again. A card the bot can
+    no longer reach (its channel deleted, or the bot removed from it) is passed over."""
     identity: dict[str, str] = {}
 
     async def deliver(item: OutboxItem) -> None:
@@ -329,8 +325,9 @@ def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
             if thread in done:
                 continue
             done.add(thread)
-            await _delete_own_replies(worker.client, *thread, identity=identity)
-            await _mark_card(worker.client, *thread, case=case, handoff=handoff, reason=reason)
+            await _clean_card(
+                worker.client, *thread, case=case, handoff=handoff, reason=reason, identity=identity
+            )
         for channel, ts, compensation_id in item.payload.get("posts") or []:
             async with worker.db.read() as session:
                 row = await session.get(Compensation, compensation_id)
@@ -345,6 +342,28 @@ def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
 def register_deliveries(worker: OutboxWorker) -> None:
     """Teach the outbox worker the lifecycle's side effects (called by create_app)."""
     worker.register(SLACK_DELETE_THREAD, slack_delete_thread_delivery(worker))
+
+
+async def _clean_card(
+    client: AsyncWebClient,
+    channel: str,
+    ts: str,
+    *,
+    case: Case,
+    handoff: HandOff,
+    reason: str,
+    identity: dict[str, str],
+) -> None:
+    try:
+        await _delete_own_replies(client, channel, ts, identity=identity)
+        await _mark_card(client, channel, ts, case=case, handoff=handoff, reason=reason)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error not in CHANNEL_GONE_ERRORS:
+            raise
+        # Logged: with the bot only removed from the channel, its messages there stay in
+        # Slack until a person in the workspace takes them out.
+        log.warning("case %s: the card %s in %s is out of reach (%s)", case.ref, ts, channel, error)
 
 
 async def _delete_own_replies(

@@ -30,6 +30,7 @@ from bot.privacy.redact import safe_for_slack
 from bot.routing import Routing
 from bot.store import cases as case_store
 from bot.store import history as history_store
+from bot.store import lifecycle as lifecycle_store
 from bot.store import outbox as outbox_store
 from bot.store import pacing
 from bot.store.db import Database
@@ -458,6 +459,18 @@ class OutboxWorker:
             assert fresh is not None
             fresh.slack_channel, fresh.slack_ts, fresh.posted_at = channel_id, ts, now
             session.add(fresh)
+            if fresh_case.erased_at is not None:
+                # Erased while the card was on its way (it may show the summary the erasure
+                # took out): the erasure found no card to clean, so this one is cleaned as
+                # it would have been. The case's row lock keeps the two apart.
+                await lifecycle_store.queue_slack_clean_up(
+                    session,
+                    case_id=case.id,
+                    handoffs=[fresh],
+                    posts=[],
+                    reason=lifecycle_store.ERASURE_REASON,
+                    now=now,
+                )
             await case_store.add_event(
                 session,
                 case_id=case.id,

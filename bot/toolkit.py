@@ -24,7 +24,7 @@ from bot.privacy.redact import safe_for_slack
 from bot.root_causes import load_root_causes
 from bot.store import cases as case_store
 from bot.store import history as history_store
-from bot.store.lifecycle import APPROVAL_POSTED
+from bot.store.lifecycle import APPROVAL_POSTED, ERASURE_REASON, queue_slack_clean_up
 from bot.store.models import Compensation, HandOff, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,9 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
             )
             # Outside the case's thread, so an erasure or a purge must find it by this.
             async with worker.db.transaction() as session:
+                # Locked as an erasure locks it: either the erasure finds this post, or
+                # this finds the case erased.
+                fresh = await case_store.get_case(session, case_id=case.id, for_update=True)
                 await case_store.add_event(
                     session,
                     case_id=case.id,
@@ -158,6 +161,16 @@ def approval_delivery(worker: OutboxWorker) -> Delivery:
                     now=worker.clock(),
                     data={"channel": channel_id, "ts": ts, "compensation_id": row.id},
                 )
+                if fresh is not None and fresh.erased_at is not None:
+                    # Erased while the request was on its way, quoting the agent's reason.
+                    await queue_slack_clean_up(
+                        session,
+                        case_id=case.id,
+                        handoffs=[],
+                        posts=[(channel_id, ts, row.id)],
+                        reason=ERASURE_REASON,
+                        now=worker.clock(),
+                    )
             return
         if handoff is None or not handoff.slack_channel or not handoff.slack_ts:
             raise PermanentFailure("no leads channel and no card thread to ask in")

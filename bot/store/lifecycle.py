@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store import outbox as outbox_store
 from bot.store.models import (
     Case,
     CaseEvent,
@@ -44,6 +45,16 @@ CLOSED_STATUSES = ("resolved", "bot")
 TRANSCRIPT_REMOVED = ("purged", "privacy_erase")
 # Outbox items already delivered or given up on: their payloads are history only.
 SETTLED_OUTBOX = ("done", "parked")
+# The outbox item that takes a case's posts out of Slack (bot.lifecycle delivers it).
+SLACK_DELETE_THREAD = "slack_delete_thread"
+# Behind live work: a purge of a thousand old cases must not delay today's hand-offs.
+PURGE_PRIORITY = -10
+# One lane for every deletion: they go one at a time, within chat.delete's Tier 3
+# allowance, instead of a backlog of thousands bursting into 429s; live hand-offs use
+# their own keys and never wait behind it.
+DELETION_LANE = "lifecycle:slack_delete"
+# Why an erased case's cards say "transcript purged".
+ERASURE_REASON = "erasure request"
 # The audit event of a lead's approval request posted outside the case's thread (in the
 # leads channel): where it is, for the clean-up to take the agent's reason out of it.
 APPROVAL_POSTED = "approval_posted"
@@ -258,6 +269,36 @@ async def quiet_pending_outbox(
                 item.payload = {k: v for k, v in item.payload.items() if k not in typed}
                 session.add(item)
     return in_flight
+
+
+async def queue_slack_clean_up(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    handoffs: Sequence[HandOff],
+    posts: Sequence[tuple[str, str, str]],
+    reason: str,
+    now: datetime,
+    lanes: Sequence[str] = (DELETION_LANE,),
+) -> None:
+    """Queue the clean-up of a case's posts in Slack: its cards and their threads
+    (`handoffs`, posted) and its approval requests in the leads channel (`posts`: channel,
+    ts, compensation id). Once in each of `lanes`."""
+    payload = {
+        "case_id": case_id,
+        "handoff_ids": [handoff.id for handoff in handoffs],
+        "posts": [list(post) for post in posts],
+        "reason": reason,
+    }
+    for lane in lanes:
+        await outbox_store.enqueue(
+            session,
+            kind=SLACK_DELETE_THREAD,
+            now=now,
+            ordering_key=lane,
+            priority=PURGE_PRIORITY,
+            payload=payload,
+        )
 
 
 async def clear_compensation_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -> None:

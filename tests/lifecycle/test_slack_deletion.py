@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -306,3 +308,210 @@ async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_land
         await outbox_store.complete(s, item_id=note.id, now=clock())
     await drain(worker, clock)
     assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []
+
+
+# A channel the fake Slack does not have: one deleted since a card was posted there.
+DELETED_CHANNEL = "C0GONE01"
+
+
+async def transferred_case(
+    db: Database, worker: OutboxWorker, clock: FakeClock, *, first_card: tuple[str, str]
+) -> tuple[str, str]:
+    """p_alice's case, transferred once: its first card at `first_card` (channel, ts), and
+    the live card with its copy of her words posted through the outbox. Returns where the
+    live card is (channel, ts)."""
+    async with db.transaction() as s:
+        seeded = await seed_case(
+            s, age_days=0, now=clock(), text="#alice", person_ref="p_alice", handed_off=False
+        )
+        first = HandOff(
+            case_id=seeded.case_id,
+            queue="general",
+            reason="wants_human",
+            severity="normal",
+            status="transferred",
+            slack_channel=first_card[0],
+            slack_ts=first_card[1],
+            created_at=clock(),
+            posted_at=clock(),
+        )
+        s.add(first)
+        await s.flush()  # numbered first: the clean-up goes through the cards in order
+        live = HandOff(
+            case_id=seeded.case_id,
+            queue="billing",
+            reason="transferred",
+            severity="normal",
+            status="claimed",
+            created_at=clock(),
+        )
+        s.add(live)
+        await s.flush()
+        seeded.handoff_id = live.id
+        await queue_for(s, seeded, clock, kind="post_card", channel="support-billing")
+        await queue_for(
+            s,
+            seeded,
+            clock,
+            kind="thread_message",
+            channel="support-billing",
+            message_id=seeded.message_ids[0],
+        )
+    await drain(worker, clock)
+    async with db.transaction() as s:
+        posted = await s.get(HandOff, live.id)
+    assert posted is not None and posted.slack_channel and posted.slack_ts
+    return posted.slack_channel, posted.slack_ts
+
+
+def bot_removed_from(worker: OutboxWorker, channel: str) -> None:
+    """Slack's answer to reading a thread in a public channel the bot is no longer in (the
+    fake has no channel membership to take the bot out of)."""
+    read = worker.client.conversations_replies
+
+    async def conversations_replies(**kwargs: object) -> AsyncSlackResponse:
+        if kwargs.get("channel") != channel:
+            return await read(**kwargs)  # type: ignore[arg-type]
+        answer = {"ok": False, "error": "not_in_channel"}
+        response = AsyncSlackResponse(
+            client=worker.client,
+            http_verb="POST",
+            api_url="conversations.replies",
+            req_args={},
+            data=answer,
+            headers={},
+            status_code=200,
+        )
+        raise SlackApiError("not_in_channel", response)
+
+    worker.client.conversations_replies = conversations_replies  # type: ignore[method-assign]
+
+
+async def clean_up_statuses(db: Database) -> list[str]:
+    async with db.transaction() as s:
+        items = await s.exec(select(OutboxItem).where(OutboxItem.kind == SLACK_DELETE_THREAD))
+        return [item.status for item in items.all()]
+
+
+@pytest.mark.parametrize("out_of_reach", ["channel deleted", "bot removed from the channel"])
+async def test_an_erasure_empties_the_live_thread_when_the_first_cards_channel_is_out_of_reach(
+    out_of_reach: str, db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """The case was transferred: its first card is in a channel since deleted, or one the bot
+    was removed from, and the live card's thread holds the person's words. The erasure
+    still empties the live thread and marks its card, and its clean-up is done."""
+    first_card = (DELETED_CHANNEL, "1700000000.000100")
+    if out_of_reach == "bot removed from the channel":
+        first_card = (slack.channel_id("support-general"), "1700000000.000100")
+        bot_removed_from(worker, first_card[0])
+    channel, card_ts = await transferred_case(db, worker, clock, first_card=first_card)
+    assert any("#alice" in m["text"] for m in slack.thread(channel, card_ts))
+
+    async with db.transaction() as s:
+        result = await erase_person(s, person_refs=("p_alice",), now=clock())
+    assert result.slack_deletions_queued == 1
+    await drain(worker, clock)
+
+    assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []
+    card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
+    assert "transcript purged (erasure request)" in card["text"]
+    assert await clean_up_statuses(db) == ["done"]
+
+
+async def test_slack_failing_on_the_first_cards_thread_makes_the_clean_up_try_again(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A 500 while the clean-up reads the first card's thread says nothing about the
+    channel: the clean-up is not done until a later try has emptied the live thread."""
+    channel, card_ts = await transferred_case(
+        db, worker, clock, first_card=(DELETED_CHANNEL, "1700000000.000100")
+    )
+    slack.inject_fault("conversations.replies", "500")
+    async with db.transaction() as s:
+        await erase_person(s, person_refs=("p_alice",), now=clock())
+    clock.advance(2)
+    assert await worker.drain_once() == 1
+    assert await clean_up_statuses(db) == ["pending"]
+    assert any("#alice" in m["text"] for m in slack.thread(channel, card_ts))
+
+    await drain(worker, clock)
+    assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []
+    assert await clean_up_statuses(db) == ["done"]
+
+
+def erase_as_slack_takes_the_next_post(
+    db: Database, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """p_alice's erasure commits while the worker's next post is on its way to Slack: the
+    worker has read what it posts already."""
+    post = worker.client.chat_postMessage
+
+    async def chat_post_message(**kwargs: object) -> AsyncSlackResponse:
+        worker.client.chat_postMessage = post  # type: ignore[method-assign]
+        async with db.transaction() as s:
+            result = await erase_person(s, person_refs=("p_alice",), now=clock())
+        assert len(result.cases) == 1
+        return await post(**kwargs)  # type: ignore[arg-type]
+
+    worker.client.chat_postMessage = chat_post_message  # type: ignore[method-assign]
+
+
+async def test_a_card_posted_as_the_person_is_erased_does_not_keep_their_summary(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """The worker has drawn the hand-off card, with the case's summary, when the person's
+    erasure commits; Slack takes the card after it. The card is then cleaned as one
+    posted before the erasure would have been."""
+    async with db.transaction() as s:
+        seeded = await seed_case(
+            s, age_days=0, now=clock(), text="#alice", person_ref="p_alice", status="agent"
+        )
+        await queue_for(s, seeded, clock, kind="post_card", channel="support-billing")
+    erase_as_slack_takes_the_next_post(db, worker, clock)
+    await drain(worker, clock)
+
+    [card] = slack.messages("support-billing")
+    assert "charged twice" not in json.dumps(card), "the erased summary is still on the card"
+    assert "transcript purged (erasure request)" in card["text"]
+
+
+async def test_a_leads_approval_request_posted_as_the_person_is_erased_loses_the_reason(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """The worker has drawn a lead's approval request, with the agent's reason, when the
+    person's erasure commits; Slack takes it after. It is then drawn again without the
+    reason, its buttons still there."""
+    leads = "support-general"
+    seeded, _channel, _card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    worker.register("approval_request", approval_delivery(worker))
+    async with db.transaction() as s:
+        row = Compensation(
+            id="cmp-over-limit-2",
+            case_id=seeded.case_id,
+            kind="credit",
+            amount_cents=50000,
+            currency="USD",
+            reason="charged twice while she was in hospital",
+            status="pending",
+            requested_by="U0AGENT1",
+            created_at=clock(),
+        )
+        s.add(row)
+        await queue_for(
+            s,
+            seeded,
+            clock,
+            kind="approval_request",
+            channel=leads,
+            compensation_id=row.id,
+            leads_channel=leads,
+        )
+    erase_as_slack_takes_the_next_post(db, worker, clock)
+    await drain(worker, clock)
+
+    [request] = [m for m in slack.messages(leads) if "Approval needed" in m["text"]]
+    assert "in hospital" not in json.dumps(request["blocks"]), "the erased reason is still there"
+    assert "removed with the transcript" in json.dumps(request["blocks"])
+    assert "compensation_approve" in json.dumps(request["blocks"])
