@@ -110,15 +110,9 @@ class CrisisLane:
         async with self.db.transaction() as session:
             for handoff, case in await case_store.unclaimed_handoffs(session, queue=CRISIS_QUEUE):
                 # This hand-off's messages only: a case back in the lane after an earlier
-                # crisis starts its "still here" messages afresh.
-                sent = await case_store.count_events(
-                    session,
-                    case_id=case.id,
-                    kind="crisis_waiting_message",
-                    handoff_id=handoff.id,
-                )
-                # Counted from the last one, not from the hand-off: after the periodic work
-                # was held up (every instance restarting), one message now, not a burst.
+                # crisis starts its "still here" messages afresh. Due a stay after the last
+                # one, not counted from the hand-off: after the periodic work was held up
+                # (every instance restarting), one message now, not a burst.
                 last = await case_store.latest_event(
                     session,
                     case_id=case.id,
@@ -128,6 +122,12 @@ class CrisisLane:
                 since = last.created_at if last is not None else handoff.created_at
                 if now < since + timedelta(seconds=self.stay_s):
                     continue
+                sent = await case_store.count_events(
+                    session,
+                    case_id=case.id,
+                    kind="crisis_waiting_message",
+                    handoff_id=handoff.id,
+                )
                 text = self.engine.crisis.waiting_message(locale=case.locale, n=sent)
                 await message_store.add_message(
                     session, case_id=case.id, sender="bot", text=text, now=now

@@ -221,20 +221,21 @@ async def test_posts_still_pending_at_an_erasure_put_nothing_back_in_the_thread(
     assert "thread_notice" not in [item.kind for item in left if item.status == "pending"]
 
 
-async def test_a_leads_approval_request_loses_the_erased_reason(
-    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+LEADS = "support-general"
+
+
+async def approval_request_queued(
+    db: Database, worker: OutboxWorker, clock: FakeClock, *, compensation_id: str
 ) -> None:
-    """A credit over the limit asks the leads in their own channel, outside the card's
-    thread, quoting the agent's reason: the clean-up draws it again without the reason,
-    its buttons still there (the credit still waits for a lead)."""
-    leads = "support-general"
+    """p_alice's card in Slack, and a credit over the limit waiting for the leads: its
+    request, quoting the agent's reason, queued for the leads' channel."""
     seeded, _channel, _card_ts = await card_in_slack(
         db, worker, clock, text="#alice", person="p_alice"
     )
     worker.register("approval_request", approval_delivery(worker))
     async with db.transaction() as s:
         row = Compensation(
-            id="cmp-over-limit-1",
+            id=compensation_id,
             case_id=seeded.case_id,
             kind="credit",
             amount_cents=50000,
@@ -250,20 +251,35 @@ async def test_a_leads_approval_request_loses_the_erased_reason(
             seeded,
             clock,
             kind="approval_request",
-            channel=leads,
+            channel=LEADS,
             compensation_id=row.id,
-            leads_channel=leads,
+            leads_channel=LEADS,
         )
+
+
+def approval_request_in(slack: SlackFake) -> str:
+    """The leads' approval request as Slack shows it (its blocks)."""
+    [request] = [m for m in slack.messages(LEADS) if "Approval needed" in m["text"]]
+    return json.dumps(request["blocks"])
+
+
+async def test_a_leads_approval_request_loses_the_erased_reason(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A credit over the limit asks the leads in their own channel, outside the card's
+    thread, quoting the agent's reason: the clean-up draws it again without the reason,
+    its buttons still there (the credit still waits for a lead)."""
+    await approval_request_queued(db, worker, clock, compensation_id="cmp-over-limit-1")
     await drain(worker, clock)
-    assert any("in hospital" in json.dumps(m.get("blocks")) for m in slack.messages(leads))
+    assert any("in hospital" in json.dumps(m.get("blocks")) for m in slack.messages(LEADS))
 
     async with db.transaction() as s:
         await erase_person(s, person_refs=("p_alice",), now=clock())
     await drain(worker, clock)
-    assert [m for m in slack.messages(leads) if "in hospital" in json.dumps(m.get("blocks"))] == []
-    [request] = [m for m in slack.messages(leads) if "Approval needed" in m["text"]]
-    assert "removed with the transcript" in json.dumps(request["blocks"])
-    assert "compensation_approve" in json.dumps(request["blocks"])
+    assert [m for m in slack.messages(LEADS) if "in hospital" in json.dumps(m.get("blocks"))] == []
+    blocks = approval_request_in(slack)
+    assert "removed with the transcript" in blocks
+    assert "compensation_approve" in blocks
 
 
 async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_lands(
@@ -481,37 +497,11 @@ async def test_a_leads_approval_request_posted_as_the_person_is_erased_loses_the
     """The worker has drawn a lead's approval request, with the agent's reason, when the
     person's erasure commits; Slack takes it after. It is then drawn again without the
     reason, its buttons still there."""
-    leads = "support-general"
-    seeded, _channel, _card_ts = await card_in_slack(
-        db, worker, clock, text="#alice", person="p_alice"
-    )
-    worker.register("approval_request", approval_delivery(worker))
-    async with db.transaction() as s:
-        row = Compensation(
-            id="cmp-over-limit-2",
-            case_id=seeded.case_id,
-            kind="credit",
-            amount_cents=50000,
-            currency="USD",
-            reason="charged twice while she was in hospital",
-            status="pending",
-            requested_by="U0AGENT1",
-            created_at=clock(),
-        )
-        s.add(row)
-        await queue_for(
-            s,
-            seeded,
-            clock,
-            kind="approval_request",
-            channel=leads,
-            compensation_id=row.id,
-            leads_channel=leads,
-        )
+    await approval_request_queued(db, worker, clock, compensation_id="cmp-over-limit-2")
     erase_as_slack_takes_the_next_post(db, worker, clock)
     await drain(worker, clock)
 
-    [request] = [m for m in slack.messages(leads) if "Approval needed" in m["text"]]
-    assert "in hospital" not in json.dumps(request["blocks"]), "the erased reason is still there"
-    assert "removed with the transcript" in json.dumps(request["blocks"])
-    assert "compensation_approve" in json.dumps(request["blocks"])
+    blocks = approval_request_in(slack)
+    assert "in hospital" not in blocks, "the erased reason is still there"
+    assert "removed with the transcript" in blocks
+    assert "compensation_approve" in blocks

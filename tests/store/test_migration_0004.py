@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from bot.settings import Settings
-from bot.store import cases as case_store
 from bot.store import messages as message_store
-from bot.store.db import Database
 from bot.store.migrate import current_revision, downgrade, head_revision, upgrade
 from bot.store.models import CaseEvent, HandOff
+from tests.store.migrations import at_head_with_a_case, row_count, schema
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -27,13 +26,8 @@ def sentinel_tables(connection):  # type: ignore[no-untyped-def]
 
 
 async def test_0004_round_trip_keeps_the_rows(settings: Settings) -> None:
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
+    async with at_head_with_a_case(settings, NOW) as (db, case):
         async with db.transaction() as session:
-            case = await case_store.create_case(
-                session, now=NOW, locale="en", region="SE", person_ref=None
-            )
             await message_store.add_message(
                 session, case_id=case.id, sender="user", text="I was charged twice", now=NOW
             )
@@ -55,18 +49,12 @@ async def test_0004_round_trip_keeps_the_rows(settings: Settings) -> None:
                     created_at=NOW,
                 )
             )
-        async with db.engine.connect() as conn:
-            assert await conn.run_sync(sentinel_tables) == {"message", "handoff"}
+        assert await schema(db, sentinel_tables) == {"message", "handoff"}
 
         await downgrade(db, "0003")
-        async with db.engine.connect() as conn:
-            assert await conn.run_sync(sentinel_tables) == set()
-            for table in ("message", "handoff", "caseevent"):
-                count = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
-                assert count >= 1, table
+        assert await schema(db, sentinel_tables) == set()
+        for table in ("message", "handoff", "caseevent"):
+            assert await row_count(db, table) >= 1, table
         await upgrade(db)
         assert await current_revision(db) == head_revision()
-        async with db.engine.connect() as conn:
-            assert await conn.run_sync(sentinel_tables) == {"message", "handoff"}
-    finally:
-        await db.close()
+        assert await schema(db, sentinel_tables) == {"message", "handoff"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from bot.settings import Settings
 from bot.store import cases as case_store
-from bot.store.db import Database
 from bot.store.migrate import current_revision, downgrade, head_revision, upgrade
+from tests.store.migrations import at_head_with_a_case, row_count, schema
 
 NOW = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 INDEXES = {"ix_caseevent_kind_created", "ix_caseevent_handoff"}
@@ -21,27 +21,16 @@ def caseevent_indexes(connection):  # type: ignore[no-untyped-def]
 
 
 async def test_0006_round_trip_keeps_the_rows(settings: Settings) -> None:
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
+    async with at_head_with_a_case(settings, NOW) as (db, case):
         async with db.transaction() as session:
-            case = await case_store.create_case(
-                session, now=NOW, locale="en", region="SE", person_ref=None
-            )
             await case_store.add_event(
                 session, case_id=case.id, kind="claimed", actor="U0AGENT1", now=NOW
             )
-        async with db.engine.connect() as conn:
-            assert INDEXES <= await conn.run_sync(caseevent_indexes)
+        assert INDEXES <= await schema(db, caseevent_indexes)
 
         await downgrade(db, "0005")
-        async with db.engine.connect() as conn:
-            assert not INDEXES & await conn.run_sync(caseevent_indexes)
-            count = (await conn.execute(text("SELECT count(*) FROM caseevent"))).scalar_one()
-            assert count == 1
+        assert not INDEXES & await schema(db, caseevent_indexes)
+        assert await row_count(db, "caseevent") == 1
         await upgrade(db)
         assert await current_revision(db) == head_revision() == "0006"
-        async with db.engine.connect() as conn:
-            assert INDEXES <= await conn.run_sync(caseevent_indexes)
-    finally:
-        await db.close()
+        assert INDEXES <= await schema(db, caseevent_indexes)

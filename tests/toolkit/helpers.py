@@ -59,6 +59,16 @@ async def claimed(
     await slack.wait_for(lambda: f"Claimed by <@{user}>" in card_text_in(slack, channel, ref))
 
 
+async def held_by(
+    client: TestClient, slack: SlackFake, agent: str
+) -> tuple[Person, str, dict[str, Any]]:
+    """A person handed off to billing and claimed there by `agent`: (the person, the case
+    ref, the card)."""
+    person, ref, card = await handed_off(client, slack)
+    await claimed(slack, user=agent, channel="support-billing", ref=ref, card=card)
+    return person, ref, card
+
+
 def only_modal(slack: SlackFake, user: str) -> dict[str, Any]:
     [modal] = slack.modals_of(user)
     return modal

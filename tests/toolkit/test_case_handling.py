@@ -4,7 +4,6 @@ Slack interactions on the fake, with what the person and the agents see checked.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from aiohttp.test_utils import TestClient
 from sqlmodel import select as sql_select
@@ -12,11 +11,12 @@ from sqlmodel import select as sql_select
 from bot import keys
 from bot.slack_fake import SlackFake
 from bot.store.models import Case, HandOff
-from tests.support import Person, card_for
+from tests.support import card_for
 from tests.toolkit.helpers import (
     card_text_in,
     claimed,
     handed_off,
+    held_by,
     only_modal,
     select,
     system_lines,
@@ -157,18 +157,11 @@ async def test_transfer_an_unclaimed_case_and_refuse_the_same_queue(
     await slack.wait_for(lambda: "Moved to #support-privacy" in card_text_in(slack, billing, ref))
 
 
-async def held_by_alex(tk: TestClient, slack: SlackFake) -> tuple[Person, str, dict[str, Any]]:
-    """A billing case handed off and claimed by Alex: (the person, its ref, its card)."""
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel="support-billing", ref=ref, card=card)
-    return person, ref, card
-
-
 async def test_a_double_clicked_release_releases_once_and_says_so(
     tk: TestClient, tk_slack: SlackFake
 ) -> None:
     slack, billing = tk_slack, "support-billing"
-    person, ref, card = await held_by_alex(tk, slack)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await asyncio.gather(
         *(
             slack.click(user=ALEX, channel=billing, ts=card["ts"], action_id="release")
@@ -188,7 +181,7 @@ async def test_a_transfer_box_submitted_twice_moves_the_case_once_without_an_err
 ) -> None:
     """Slack lets Submit be pressed again while an answer is slow: the same box again."""
     slack, billing = tk_slack, "support-billing"
-    person, ref, card = await held_by_alex(tk, slack)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await slack.click(user=ALEX, channel=billing, ts=card["ts"], action_id="transfer")
     modal = only_modal(slack, ALEX)
     values = {"queue": {"queue": select("sessions")}, "reason": {"reason": "video drops"}}

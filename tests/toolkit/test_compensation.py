@@ -20,7 +20,12 @@ from bot.slack_fake import SlackFake
 from bot.store.models import CaseEvent, Compensation, OutboxItem
 from bot.toolkit import COMPENSATIONS
 from tests.toolkit.conftest import BILLING_SECRET, LEAD, BillingReceiver
-from tests.toolkit.helpers import claimed, handed_off, only_modal, select, system_lines
+from tests.toolkit.helpers import (
+    held_by,
+    only_modal,
+    select,
+    system_lines,
+)
 
 ALEX = "U0AGENT1"
 
@@ -62,8 +67,7 @@ async def test_credit_under_the_limit_applies_at_once_and_billing_hears_once(
 ) -> None:
     slack, (receiver, _server) = tk_slack, billing
     channel = "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
 
     # A bad amount is refused in the modal, under its field.
     await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="make_it_right")
@@ -138,8 +142,7 @@ async def test_submit_pressed_twice_on_one_box_credits_once(
     view, which names the request."""
     slack = tk_slack
     channel = "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="make_it_right")
     modal = only_modal(slack, ALEX)
     values = {
@@ -170,8 +173,7 @@ async def test_over_the_limit_waits_for_a_lead(
     slack, (receiver, _server) = tk_slack, billing
     receiver.fail_first = 0
     channel = "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await make_it_right(
         slack,
         channel=channel,
@@ -235,8 +237,7 @@ async def test_a_lead_declines_and_nothing_reaches_the_person_or_billing(
 ) -> None:
     slack, (receiver, _server) = tk_slack, billing
     channel = "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await make_it_right(
         slack, channel=channel, ts=card["ts"], kind="credit", amount="100.01", reason="Goodwill"
     )

@@ -11,7 +11,7 @@ from bot.clock import FakeClock
 from bot.slack_fake import SlackFake
 from bot.store import cases as case_store
 from tests.support import Person
-from tests.toolkit.helpers import card_text_in, claimed, handed_off, system_lines
+from tests.toolkit.helpers import card_text_in, claimed, held_by, system_lines
 
 ALEX = "U0AGENT1"
 CHANNEL = "support-billing"
@@ -36,8 +36,7 @@ async def test_a_route_nobody_offered_is_refused_and_nobody_promises_a_call(
     assert (status, body["error"]["code"]) == (409, "no_callback_offered")  # type: ignore[index]
 
     # Claimed, but the agent has not offered a call or a text.
-    person, ref, card = await handed_off(tk, tk_slack)
-    await claimed(tk_slack, user=ALEX, channel=CHANNEL, ref=ref, card=card)
+    person, ref, card = await held_by(tk, tk_slack, ALEX)
     status, body = await choose(tk, person, "phone")
     assert (status, body["error"]["code"]) == (409, "no_callback_offered")  # type: ignore[index]
 
@@ -53,8 +52,7 @@ async def test_a_retried_answer_is_taken_once_and_another_route_is_refused(
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
     slack = tk_slack
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=CHANNEL, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
     await slack.click(user=ALEX, channel=CHANNEL, ts=card["ts"], action_id="offer_callback")
 
     assert await choose(tk, person, "phone") == (

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from aiohttp.test_utils import TestClient
 
 from bot import keys
-from bot.agent_load import agent_loads, agents_over_load
+from bot.agent_load import AgentLoad, agent_loads, agents_over_load
 from bot.clock import FakeClock
 from bot.slack_fake import SlackFake
 from bot.slack_fake.blockkit import validate_view
 from bot.store import cases as case_store
 from bot.store.models import HandOff
 from tests.support import blocks_text
-from tests.toolkit.helpers import card_text_in, claimed, handed_off
+from tests.toolkit.helpers import card_text_in, claimed, held_by
 
 ALEX, SAM, LEAD = "U0AGENT1", "U0AGENT2", "U0LEAD01"
 
@@ -120,12 +120,16 @@ async def test_home_shows_load_and_suggests_a_break(
     assert f"<@{SAM}> — 0 intense of 1" in lead_view
 
 
+async def loads_now(tk: TestClient, clock: FakeClock) -> dict[str, AgentLoad]:
+    """Each agent's load over the last 4 hours, a case held past 45 minutes being long."""
+    async with tk.app[keys.DB].read() as session:
+        return await agent_loads(session, clock(), window_h=4, long_minutes=45)
+
+
 async def test_a_case_passed_on_counts_for_the_time_it_was_held(
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
-    slack, channel = tk_slack, "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, _ref, _card = await held_by(tk, tk_slack, ALEX)
     clock.advance(120)  # two minutes with Alex, then moved to the sessions queue
     await tk.app[keys.DESK].transfer(
         case_id=person.conversation_id,
@@ -136,8 +140,7 @@ async def test_a_case_passed_on_counts_for_the_time_it_was_held(
     )
     clock.advance(50 * 60)
 
-    async with tk.app[keys.DB].read() as session:
-        alex = (await agent_loads(session, clock(), window_h=4, long_minutes=45))[ALEX]
+    alex = (await loads_now(tk, clock))[ALEX]
 
     assert (alex.handled, alex.long, alex.intense, alex.open_now) == (1, 0, 0, 0)
 
@@ -145,14 +148,11 @@ async def test_a_case_passed_on_counts_for_the_time_it_was_held(
 async def test_a_case_held_for_an_hour_then_released_still_counts(
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
-    slack, channel = tk_slack, "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, _ref, _card = await held_by(tk, tk_slack, ALEX)
     clock.advance(60 * 60)
     assert await tk.app[keys.DESK].release(case_id=person.conversation_id, agent_id=ALEX)
 
-    async with tk.app[keys.DB].read() as session:
-        loads = await agent_loads(session, clock(), window_h=4, long_minutes=45)
+    loads = await loads_now(tk, clock)
 
     assert ALEX in loads
     assert (loads[ALEX].handled, loads[ALEX].long, loads[ALEX].open_now) == (1, 1, 0)
@@ -161,15 +161,12 @@ async def test_a_case_held_for_an_hour_then_released_still_counts(
 async def test_a_case_that_turns_to_crisis_ends_the_agents_hold_on_the_old_hand_off(
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
-    slack, channel = tk_slack, "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, _ref, _card = await held_by(tk, tk_slack, ALEX)
     clock.advance(120)
     await person.say("I want to end my life tonight")  # to the crisis lane, a new hand-off
     clock.advance(50 * 60)
 
-    async with tk.app[keys.DB].read() as session:
-        alex = (await agent_loads(session, clock(), window_h=4, long_minutes=45))[ALEX]
+    alex = (await loads_now(tk, clock))[ALEX]
 
     assert (alex.handled, alex.long, alex.open_now) == (1, 0, 0)
 
@@ -178,15 +175,13 @@ async def test_a_hold_given_up_before_the_window_does_not_count_when_another_hol
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
     slack, channel = tk_slack, "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=SAM, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, SAM)
     assert await tk.app[keys.DESK].release(case_id=person.conversation_id, agent_id=SAM)
     await slack.wait_for(lambda: "Claimed by" not in card_text_in(slack, channel, ref))
     clock.advance(6 * 3600)  # the next day's shift: Alex takes it
     await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
 
-    async with tk.app[keys.DB].read() as session:
-        loads = await agent_loads(session, clock(), window_h=4, long_minutes=45)
+    loads = await loads_now(tk, clock)
 
     assert SAM not in loads
     assert (loads[ALEX].handled, loads[ALEX].open_now) == (1, 1)

@@ -21,7 +21,7 @@ from bot.slack_fake.blockkit import validate_view
 from bot.store.models import Message, OutboxItem
 from handlers.slack_reply_modal import CALLBACK_ID, reply_modal
 from tests.support import Person, card_for, open_socket
-from tests.toolkit.helpers import card_text_in, claimed, handed_off, only_modal
+from tests.toolkit.helpers import card_text_in, claimed, handed_off, held_by, only_modal
 
 ALEX, SAM = "U0AGENT1", "U0AGENT2"
 BILLING = "support-billing"
@@ -72,8 +72,7 @@ async def stored_agent_lines(client: TestClient, case_id: str) -> list[Message]:
 
 
 async def claimed_case(tk: TestClient, slack: SlackFake) -> tuple[Person, str, dict[str, Any]]:
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=BILLING, ref=ref, card=card)
+    person, ref, card = await held_by(tk, slack, ALEX)
     return person, ref, card
 
 

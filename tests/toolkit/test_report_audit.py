@@ -19,7 +19,7 @@ from bot.store import messages as message_store
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from bot.store.models import HandOff
-from tests.toolkit.helpers import claimed, handed_off
+from tests.toolkit.helpers import claimed, handed_off, held_by
 
 ALEX = "U0AGENT1"
 
@@ -101,9 +101,7 @@ async def test_a_reopened_case_is_timed_per_episode_not_across_its_closed_days(
 async def test_a_thank_you_after_resolution_keeps_the_case_resolved_in_the_report(
     tk: TestClient, tk_slack: SlackFake, clock: FakeClock
 ) -> None:
-    slack, channel = tk_slack, "support-billing"
-    person, ref, card = await handed_off(tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(tk, tk_slack, ALEX)
     clock.advance(600)
     assert await tk.app[keys.DESK].resolve(
         case_id=person.conversation_id, agent_id=ALEX, root_cause="billing_error"

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.slack_fake import SlackFake
 from bot.toolkit import INCIDENTS
 from tests.support import Person
-from tests.toolkit.helpers import claimed, handed_off, system_lines
+from tests.toolkit.helpers import held_by, system_lines
 
 ALEX = "U0AGENT1"
 SHIPPED_EN = PACKAGED_DATA_DIR / "templates" / "en.yaml"
@@ -64,8 +64,7 @@ async def ops_tk(
 async def test_the_person_reads_the_ops_line_for_a_chosen_route(ops_tk: TestClient) -> None:
     slack: SlackFake = ops_tk.app[keys.SLACK_FAKE]
     channel = "support-billing"
-    person, ref, card = await handed_off(ops_tk, slack)
-    await claimed(slack, user=ALEX, channel=channel, ref=ref, card=card)
+    person, ref, card = await held_by(ops_tk, slack, ALEX)
     await slack.click(user=ALEX, channel=channel, ts=card["ts"], action_id="offer_callback")
     chosen = await ops_tk.post(
         f"/api/v1/conversations/{person.conversation_id}/contact",
