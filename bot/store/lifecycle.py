@@ -60,6 +60,11 @@ ERASURE_REASON = "erasure request"
 APPROVAL_POSTED = "approval_posted"
 # Pending outbox kinds whose whole job is a post about the case in its Slack thread.
 THREAD_POSTS = frozenset({"thread_message", "thread_notice"})
+# Kinds that write in the case's thread as part of their job, under the case's ordering
+# key: one being delivered during an erasure may land after the clean-up (a card-move
+# note quoting the agent's reason, the card redrawn from a read made before the erasure,
+# an approval request in the thread).
+WRITES_IN_THREAD = THREAD_POSTS | {"moved_card", "approval_request"}
 # Outbox payload keys that carry text an agent typed, by kind.
 PAYLOAD_TEXT_BY_KIND: dict[str, frozenset[str]] = {
     "moved_card": frozenset({"reason"}),
@@ -247,9 +252,9 @@ async def quiet_pending_outbox(
     threads are cleaned: thread posts are dropped (they quote the case), and the reason an
     agent typed comes out of the rest.
 
-    Returns the cases with a thread post being delivered at this moment (leased by a
-    worker, perhaps on another instance, that holds its text already): their threads must
-    be cleaned again once that delivery ends.
+    Returns the cases with a write in their thread being delivered at this moment
+    (leased by a worker, perhaps on another instance, that holds its text already): their
+    threads must be cleaned again once that delivery ends.
     """
     in_flight: set[str] = set()
     for part in chunks(case_ids):
@@ -259,10 +264,11 @@ async def quiet_pending_outbox(
             )
         )
         for item in pending.all():
-            if item.kind in THREAD_POSTS:
-                if item.locked_until is None or item.locked_until <= now:
-                    await session.delete(item)
-                    continue
+            leased = item.locked_until is not None and item.locked_until > now
+            if item.kind in THREAD_POSTS and not leased:
+                await session.delete(item)
+                continue
+            if item.kind in WRITES_IN_THREAD and leased:
                 in_flight.add(str(item.payload.get("case_id")))
             typed = PAYLOAD_TEXT_BY_KIND.get(item.kind, frozenset()) & item.payload.keys()
             if typed:

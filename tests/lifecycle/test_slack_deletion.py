@@ -282,23 +282,35 @@ async def test_a_leads_approval_request_loses_the_erased_reason(
     assert "compensation_approve" in blocks
 
 
-async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_lands(
-    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+# Side effects that write in a case's thread, with what their payload holds.
+WRITES_IN_THREAD = [
+    pytest.param("thread_notice", {"text": ":memo: a note that quotes #alice"}, id="note"),
+    pytest.param(
+        "moved_card",
+        {"to_channel": "support-general", "by": "U0AGENT1", "reason": "she said #alice"},
+        id="card-move",
+    ),
+    pytest.param("approval_request", {"compensation_id": "cmp-in-thread-1"}, id="approval-request"),
+]
+
+
+@pytest.mark.parametrize(("kind", "payload"), WRITES_IN_THREAD)
+async def test_a_thread_write_in_flight_at_an_erasure_is_cleaned_up_after_it_lands(
+    db: Database,
+    slack: SlackFake,
+    worker: OutboxWorker,
+    clock: FakeClock,
+    kind: str,
+    payload: dict[str, str],
 ) -> None:
-    """A worker (say, on another instance) has leased a thread note and holds its text
-    when the erasure runs: the thread is cleaned again once that delivery is done."""
+    """A worker (say, on another instance) has leased a write in the card's thread and
+    holds what it will post when the erasure runs: the thread is cleaned again once that
+    delivery is done."""
     seeded, channel, card_ts = await card_in_slack(
         db, worker, clock, text="#alice", person="p_alice"
     )
     async with db.transaction() as s:
-        note = await queue_for(
-            s,
-            seeded,
-            clock,
-            kind="thread_notice",
-            channel=channel,
-            text=":memo: a note that quotes #alice",
-        )
+        note = await queue_for(s, seeded, clock, kind=kind, channel=channel, **payload)
         await s.flush()
         assert note.id is not None
         assert await outbox_store.lease(s, item_id=note.id, now=clock(), lease_s=15)
@@ -307,7 +319,7 @@ async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_land
     assert result.slack_deletions_queued == 1
     async with db.transaction() as s:
         left = await s.get(OutboxItem, note.id)
-        assert left is not None and "text" not in left.payload
+        assert left is not None and "#alice" not in json.dumps(left.payload)
         lanes = [
             item.ordering_key
             for item in (await s.exec(select(OutboxItem))).all()
@@ -318,7 +330,7 @@ async def test_a_thread_post_in_flight_at_an_erasure_is_cleaned_up_after_it_land
     assert await worker.drain_once() == 1  # the first clean-up; the note is still leased
     # The other worker's delivery lands now, after the clean-up, and completes.
     await worker.client.chat_postMessage(
-        channel=channel, thread_ts=card_ts, text=":memo: a note that quotes #alice"
+        channel=channel, thread_ts=card_ts, text=f"{kind}: what it held, quoting #alice"
     )
     async with db.transaction() as s:
         await outbox_store.complete(s, item_id=note.id, now=clock())
