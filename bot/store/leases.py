@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -28,6 +29,17 @@ async def acquire(
         index_elements=[col(Lease.name)],
         set_={"holder": holder, "expires_at": until},
         where=col(Lease.expires_at) <= now,
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def extend(session: AsyncSession, *, name: str, holder: str, until: datetime) -> bool:
+    """Move the end of `holder`'s lease on `name` to `until`; False if it is not theirs."""
+    statement = (
+        update(Lease)
+        .where(col(Lease.name) == name, col(Lease.holder) == holder)
+        .values(expires_at=until)
     )
     result = await session.exec(statement)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]

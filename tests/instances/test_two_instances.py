@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot import keys
-from bot.clock import system_clock
+from bot.clock import FakeClock, system_clock
 from bot.periodic import Periodic
 from bot.store.db import Database
-from bot.store.models import CaseEvent, OutboxItem
+from bot.store.models import CaseEvent, Lease, OutboxItem
 from handlers.chat_ws import SAFETY_POLL_S
 from tests.conftest import TEST_SIGNING_SECRET
 from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
@@ -268,6 +268,83 @@ async def test_periodic_work_runs_once_across_instances(instances: Instances) ->
     for _ in range(5):
         await asyncio.gather(*(p.run_due() for p in periodic))
     assert len(runs) == 1
+
+
+def two_instances_of_one_job(
+    db: Database, clock: FakeClock, job: Callable[[str], Any]
+) -> dict[str, Periodic]:
+    """Instances a and b, each with the same job (due every second) under one lease."""
+    periodic = {}
+    for name in ("a", "b"):
+        p = Periodic(db=db, clock=clock, tick_s=0.1)
+
+        async def run(_now: Any, who: str = name) -> None:
+            await job(who)
+
+        p.every(1, "test_long_job", run)
+        periodic[name] = p
+    return periodic
+
+
+async def lease_ends(db: Database) -> Any:
+    async with db.read() as session:
+        lease = await session.get(Lease, "test_long_job")
+    assert lease is not None
+    return lease.expires_at
+
+
+async def test_a_job_running_past_its_interval_is_not_started_again_on_another_instance(
+    instances: Instances,
+) -> None:
+    """A crisis round held up by a slow Slack must not be run a second time, beside
+    it, by the other dyno: the lease is renewed while the job runs."""
+    db: Database = instances.a.app[keys.DB]
+    clock = FakeClock()
+    runs: list[str] = []
+    started, may_end = asyncio.Event(), asyncio.Event()
+
+    async def job(who: str) -> None:
+        runs.append(who)
+        started.set()
+        await may_end.wait()
+
+    periodic = two_instances_of_one_job(db, clock, job)
+    first = asyncio.create_task(periodic["a"].run_due())
+    await started.wait()
+    clock.advance(60)  # many intervals later, a's job still runs
+    async with asyncio.timeout(5):
+        while await lease_ends(db) <= clock():
+            await asyncio.sleep(0.05)
+    assert await periodic["b"].run_due() == []
+
+    may_end.set()
+    assert await first == ["test_long_job"]
+    # Over, it is due again at once, on whichever instance comes first.
+    assert await periodic["b"].run_due() == ["test_long_job"]
+    assert runs == ["a", "b"]
+
+
+async def test_the_lease_of_an_instance_that_died_mid_job_runs_out(instances: Instances) -> None:
+    db: Database = instances.a.app[keys.DB]
+    clock = FakeClock()
+    runs: list[str] = []
+
+    async def job(who: str) -> None:
+        runs.append(who)
+        if who == "a":
+            await asyncio.Event().wait()  # a is killed before its job ends
+
+    periodic = two_instances_of_one_job(db, clock, job)
+    dying = asyncio.create_task(periodic["a"].run_due())
+    while not runs:
+        await asyncio.sleep(0.01)
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    assert await periodic["b"].run_due() == []  # a's lease still runs
+    clock.advance(1)
+    assert await periodic["b"].run_due() == ["test_long_job"]
+    assert runs == ["a", "b"]
 
 
 async def test_a_long_periodic_job_holds_up_only_itself(instances: Instances) -> None:
