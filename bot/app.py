@@ -59,7 +59,11 @@ def create_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares())
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     routing = load_routing(settings.data_dir)
     if engine is None:
         engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)

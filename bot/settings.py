@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     ip_rate_burst: int = 100
 
     database_url: str = "sqlite+aiosqlite:///./supportbot.db"
+    # PostgreSQL connections one server process keeps open, and how many more it may open
+    # at a peak; it holds two more for the bus. Fit dynos x workers x (both + 2) within
+    # the plan's connection limit (README "Several instances").
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
     # The default local SQLite database migrates itself at start-up; a shared database
     # (PostgreSQL) is migrated by the Procfile's release phase (`python -m bot migrate`).
     auto_migrate: bool | None = None

@@ -17,7 +17,11 @@ from bot.store.sqlite_cursor import use_inline_statements
 READ_ONLY = "supportbot_read_only"
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs: Any
+) -> AsyncEngine:
+    """An engine for `database_url`; `pool_size` and `max_overflow` bound its PostgreSQL
+    connections (SQLite is one file, written by one connection at a time)."""
     # A database error's message would otherwise quote the statement's parameters, the
     # person's words among them, into whatever logs it.
     kwargs.setdefault("hide_parameters", True)
@@ -28,9 +32,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(database_url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    engine = create_async_engine(database_url, **kwargs)
+    engine = create_async_engine(
+        database_url, pool_size=pool_size, max_overflow=max_overflow, **kwargs
+    )
     _configure_postgres(engine)
     return engine
 
