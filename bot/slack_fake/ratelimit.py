@@ -26,6 +26,7 @@ METHOD_TIERS = {
     "chat.delete": 3,
     "chat.postEphemeral": 4,
     "chat.getPermalink": 4,
+    "conversations.archive": 2,
     "conversations.history": 3,
     "conversations.replies": 3,
     "conversations.info": 3,

@@ -164,6 +164,22 @@ class SlackFake:
     def channel_id(self, name_or_id: str) -> str:
         return self.workspace.channel_id(name_or_id)
 
+    def archive_channel(self, channel: str) -> None:
+        """A person archives a channel: its history can still be read, and the bot's posts,
+        edits and deletions there are refused (conversations.archive does the same)."""
+        target = self._channel(channel)
+        if target.is_im:
+            raise ValueError(f"{channel} is a direct message: it cannot be archived")
+        target.is_archived = True
+
+    def remove_bot(self, channel: str) -> None:
+        """A person removes the bot from a channel: from then on its calls there, reads
+        included, answer not_in_channel, and the app hears nothing posted there."""
+        target = self._channel(channel)
+        if target.is_im or target.is_archived:
+            raise ValueError(f"the bot cannot be removed from {channel}")
+        target.is_member = False
+
     def users(self) -> list[User]:
         return list(self.workspace.users.values())
 
@@ -278,6 +294,10 @@ class SlackFake:
         url = self._require_events_url()
         person = self._user(user)
         target = self._channel(channel)
+        if target.is_archived:
+            raise ValueError(f"{channel} is archived: no one can post in it")
+        if not target.is_member:
+            raise ValueError(f"the bot is not in {channel}: Slack would not tell the app")
         root = None
         if thread_ts is not None:
             parent = self.workspace.find_message(target.id, thread_ts)

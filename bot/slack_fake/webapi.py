@@ -1,4 +1,5 @@
-"""The Web API methods the app calls, with Slack's arguments, answers and errors.
+"""The Web API methods the app calls, with Slack's arguments, answers and errors, and
+conversations.archive for tests that need an archived channel.
 
 Every answer is HTTP 200 with {"ok": false, "error": ...} on failure, as Slack does,
 except rate limiting (HTTP 429 + Retry-After) and injected server faults.
@@ -40,6 +41,7 @@ WRITE_METHODS = frozenset(
         "chat.update",
         "chat.delete",
         "chat.postEphemeral",
+        "conversations.archive",
         "views.open",
         "views.update",
         "views.push",
@@ -113,6 +115,7 @@ class WebApi:
             "chat.delete": self.chat_delete,
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.getPermalink": self.chat_get_permalink,
+            "conversations.archive": self.conversations_archive,
             "conversations.replies": self.conversations_replies,
             "conversations.history": self.conversations_history,
             "conversations.info": self.conversations_info,
@@ -227,6 +230,23 @@ class WebApi:
         except KeyError:
             raise ApiError("channel_not_found") from None
 
+    def _joined(self, params: Params) -> Channel:
+        """A channel the bot is in. A bot token reads and writes only conversations its bot
+        is a member of (conversations.history: "Only user tokens can access public channels
+        they are not in"; the app has no chat:write.public to post elsewhere)."""
+        channel = self._channel(params)
+        if not channel.is_member:
+            raise ApiError("not_in_channel")
+        return channel
+
+    def _writable(self, params: Params, *, archived: str = "is_archived") -> Channel:
+        """A channel the bot may post, edit or delete in: an archived one stays readable
+        and refuses every change (`archived` is the error the method names for it)."""
+        channel = self._joined(params)
+        if channel.is_archived:
+            raise ApiError(archived)
+        return channel
+
     def _content(
         self, params: Params, *, require: bool = True
     ) -> tuple[str | None, list[dict[str, Any]] | None]:
@@ -288,7 +308,7 @@ class WebApi:
         }
 
     async def chat_post_message(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        channel = self._writable(params)
         if self.fake.rate_limit:
             retry_after = self.fake.rate_limiter.retry_after(channel.id)
             if retry_after:
@@ -309,7 +329,9 @@ class WebApi:
         return {"channel": channel.id, "ts": message["ts"], "message": api_view(message)}
 
     async def chat_update(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        # chat.update's own name for it: "is_inactive: The message cannot be edited within a
+        # frozen, archived or deleted channel" (docs.slack.dev/reference/methods/chat.update).
+        channel = self._writable(params, archived="is_inactive")
         message = self._message(channel, params.get("ts"))
         if message.get("bot_id") != BOT_ID:
             raise ApiError("cant_update_message")
@@ -333,7 +355,9 @@ class WebApi:
         }
 
     async def chat_delete(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        # chat.delete's reference names no error for an archived channel; the fake answers
+        # as chat.postMessage and chat.postEphemeral do.
+        channel = self._writable(params)
         message = self._message(channel, params.get("ts"))
         if message.get("bot_id") != BOT_ID:
             raise ApiError("cant_delete_message")
@@ -342,7 +366,7 @@ class WebApi:
         return {"channel": channel.id, "ts": message["ts"]}
 
     async def chat_post_ephemeral(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        channel = self._writable(params)
         user = params.get("user")
         if not isinstance(user, str) or user not in self.ws.users:
             raise ApiError("user_not_found")
@@ -372,7 +396,7 @@ class WebApi:
 
     # -- conversations / users ------------------------------------------------------
     async def conversations_history(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        channel = self._joined(params)
         include_metadata = truthy(params.get("include_all_metadata"))
         top_level = [
             m
@@ -403,7 +427,7 @@ class WebApi:
         }
 
     async def conversations_replies(self, params: Params) -> dict[str, Any]:
-        channel = self._channel(params)
+        channel = self._joined(params)
         ts = params.get("ts")
         parent = self.ws.find_message(channel.id, ts) if isinstance(ts, str) else None
         if parent is None or parent.get("ephemeral_to"):
@@ -442,6 +466,17 @@ class WebApi:
             "has_more": bool(next_cursor),
             "response_metadata": {"next_cursor": next_cursor},
         }
+
+    async def conversations_archive(self, params: Params) -> dict[str, Any]:
+        # Slack asks a bot token for channels:manage here, which the app's manifest does
+        # not request; the fake grants every method to its one token.
+        channel = self._joined(params)
+        if channel.is_im:
+            raise ApiError("method_not_supported_for_channel_type")
+        if channel.is_archived:
+            raise ApiError("already_archived")
+        channel.is_archived = True
+        return {}
 
     async def conversations_info(self, params: Params) -> dict[str, Any]:
         return {"channel": self._channel(params).as_api()}

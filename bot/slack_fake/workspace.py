@@ -60,6 +60,10 @@ class Channel:
     is_im: bool = False
     im_user: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Slack's `is_member` is the caller's membership, and the fake serves the bot's token
+    # only: False once a person has removed the bot from the channel.
+    is_member: bool = True
+    is_archived: bool = False
 
     def as_api(self) -> dict[str, Any]:
         if self.is_im:
@@ -80,9 +84,9 @@ class Channel:
             "is_group": False,
             "is_im": False,
             "is_private": False,
-            "is_archived": False,
+            "is_archived": self.is_archived,
             "is_general": False,
-            "is_member": True,
+            "is_member": self.is_member,
             "is_shared": False,
             "is_org_shared": False,
             "context_team_id": TEAM_ID,

@@ -249,6 +249,94 @@ async def test_permalink_info_list_users(client: AsyncWebClient, fake: SlackFake
     assert err.value.response["error"] == "user_not_found"
 
 
+async def errors_of(client: AsyncWebClient, calls: list[tuple[str, dict[str, str]]]) -> list[str]:
+    """Slack's error for each call, every one expected to fail."""
+    errors = []
+    for method, params in calls:
+        with pytest.raises(SlackApiError) as err:
+            await client.api_call(method, json=params)
+        errors.append(err.value.response["error"])
+    return errors
+
+
+def writes(channel: str, ts: str) -> list[tuple[str, dict[str, str]]]:
+    """A post, an edit, a deletion and an ephemeral post by the bot."""
+    return [
+        ("chat.postMessage", {"channel": channel, "text": "new", "thread_ts": ts}),
+        ("chat.update", {"channel": channel, "ts": ts, "text": "edited"}),
+        ("chat.delete", {"channel": channel, "ts": ts}),
+        ("chat.postEphemeral", {"channel": channel, "user": "U0AGENT1", "text": "only you"}),
+    ]
+
+
+@pytest.mark.parametrize("by", ["conversations.archive", "a person"])
+async def test_an_archived_channel_can_be_read_and_not_changed(
+    by: str, client: AsyncWebClient, fake: SlackFake
+) -> None:
+    card = await client.chat_postMessage(channel="support-billing", text="card")
+    channel, ts = card["channel"], card["ts"]
+    await client.chat_postMessage(channel=channel, text="reply", thread_ts=ts)
+    if by == "a person":
+        fake.archive_channel("support-billing")
+    else:
+        assert (await client.conversations_archive(channel=channel))["ok"] is True
+
+    # chat.update names it is_inactive; the others, is_archived.
+    errors = await errors_of(client, writes(channel, ts))
+    assert errors == ["is_archived", "is_inactive", "is_archived", "is_archived"]
+    assert [m["text"] for m in fake.messages("support-billing")] == ["card", "reply"]
+    replies = await client.conversations_replies(channel=channel, ts=ts)
+    assert [m["text"] for m in replies["messages"]] == ["card", "reply"]
+    history = await client.conversations_history(channel=channel)
+    assert [m["text"] for m in history["messages"]] == ["card"]
+    info = (await client.conversations_info(channel=channel))["channel"]
+    assert (info["is_archived"], info["is_member"]) == (True, True)
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_archive(channel=channel)
+    assert err.value.response["error"] == "already_archived"
+    with pytest.raises(ValueError, match="archived"):
+        await fake.post(user="U0AGENT1", channel="support-billing", text="hello?")
+    # The other channels are as they were.
+    await client.chat_postMessage(channel="support-crisis", text="still open")
+
+
+async def test_conversations_archive_refuses_a_direct_message_and_an_unknown_channel(
+    client: AsyncWebClient,
+) -> None:
+    dm = await client.chat_postMessage(channel="U0AGENT1", text="hi")
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_archive(channel=dm["channel"])
+    assert err.value.response["error"] == "method_not_supported_for_channel_type"
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_archive(channel="C0NOPE")
+    assert err.value.response["error"] == "channel_not_found"
+
+
+async def test_a_bot_removed_from_a_channel_can_neither_read_nor_write_there(
+    client: AsyncWebClient, fake: SlackFake
+) -> None:
+    card = await client.chat_postMessage(channel="support-billing", text="card")
+    channel, ts = card["channel"], card["ts"]
+    fake.remove_bot("support-billing")
+
+    # A bot token reads only the channels its bot is in, too.
+    reads = [
+        ("conversations.replies", {"channel": channel, "ts": ts}),
+        ("conversations.history", {"channel": channel}),
+        ("conversations.archive", {"channel": channel}),
+    ]
+    assert await errors_of(client, writes(channel, ts) + reads) == ["not_in_channel"] * 7
+    info = (await client.conversations_info(channel=channel))["channel"]
+    assert (info["is_archived"], info["is_member"]) == (False, False)
+    assert [m["text"] for m in fake.messages("support-billing")] == ["card"]
+    with pytest.raises(ValueError, match="not in"):
+        await fake.post(user="U0AGENT1", channel="support-billing", text="hello?")
+    # The bot is still in the other channels.
+    info = (await client.conversations_info(channel="support-crisis"))["channel"]
+    assert (info["is_archived"], info["is_member"]) == (False, True)
+    await client.chat_postMessage(channel="support-crisis", text="still here")
+
+
 async def test_calls_are_recorded(client: AsyncWebClient, fake: SlackFake) -> None:
     await client.chat_postMessage(channel="support-billing", text="hi")
     with pytest.raises(SlackApiError):
