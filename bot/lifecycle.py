@@ -46,10 +46,13 @@ SLACK_NOTE = (
 REPLIES_PAGE = 1000
 # Errors meaning "already gone" or "not ours": the deletion has nothing more to do there.
 GONE_ERRORS = frozenset({"thread_not_found", "message_not_found", "cant_delete_message"})
-# Errors meaning the bot cannot reach a card's channel any more: deleted (its threads went
-# with it) or the bot removed from it. Nothing there it can clean, and the case's other
-# cards (a transfer's later one, in another channel) still need cleaning.
-CHANNEL_GONE_ERRORS = frozenset({"channel_not_found", "not_in_channel"})
+# Errors meaning the bot cannot clean a card's channel any more: deleted (its threads went
+# with it), the bot removed from it, or archived (still readable, but nothing in it can be
+# deleted or edited; chat.update calls that `is_inactive`). Nothing there it can clean, and
+# the case's other cards (a transfer's later one, in another channel) still need cleaning.
+OUT_OF_REACH_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "is_inactive"}
+)
 
 Delivery = Callable[[OutboxItem], Awaitable[None]]
 
@@ -299,7 +302,8 @@ def _json_row(row: Any) -> dict[str, Any]:
 def slack_delete_thread_delivery(worker: OutboxWorker) -> Delivery:
     """Deletes the bot's own messages in a case's card threads, then marks each card
     "transcript purged". Safe to repeat: a retry lists the thread again. A card the bot can
-    no longer reach (its channel deleted, or the bot removed from it) is passed over."""
+    no longer reach (its channel deleted or archived, or the bot removed from it) is passed
+    over."""
     identity: dict[str, str] = {}
 
     async def deliver(item: OutboxItem) -> None:
@@ -359,10 +363,10 @@ async def _clean_card(
         await _mark_card(client, channel, ts, case=case, handoff=handoff, reason=reason)
     except SlackApiError as exc:
         error = exc.response.get("error")
-        if error not in CHANNEL_GONE_ERRORS:
+        if error not in OUT_OF_REACH_ERRORS:
             raise
-        # Logged: with the bot only removed from the channel, its messages there stay in
-        # Slack until a person in the workspace takes them out.
+        # Logged: in an archived channel, or one the bot was only removed from, its messages
+        # stay in Slack until a person in the workspace takes them out.
         log.warning("case %s: the card %s in %s is out of reach (%s)", case.ref, ts, channel, error)
 
 

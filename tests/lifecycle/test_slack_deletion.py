@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlmodel import select
@@ -340,6 +340,8 @@ async def test_a_thread_write_in_flight_at_an_erasure_is_cleaned_up_after_it_lan
 
 # A channel the fake Slack does not have: one deleted since a card was posted there.
 DELETED_CHANNEL = "C0GONE01"
+# Where the case was first handed off, before its transfer to billing.
+FIRST_QUEUE = "support-general"
 
 
 async def transferred_case(
@@ -392,27 +394,15 @@ async def transferred_case(
     return posted.slack_channel, posted.slack_ts
 
 
-def bot_removed_from(worker: OutboxWorker, channel: str) -> None:
-    """Slack's answer to reading a thread in a public channel the bot is no longer in (the
-    fake has no channel membership to take the bot out of)."""
-    read = worker.client.conversations_replies
-
-    async def conversations_replies(**kwargs: object) -> AsyncSlackResponse:
-        if kwargs.get("channel") != channel:
-            return await read(**kwargs)  # type: ignore[arg-type]
-        answer = {"ok": False, "error": "not_in_channel"}
-        response = AsyncSlackResponse(
-            client=worker.client,
-            http_verb="POST",
-            api_url="conversations.replies",
-            req_args={},
-            data=answer,
-            headers={},
-            status_code=200,
+async def first_card_in(worker: OutboxWorker, channel: str, *, her_words: bool) -> tuple[str, str]:
+    """A card the bot posted in `channel`, with (if `her_words`) the bot's copy of
+    p_alice's words in its thread. Returns where it is (channel, ts)."""
+    card = await worker.client.chat_postMessage(channel=channel, text="Case card (unclaimed)")
+    if her_words:
+        await worker.client.chat_postMessage(
+            channel=card["channel"], thread_ts=card["ts"], text="The person wrote: #alice"
         )
-        raise SlackApiError("not_in_channel", response)
-
-    worker.client.conversations_replies = conversations_replies  # type: ignore[method-assign]
+    return str(card["channel"]), str(card["ts"])
 
 
 async def clean_up_statuses(db: Database) -> list[str]:
@@ -421,29 +411,53 @@ async def clean_up_statuses(db: Database) -> list[str]:
         return [item.status for item in items.all()]
 
 
-@pytest.mark.parametrize("out_of_reach", ["channel deleted", "bot removed from the channel"])
+@pytest.mark.parametrize(
+    "out_of_reach",
+    [
+        "channel deleted",
+        "bot removed from the channel",
+        "channel archived",
+        "channel archived, the card alone in it",
+    ],
+)
 async def test_an_erasure_empties_the_live_thread_when_the_first_cards_channel_is_out_of_reach(
-    out_of_reach: str, db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+    out_of_reach: str,
+    db: Database,
+    slack: SlackFake,
+    worker: OutboxWorker,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The case was transferred: its first card is in a channel since deleted, or one the bot
-    was removed from, and the live card's thread holds the person's words. The erasure
-    still empties the live thread and marks its card, and its clean-up is done."""
+    """The case was transferred: its first card is in a channel since deleted, archived, or
+    one the bot was removed from, and the live card's thread holds the person's words. The
+    erasure still empties the live thread and marks its card, its clean-up is done, and the
+    card it passed over is logged, with nothing of what the person wrote."""
     first_card = (DELETED_CHANNEL, "1700000000.000100")
-    if out_of_reach == "bot removed from the channel":
-        first_card = (slack.channel_id("support-general"), "1700000000.000100")
-        bot_removed_from(worker, first_card[0])
+    if out_of_reach != "channel deleted":
+        her_words = out_of_reach != "channel archived, the card alone in it"
+        first_card = await first_card_in(worker, FIRST_QUEUE, her_words=her_words)
     channel, card_ts = await transferred_case(db, worker, clock, first_card=first_card)
     assert any("#alice" in m["text"] for m in slack.thread(channel, card_ts))
+    if out_of_reach == "bot removed from the channel":
+        slack.remove_bot(FIRST_QUEUE)
+    elif out_of_reach.startswith("channel archived"):
+        slack.archive_channel(FIRST_QUEUE)
 
-    async with db.transaction() as s:
-        result = await erase_person(s, person_refs=("p_alice",), now=clock())
-    assert result.slack_deletions_queued == 1
-    await drain(worker, clock)
+    with caplog.at_level(logging.INFO):
+        async with db.transaction() as s:
+            result = await erase_person(s, person_refs=("p_alice",), now=clock())
+        assert result.slack_deletions_queued == 1
+        await drain(worker, clock)
 
     assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []
     card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
     assert "transcript purged (erasure request)" in card["text"]
     assert await clean_up_statuses(db) == ["done"]
+    [warning] = [
+        r for r in caplog.records if r.name == "bot.lifecycle" and r.levelno == logging.WARNING
+    ]
+    assert "out of reach" in warning.getMessage() and first_card[1] in warning.getMessage()
+    assert "#alice" not in caplog.text and "charged twice" not in caplog.text
 
 
 async def test_slack_failing_on_the_first_cards_thread_makes_the_clean_up_try_again(
