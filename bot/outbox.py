@@ -48,6 +48,8 @@ PERMANENT_ERRORS = frozenset(
         "channel_not_found",
         "not_in_channel",
         "is_archived",
+        # chat.update's name for an archived (or frozen, or deleted) channel.
+        "is_inactive",
         "invalid_auth",
         "not_authed",
         "token_revoked",

@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot import keys
 from bot import outbox as outbox_module
 from bot.clock import system_clock
-from bot.handoff import note_in_thread
+from bot.handoff import note_in_thread, refresh_card
 from bot.slack_fake import SlackFake
 from bot.slack_fake.webapi import ApiError, Dropped
 from bot.store import outbox as outbox_store
@@ -239,6 +239,33 @@ async def test_a_crisis_card_slack_refuses_is_reported_where_people_read(
     alert = alerts[0]["text"]
     assert "could not be posted" in alert and "not_in_channel" in alert and "crisis" in alert
     assert "kill" not in alert and "pills" not in alert  # nothing the person wrote
+
+
+async def test_a_card_in_a_channel_since_archived_is_parked_at_once(
+    instances: Instances,
+) -> None:
+    """Slack edits nothing in an archived channel (chat.update answers is_inactive): the
+    card's update is parked on its first refusal, not retried for ever ahead of the case's
+    later posts."""
+    await stop_outbox_workers()
+    item = await hand_off(instances)
+    worker = instances.a.app[keys.OUTBOX]
+    await worker.drain_once()
+    instances.slack.archive_channel(CHANNEL)
+    async with instances.a.app[keys.DB].transaction() as session:
+        handoff = await session.get(HandOff, item.payload["handoff_id"])
+        assert handoff is not None and handoff.slack_ts
+        await refresh_card(
+            session, case_id=item.payload["case_id"], handoff=handoff, now=system_clock()
+        )
+        update = (
+            await session.exec(select(OutboxItem).where(OutboxItem.kind == "update_card"))
+        ).one()
+
+    await worker.drain_once()
+
+    parked = await stored(instances, update)
+    assert (parked.status, parked.last_error, parked.attempts) == ("parked", "is_inactive", 1)
 
 
 async def test_cards_and_thread_posts_in_one_channel_share_its_pace(
