@@ -410,7 +410,17 @@ async def _redraw_approval(
             blocks=approval_blocks(row, case),
         )
     except SlackApiError as exc:
-        if exc.response.get("error") not in (*GONE_ERRORS, "cant_update_message"):
+        error = exc.response.get("error")
+        if error in OUT_OF_REACH_ERRORS:
+            # As with a card: the request stays as it is until a person takes it out.
+            log.warning(
+                "case %s: the approval request %s in %s is out of reach (%s)",
+                case.ref,
+                ts,
+                channel,
+                error,
+            )
+        elif error not in (*GONE_ERRORS, "cant_update_message"):
             raise
 
 

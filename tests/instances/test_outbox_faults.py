@@ -16,7 +16,7 @@ from bot import outbox as outbox_module
 from bot.clock import system_clock
 from bot.handoff import note_in_thread, refresh_card
 from bot.slack_fake import SlackFake
-from bot.slack_fake.webapi import ApiError, Dropped
+from bot.slack_fake.webapi import Dropped
 from bot.store import outbox as outbox_store
 from bot.store.models import HandOff, OutboxItem
 from tests.instances.conftest import SLACK_TOKEN, Instances, stop_outbox_workers
@@ -213,14 +213,7 @@ async def test_a_crisis_card_slack_refuses_is_reported_where_people_read(
     # The bot was removed from the crisis channel: Slack refuses the card for good.
     await stop_outbox_workers()
     slack = instances.slack
-    post = slack.web_api.methods["chat.postMessage"]
-
-    async def crisis_channel_refuses(params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("channel") == "support-crisis":
-            raise ApiError("not_in_channel")
-        return await post(params)
-
-    slack.web_api.methods["chat.postMessage"] = crisis_channel_refuses
+    slack.remove_bot("support-crisis")
     words = "I am going to kill myself tonight, I have the pills ready"
     person = Person(instances.a)
     await person.start(locale="en-US")

@@ -226,10 +226,11 @@ LEADS = "support-general"
 
 async def approval_request_queued(
     db: Database, worker: OutboxWorker, clock: FakeClock, *, compensation_id: str
-) -> None:
+) -> tuple[str, str]:
     """p_alice's card in Slack, and a credit over the limit waiting for the leads: its
-    request, quoting the agent's reason, queued for the leads' channel."""
-    seeded, _channel, _card_ts = await card_in_slack(
+    request, quoting the agent's reason, queued for the leads' channel. Returns where the
+    card is (channel, ts)."""
+    seeded, channel, card_ts = await card_in_slack(
         db, worker, clock, text="#alice", person="p_alice"
     )
     worker.register("approval_request", approval_delivery(worker))
@@ -255,6 +256,7 @@ async def approval_request_queued(
             compensation_id=row.id,
             leads_channel=LEADS,
         )
+    return channel, card_ts
 
 
 def approval_request_in(slack: SlackFake) -> str:
@@ -280,6 +282,41 @@ async def test_a_leads_approval_request_loses_the_erased_reason(
     blocks = approval_request_in(slack)
     assert "removed with the transcript" in blocks
     assert "compensation_approve" in blocks
+
+
+@pytest.mark.parametrize("out_of_reach", ["channel archived", "bot removed from the channel"])
+async def test_an_approval_request_out_of_reach_does_not_hold_up_the_clean_up(
+    out_of_reach: str,
+    db: Database,
+    slack: SlackFake,
+    worker: OutboxWorker,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The leads' channel was archived (or the bot taken out of it) after the request went
+    there: the card's thread is still emptied and the clean-up is done, the request passed
+    over with a warning that holds nothing of what was written."""
+    card_channel, card_ts = await approval_request_queued(
+        db, worker, clock, compensation_id="cmp-over-limit-2"
+    )
+    await drain(worker, clock)
+    if out_of_reach == "channel archived":
+        slack.archive_channel(LEADS)
+    else:
+        slack.remove_bot(LEADS)
+
+    with caplog.at_level(logging.INFO):
+        async with db.transaction() as s:
+            await erase_person(s, person_refs=("p_alice",), now=clock())
+        await drain(worker, clock)
+
+    assert await clean_up_statuses(db) == ["done"]
+    assert [m for m in slack.thread(card_channel, card_ts) if "#alice" in m["text"]] == []
+    [warning] = [
+        r for r in caplog.records if r.name == "bot.lifecycle" and r.levelno == logging.WARNING
+    ]
+    assert "approval request" in warning.getMessage() and "out of reach" in warning.getMessage()
+    assert "#alice" not in caplog.text and "in hospital" not in caplog.text
 
 
 # Side effects that write in a case's thread, with what their payload holds.
@@ -523,7 +560,9 @@ async def test_a_leads_approval_request_posted_as_the_person_is_erased_loses_the
     """The worker has drawn a lead's approval request, with the agent's reason, when the
     person's erasure commits; Slack takes it after. It is then drawn again without the
     reason, its buttons still there."""
-    await approval_request_queued(db, worker, clock, compensation_id="cmp-over-limit-2")
+    card_channel, card_ts = await approval_request_queued(
+        db, worker, clock, compensation_id="cmp-over-limit-2"
+    )
     erase_as_slack_takes_the_next_post(db, worker, clock)
     await drain(worker, clock)
 
