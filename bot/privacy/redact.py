@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import phonenumbers
 
+from bot.privacy.common_words import looks_like_a_name
+
 EMAIL = "[email]"
 PHONE = "[phone]"
 CARD = "[card]"
@@ -108,7 +110,10 @@ def redact(
     US SSNs "[ssn]", Luhn-valid card numbers "[card]", IBANs "[iban]", phone numbers valid
     in any of `regions` (or written with a "+" country code) "[phone]", and each of
     `known_names` (whole name and its parts, any case, whole words only) "[name]", as is
-    a name the person gives for themselves ("my name is …", "call me …", "jag heter …").
+    a name the person gives for themselves ("my name is …", "call me …", "jag heter …")
+    or introduces themselves with ("I'm Sarah", "this is Sarah from …", "Hi, Sarah here",
+    "det är Åsa"). After those looser phrases only capitalised words that are not common
+    ones count as a name, so "I'm Sorry" and "This is Urgent" are kept.
 
     Pure CPU work: about 0.5-3 ms for a typical message, up to ~0.25 s for 4 KB of
     nothing but digit groups; callers with large untrusted text should cap its size.
@@ -402,12 +407,15 @@ def _redact_names(text: str, known_names: Iterable[str]) -> str:
     regex = _name_regex(tuple(known_names))
     if regex:
         text = regex.sub(NAME, text)
-    return _SELF_INTRODUCED_RE.sub(_self_introduced_name, text)
+    text = _SELF_INTRODUCED_RE.sub(_self_introduced_name, text)
+    if text.islower():
+        return text  # the names below are capitalised; all-lower-case text has none
+    return _replace_spans(text, _introduced_names(text), NAME)
 
 
 # A person who introduces themselves: the platform does not pass people's names, so these
-# phrases are where a name is known to follow. "I'm" and "this is" are left out: "I'm
-# tired", "this is Sweden" are far likelier than a name.
+# phrases are where a name is known to follow. Looser phrases ("I'm", "this is") are
+# handled further down, where a name must be capitalised.
 _NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
 _SELF_INTRODUCED_RE = re.compile(
     r"(?P<intro>\b(?:my\s+name\s+is|my\s+name['’]s|i\s+am\s+called|i['’]m\s+called|"
@@ -442,6 +450,65 @@ def _self_introduced_name(match: re.Match[str]) -> str:
         end = word.end()
     kept = match["rest"][end:]
     return f"{match['intro']}{NAME}{kept}"
+
+
+# "I'm Sarah", "this is Sarah from …", "Hi, Sarah here", "det är Åsa", "Hej, Åsa här".
+# These phrases are far more often followed by a state than a name ("I'm Sorry", "This is
+# Urgent", "I'm Swedish"), so the name must be 1-3 capitalised words that are not common
+# ones (`looks_like_a_name`) and end a clause ("I'm Tired of this" keeps "Tired"). Text
+# in capitals or title case ("I AM SORRY", "This Is Ridiculous") capitalises every word,
+# so the phrase must be written in lower case. "this is" and "X here" only count where
+# they open the message or a line, after an optional greeting: mid-message they are
+# about something else ("and this is Unacceptable").
+_OPENING = (
+    r"(?:^|\n)[ \t]*(?:(?i:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|hej|hejsan"
+    r"|hallå|tjena|god\s+(?:morgon|dag|kväll))"
+    r"(?:(?:[ \t]+[^\W\d_]+){0,3}[ \t]*[,.!:–—-]+\s*|\s+))?"
+)
+_INTRODUCTION_RE = re.compile(
+    rf"(?:\b(?:[Ii]['’]?m|[Ii] am|[Jj]ag är)|{_OPENING}(?:[Tt]his is|[Dd]et är))[ \t]+(?=\w)"
+)
+_NAME_HERE_RE = re.compile(
+    rf"{_OPENING}(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})[ \t]+(?:here|här)"
+    r"(?=[ \t]*(?:\Z|[\n,.!:;–—-]|(?:from|with|again|från|med|igen)\b))"
+)
+_WORD_AT_RE = re.compile(rf"[ \t]*({_NAME_WORD})")
+_CLAUSE_END_RE = re.compile(
+    r"[ \t]*(?:\Z|[\n,.!;:()–—-]|(?:from|here|and|från|här|och)\b)", re.IGNORECASE
+)
+_MAX_NAME_WORDS = 3
+
+
+def _introduced_names(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for found in _INTRODUCTION_RE.finditer(text):
+        start = found.end()
+        # The longest run of name-like words after which the clause ends.
+        for end in reversed(_name_word_ends(text, start)):
+            if _CLAUSE_END_RE.match(text, end):
+                spans.append((start, end))
+                break
+    for found in _NAME_HERE_RE.finditer(text):
+        if _is_a_name(found["name"]):
+            spans.append(found.span("name"))
+    return spans
+
+
+def _name_word_ends(text: str, start: int) -> list[int]:
+    """Where each of the name-like words (at most three) from `start` on ends."""
+    ends: list[int] = []
+    while len(ends) < _MAX_NAME_WORDS:
+        word = _WORD_AT_RE.match(text, ends[-1] if ends else start)
+        if not word or not looks_like_a_name(word[1], first=not ends):
+            break
+        ends.append(word.end())
+    return ends
+
+
+def _is_a_name(words: str) -> bool:
+    return all(
+        looks_like_a_name(word, first=index == 0) for index, word in enumerate(words.split())
+    )
 
 
 def _name_regex(known_names: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -205,6 +205,50 @@ def test_words_after_those_phrases_that_are_not_names_are_kept(text: str) -> Non
     assert redact(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I'm Sarah", "I'm [name]"),
+        ("Hi! I'm Sarah and I was charged twice", "Hi! I'm [name] and I was charged twice"),
+        ("I am Sarah Connor, a client since 2021", "I am [name], a client since 2021"),
+        ("i'm Ahmed.", "i'm [name]."),
+        ("Hi, this is Sarah from Malmö", "Hi, this is [name] from Malmö"),
+        ("Hi, Sarah here", "Hi, [name] here"),
+        ("Sarah here. My card was charged twice", "[name] here. My card was charged twice"),
+        ("Hej! Det är Åsa från Göteborg.", "Hej! Det är [name] från Göteborg."),
+        ("det är Åsa", "det är [name]"),
+        ("Hej, Åsa här", "Hej, [name] här"),
+        ("Hej, jag är Ludvig och", "Hej, jag är [name] och"),
+    ],
+)
+def test_a_name_in_an_introduction_is_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm Swedish and my therapist is not",
+        "I'm Sorry, I missed it",
+        "I am OK",
+        "I'm Not sure",
+        "I'm Exhausted.",
+        "I'm Tired of this",
+        "I'm\nSorry about that",
+        "I AM SORRY",
+        "This is Urgent!",
+        "This Is Ridiculous",
+        "and this is Unacceptable.",
+        "Still here.",
+        "Hej, det är Viktigt",
+        "Det är Bra.",
+        "Jag är Ledsen.",
+    ],
+)
+def test_states_and_words_after_those_phrases_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
 def test_names_with_regex_characters_and_non_ascii_letters() -> None:
     names = ["Åsa Öberg", "J. (Jo) Smith", "  "]
     text = "åsa ÖBERG and Jo Smith and J. wrote; Jonas too"
