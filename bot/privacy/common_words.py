@@ -1,7 +1,7 @@
 """Capitalised words that are not names, for the name patterns of `redact` that guess.
 
-After "I'm", "this is" or "Hi, … here" people write a name, but also "I'm Sorry",
-"This is Urgent", "I'm Swedish", "Team here". A word there counts
+After "I'm", "this is", "Hi, … here" or a closing "Thanks," people write a name, but
+also "I'm Sorry", "This is Urgent", "I'm Swedish", "Thanks, Team". A word there counts
 as a name only if it is capitalised and neither listed here nor shaped like an
 adjective or abstract noun (see `looks_like_a_name`). The lists hold kinds of words,
 English and Swedish, not words seen in any one data set; a name that is also a word

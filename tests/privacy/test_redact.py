@@ -208,6 +208,50 @@ def test_words_after_those_phrases_that_are_not_names_are_kept(text: str) -> Non
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Thanks, Sarah", "Thanks, [name]"),
+        ("Thank you!\nSarah Connor", "Thank you!\n[name]"),
+        ("Best regards, Sarah", "Best regards, [name]"),
+        ("Kind regards,\nJo", "Kind regards,\n[name]"),
+        ("Warm regards, Sarah White", "Warm regards, [name]"),
+        ("thanks for your help, Tom O'Neil :)", "thanks for your help, [name] :)"),
+        ("The video froze again.\n- Sarah", "The video froze again.\n- [name]"),
+        ("I was charged twice.\n/Sarah", "I was charged twice.\n/[name]"),
+        ("Mvh Åsa", "Mvh [name]"),
+        ("Mvh, Åsa Öberg", "Mvh, [name]"),
+        ("Med vänliga hälsningar\nÅsa", "Med vänliga hälsningar\n[name]"),
+        ("Hälsningar Erik", "Hälsningar [name]"),
+        ("Tack! /Erik", "Tack! /[name]"),
+        ("Tack på förhand, Anna", "Tack på förhand, [name]"),
+        ("Jag har betalat två gånger /Erik", "Jag har betalat två gånger /[name]"),
+    ],
+)
+def test_a_name_signing_off_a_message_is_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, Team",
+        "Thank you. Bye!",
+        "Thanks in advance!",
+        "thanks for nothing. Unsubscribe",
+        "I want a refund. Thanks, Support Team",
+        "Thank God.",
+        "Things I tried:\n- Restart",
+        "- Sound\n- Picture",
+        "Tack så mycket!",
+        "Tack! Hej då",
+        "Tack för hjälpen. Mvh",
+    ],
+)
+def test_closings_and_lists_without_a_name_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("I'm Sarah", "I'm [name]"),
         ("Hi! I'm Sarah and I was charged twice", "Hi! I'm [name] and I was charged twice"),
         ("I am Sarah Connor, a client since 2021", "I am [name], a client since 2021"),
