@@ -37,7 +37,9 @@
   var TYPING_SHOWN_MS = 6000;
   var TYPING_MAX_MS = 120000;
   var BUSY_SETTLE_MS = 400;
-  // bot/settings.py max_message_chars.
+  // bot/settings.py max_message_chars, counted as the server counts: code points, so an
+  // emoji is one. No `maxlength` on the box: it would cut a long paste short without a word
+  // (and count UTF-16 units); the whole text stays, and the person is told it is too long.
   var MAX_CHARS = 4000;
   // The rating goes to its own endpoint (handlers/contact_api.py), never into the
   // conversation as a chat message. A network failure or a 5xx is retried quietly after
@@ -394,7 +396,6 @@
     this.el.csatScale.querySelectorAll("button").forEach(function (button) {
       button.setAttribute("aria-label", format(t.csatOption, { n: button.dataset.score }));
     });
-    this.el.input.setAttribute("maxlength", String(MAX_CHARS));
     if (this.config.accent) {
       // CSSOM, not a style attribute: allowed under style-src 'self'.
       var rootStyle = document.documentElement.style;
@@ -424,6 +425,7 @@
     });
     this.el.input.addEventListener("input", function () {
       self.fitInput();
+      self.checkLength();
     });
     // Someone reading the latest lines keeps seeing them when the log gets shorter (a
     // phone keyboard opening, the rating card appearing, a rotated screen); someone who
@@ -843,13 +845,28 @@
 
   // -- messages out ----------------------------------------------------------------------
 
+  function charCount(text) {
+    return Array.from(text).length;
+  }
+
+  // Said as soon as the box holds too much (a paste, usually), not only on Enter; and taken
+  // back once it fits again.
+  Chat.prototype.checkLength = function () {
+    var tooLong = charCount(this.el.input.value.trim()) > MAX_CHARS;
+    if (tooLong) {
+      this.showNotice(this.t.tooLong, true);
+      this.el.input.setAttribute("aria-invalid", "true");
+    } else if (this.el.input.hasAttribute("aria-invalid")) {
+      this.el.input.removeAttribute("aria-invalid");
+      if (this.el.notice.textContent === this.t.tooLong) this.hideNotice(true);
+    }
+    return !tooLong;
+  };
+
   Chat.prototype.submit = function () {
     var text = this.el.input.value.trim();
     if (!text) return;
-    if (text.length > MAX_CHARS) {
-      this.showNotice(this.t.tooLong, true);
-      return;
-    }
+    if (!this.checkLength()) return;
     this.hideNotice(true);
     this.el.input.value = "";
     this.fitInput();

@@ -179,6 +179,34 @@ async def test_keyboard_only(page: Page, server: LiveServer) -> None:
     assert await page.evaluate("document.activeElement.id") == "send"
 
 
+async def test_a_paste_over_the_limit_is_kept_whole_and_explained(
+    page: Page, server: LiveServer
+) -> None:
+    chat = ChatPage(page, server.url)
+    await chat.open()
+    # What matters most is often at the end of a long message.
+    pasted = "My therapist never joined and I was charged anyway. " * 80 + "I can't go on."
+    assert len(pasted) > 4000
+    await page.focus("#input")
+    await page.keyboard.insert_text(pasted)  # one insertion, as a paste is
+    assert await page.input_value("#input") == pasted  # nothing cut off without a word
+    assert "4,000" in (await page.text_content("#notice") or "")
+    assert await page.is_visible("#notice")
+
+    await page.keyboard.press("Enter")
+    assert await page.input_value("#input") == pasted
+    assert [m.sender for m in await chat.messages()] == ["bot"]  # nothing sent cut short
+
+    # The limit is the server's: 4,000 characters, however many UTF-16 units they take.
+    crying = "\U0001f62d" * 4000
+    await page.fill("#input", "")
+    await page.keyboard.insert_text(crying)
+    assert await page.input_value("#input") == crying
+    assert await page.is_hidden("#notice")
+    await page.keyboard.press("Enter")
+    await chat.wait_for(crying, sender="user")
+
+
 async def test_rating_after_resolve_goes_to_its_endpoint_not_the_chat(
     page: Page, server: LiveServer, http: aiohttp.ClientSession
 ) -> None:
