@@ -269,7 +269,12 @@
     return SUPPORTED.indexOf(language) >= 0 ? language : null;
   }
 
-  // WCAG relative luminance: pick dark or light text for the accent so contrast holds.
+  // Dark or light text for the accent: whichever has the higher WCAG contrast with it. They
+  // tie near a luminance of 0.2, so a mid-tone accent (a brand blue or orange) takes dark
+  // text; white on it falls to 3:1 or less.
+  var DARK_TEXT = "#14181b";
+  var DARK_TEXT_LUMINANCE = 0.0088; // of #14181b
+
   function textColourOn(hex) {
     var digits = hex.slice(1);
     if (digits.length === 3) digits = digits.replace(/./g, "$&$&");
@@ -278,7 +283,9 @@
       return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
     });
     var luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
-    return luminance > 0.35 ? "#14181b" : "#ffffff";
+    var onWhite = 1.05 / (luminance + 0.05);
+    var onDark = (luminance + 0.05) / (DARK_TEXT_LUMINANCE + 0.05);
+    return onDark > onWhite ? DARK_TEXT : "#ffffff";
   }
 
   // -- configuration from the URL --------------------------------------------------------

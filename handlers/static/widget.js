@@ -117,7 +117,9 @@
       return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
     });
     var luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
-    return luminance > 0.35 ? "#14181b" : "#ffffff";
+    var onWhite = 1.05 / (luminance + 0.05);
+    var onDark = (luminance + 0.05) / (0.0088 + 0.05); // #14181b's luminance is 0.0088
+    return onDark > onWhite ? "#14181b" : "#ffffff";
   }
 
   function createFrame() {

@@ -29,6 +29,18 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, what: str) -> 
         await asyncio.sleep(0.05)
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two opaque computed colours ("rgb(r, g, b)")."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in colour[colour.index("(") + 1 : -1].split(",")]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 # Read the message list the way a person sees it: who, what, in which order.
 READ_MESSAGES = """() => Array.from(document.querySelectorAll('#messages > li')).map(li => ({
   seq: li.dataset.seq ? Number(li.dataset.seq) : null,

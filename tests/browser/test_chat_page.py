@@ -11,7 +11,14 @@ import pytest
 from playwright.async_api import BrowserContext, Page
 
 from tests.browser.conftest import PHONE, LiveServer, PageWatch
-from tests.browser.drivers import Backend, ChatPage, SandboxAgent, eventually, reach_an_agent
+from tests.browser.drivers import (
+    Backend,
+    ChatPage,
+    SandboxAgent,
+    contrast,
+    eventually,
+    reach_an_agent,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -290,6 +297,27 @@ async def test_swedish_and_accent_from_the_url(page: Page, server: LiveServer) -
     # A light accent gets dark text, so the send button stays readable.
     colour = await page.evaluate("getComputedStyle(document.getElementById('send')).color")
     assert colour == "rgb(20, 24, 27)"
+
+
+async def test_a_mid_tone_accent_gets_the_text_colour_that_reads_best(
+    page: Page, server: LiveServer
+) -> None:
+    chat = ChatPage(page, server.url)
+    await chat.open("?accent=%233b82f6")  # a common brand blue, between dark and light
+    await chat.say("I was charged twice")
+    await chat.wait_for("I was charged twice", sender="user")
+    # Text on the accent, each against the background it is drawn on (WCAG 1.4.3: 4.5:1).
+    for text, drawn_on in (
+        ("#send", "#send"),
+        (".chat__title", ".chat__header"),
+        ("#messages > li.msg--user .msg__text", "#messages > li.msg--user .msg__text"),
+    ):
+        colour = await page.eval_on_selector(text, "e => getComputedStyle(e).color")
+        background = await page.eval_on_selector(
+            drawn_on, "e => getComputedStyle(e).backgroundColor"
+        )
+        assert background == "rgb(59, 130, 246)"
+        assert contrast(colour, background) >= 4.5, f"{text}: {colour} on {background}"
 
 
 async def _first(chat: ChatPage, matches):  # type: ignore[no-untyped-def]

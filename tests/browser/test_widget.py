@@ -21,7 +21,7 @@ from bot import keys
 from bot.identity import user_hash
 from bot.settings import Settings
 from tests.browser.conftest import PHONE, LiveServer
-from tests.browser.drivers import eventually
+from tests.browser.drivers import contrast, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -30,7 +30,7 @@ HOST_PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Your therapy space</title></head>
 <body><h1>Your therapy space</h1><p><a href="#">Upcoming session</a></p>
-<script src="{chat}/widget.js" async data-locale="en" data-accent="#2c4a52"
+<script src="{chat}/widget.js" async data-locale="en" data-accent="{accent}"
         data-user-id="user-42" data-user-hash="{user_hash}"></script>
 </body></html>"""
 IDENTITY_SECRET = "widget-test-identity-secret-0123456789abcdef"
@@ -68,7 +68,9 @@ async def host_page(server: LiveServer) -> AsyncIterator[str]:
     async def page(request: web.Request) -> web.Response:
         claimed = request.query.get("hash", USER_HASH)  # ?hash=… plays a misconfigured host
         assert re.fullmatch("[0-9a-f]*", claimed)
-        body = HOST_PAGE.format(chat=server.url, user_hash=claimed)
+        accent = request.query.get("accent", "#2c4a52")  # ?accent=… the platform's brand
+        assert re.fullmatch("#[0-9a-f]{6}", accent)
+        body = HOST_PAGE.format(chat=server.url, user_hash=claimed, accent=accent)
         return web.Response(
             text=body, content_type="text/html", headers={"Content-Security-Policy": policy}
         )
@@ -178,6 +180,19 @@ async def test_widget_fills_a_phone_screen(
     # The launcher would cover the composer; the chat's own close button replaces it.
     assert await page.locator("#supportbot-launcher").is_hidden()
     await page.screenshot(path=str(artifacts / "widget-phone.png"))
+
+
+async def test_widget_launcher_text_reads_on_a_mid_tone_accent(
+    page: Page, server: LiveServer, host_page: str
+) -> None:
+    await page.goto(f"{host_page}/?accent=%23e67e22")  # an orange, between dark and light
+    launcher = page.locator("#supportbot-launcher")
+    await launcher.wait_for()
+    colour, background = await launcher.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+    )
+    assert background == "rgb(230, 126, 34)"
+    assert contrast(colour, background) >= 4.5, f"{colour} on {background}"
 
 
 async def open_widget(page: Page) -> None:
