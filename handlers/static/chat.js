@@ -358,6 +358,7 @@
     this.typingTimer = null;
     this.busyTimer = null;
     this.starting = false;
+    this.rateLimited = false; // closed for sending too fast: wait out Retry-After
     this.csatSending = false; // a rating is on its way: more clicks wait for its answer
     this.csatDone = false; // the resolution in view was rated, on this page
     this.justRated = false; // the thanks stays up until the state changes
@@ -581,6 +582,7 @@
     var self = this;
     if (this.ws || !this.session) return;
     clearTimeout(this.retryTimer);
+    this.rateLimited = false;
     this.connection = "connecting";
     this.renderStatus();
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -645,6 +647,7 @@
     }
     if (code === 1008 && reason === "rate limited") {
       this.showNotice(this.t.slowDown);
+      this.rateLimited = true; // coming back sooner would only be refused again
       this.connection = "retrying";
       this.renderStatus();
       var wait = this.retryAfterMs || RATE_LIMITED_WAIT_MS;
@@ -881,6 +884,18 @@
     this.save();
     this.flushOutbox();
     this.scrollToEnd();
+    this.reconnectNow();
+  };
+
+  // The person wrote while the page waits out its back-off (up to BACKOFF_MAX_MS): try now
+  // rather than leave them waiting on a server that may be back. Not while the server's
+  // Retry-After runs, nor while the browser says there is no network (its "online" event
+  // reconnects). The back-off itself is kept, so a server still down is not hammered: one
+  // try per message, at the person's pace.
+  Chat.prototype.reconnectNow = function () {
+    if (this.ws || !this.session || this.connection !== "retrying" || this.rateLimited) return;
+    if (navigator.onLine === false) return;
+    this.connect();
   };
 
   Chat.prototype.queue = function (text, clientId) {

@@ -19,15 +19,22 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 class SocketMiddle:
-    """Stands between the page and /chat/ws; can lose the next ack and cut the line."""
+    """Stands between the page and /chat/ws; can lose the next ack, cut the line, and play a
+    server that is down (every new socket is closed with 1001, as a stopping server does)."""
 
     def __init__(self) -> None:
         self.routes: list[WebSocketRoute] = []
         self.sent: list[dict[str, object]] = []
         self.lose_next_ack = False
+        self.down = False
+        self.refused = 0
 
     async def handle(self, route: WebSocketRoute) -> None:
         self.routes.append(route)
+        if self.down:
+            self.refused += 1
+            await route.close(code=1001, reason="going away")
+            return
         server = route.connect_to_server()
 
         def from_page(message: str | bytes) -> None:
@@ -79,6 +86,34 @@ async def test_a_lost_ack_means_a_resend_that_lands_once(
     # POST that started the conversation), never from the start.
     hellos = [f for f in middle.sent if f.get("type") == "hello"]
     assert len(hellos) == 2 and 1 <= hellos[0]["after"] <= hellos[1]["after"]  # type: ignore[operator]
+
+
+async def test_a_message_sent_while_reconnecting_tries_the_server_now(
+    page: Page, server: LiveServer
+) -> None:
+    """The back-off grows to 30 s between tries; a person who writes during an outage that
+    has just ended should not wait out the rest of it to be heard."""
+    middle = SocketMiddle()
+    await page.route_web_socket("**/chat/ws", middle.handle)
+    await page.clock.install()
+    chat = ChatPage(page, server.url)
+    await chat.open()
+    # From here the page's timers run only when the test moves its clock.
+    await page.clock.pause_at(await page.evaluate("Date.now()") + 1000)
+
+    middle.down = True
+    await middle.routes[-1].close(code=1001, reason="going away")
+
+    async def backed_off() -> bool:
+        await page.clock.run_for(60_000)  # each retry is refused, and the next waits longer
+        return middle.refused >= 5
+
+    await eventually(backed_off, what="the page to back off after refused reconnects")
+    assert "Reconnecting" in (await page.text_content("#status") or "")
+
+    middle.down = False  # the server is back; the page's next try is many seconds away
+    await chat.say("Are you still there? I need help")
+    await chat.wait_for("Are you still there? I need help", sender="user")
 
 
 async def test_agent_typing_is_shown_and_announced(page: Page, server: LiveServer) -> None:
