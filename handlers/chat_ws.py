@@ -68,8 +68,16 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser (a platform backend, a test client)
+    settings = request.app[keys.SETTINGS]
     allowed = {f"{request.scheme}://{request.host}"}
-    public_url = request.app[keys.SETTINGS].public_url
+    if settings.trusted_proxy_hops > 0:
+        # A proxy that ends TLS (Heroku's router) talks http to us while the person's
+        # browser, on our own https page, sends `Origin: https://<host>`; the proxy says
+        # which scheme the browser used. Only our own host is added, whatever it says.
+        for scheme in request.headers.get("X-Forwarded-Proto", "").split(","):
+            if scheme.strip().lower() in ("http", "https"):
+                allowed.add(f"{scheme.strip().lower()}://{request.host}")
+    public_url = settings.public_url
     if public_url:
         parts = urlsplit(public_url)
         allowed.add(f"{parts.scheme}://{parts.netloc}")

@@ -69,6 +69,54 @@ async def test_own_origin_and_public_url_may_open_the_chat(make_client: MakeClie
         await ws.close()
 
 
+async def test_own_page_behind_a_tls_proxy_may_open_the_chat(make_client: MakeClient) -> None:
+    """Heroku's router ends TLS: the app hears http, the person's browser on the bot's own
+    https page sends `Origin: https://<host>` and the router `X-Forwarded-Proto: https`.
+    With the proxy trusted (TRUSTED_PROXY_HOPS) that is the bot's own origin; untrusted,
+    the header is anyone's to write and changes nothing."""
+    upgrade = {
+        "Host": "supportbot.herokuapp.com",
+        "Origin": "https://supportbot.herokuapp.com",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": "203.0.113.9",
+    }
+    behind_router = await make_client(trusted_proxy_hops=1)
+    person = Person(behind_router)
+    await person.start()
+    ws = await behind_router.ws_connect("/chat/ws", headers=upgrade)
+    await send_hello(ws, person, 0)
+    assert (await receive_json(ws))["type"] == "ready"
+    await ws.close()
+
+    for origin in ("https://evil.example", "https://supportbot.herokuapp.com.evil.example"):
+        refused = await behind_router.get(
+            "/chat/ws",
+            headers={
+                **upgrade,
+                "Origin": origin,
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            },
+        )
+        assert refused.status == 403, origin
+
+    untrusted = await make_client(trusted_proxy_hops=0)
+    refused = await untrusted.get(
+        "/chat/ws",
+        headers={
+            **upgrade,
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
+    assert refused.status == 403
+    assert_error(await refused.json(), "origin_not_allowed")
+
+
 async def test_frame_over_the_bound_closes_with_1009_and_stores_nothing(
     client: TestClient,
 ) -> None:
