@@ -18,6 +18,7 @@ import time
 import asyncpg
 
 from bot.bus import MESSAGES, Bus
+from bot.settings import rename_query_parameter
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,11 @@ def _payload(case_id: str, kind: str) -> str:
 
 
 def asyncpg_dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    """The store's SQLAlchemy URL as a DSN for asyncpg.connect: asyncpg's DSN parser knows
+    libpq's `sslmode` and would send `ssl` to the server as a setting, which it refuses
+    ("parameter ssl cannot be changed now"), so every bus connection would fail."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return rename_query_parameter(dsn, "ssl", "sslmode")
 
 
 class PgBusTransport:

@@ -149,7 +149,12 @@ class Settings(BaseSettings):
         # Heroku hands out postgres:// URLs; we speak to PostgreSQL through asyncpg.
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
+                url = "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith("postgresql+asyncpg://"):
+            # libpq's `sslmode=require` (Heroku Postgres needs SSL, and its docs say to add
+            # it) reaches asyncpg.connect as a keyword through SQLAlchemy, and asyncpg calls
+            # it `ssl` there, taking the same modes. The bus turns it back (bot/pgbus.py).
+            url = rename_query_parameter(url, "sslmode", "ssl")
         return url
 
     @model_validator(mode="after")
@@ -168,3 +173,15 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def rename_query_parameter(url: str, old: str, new: str) -> str:
+    """`url` with its query parameter `old` called `new`, everything else as written."""
+    base, question, query = url.partition("?")
+    if not question:
+        return url
+    parameters = []
+    for parameter in query.split("&"):
+        key, equals, value = parameter.partition("=")
+        parameters.append(f"{new}{equals}{value}" if key == old else parameter)
+    return f"{base}?{'&'.join(parameters)}"
