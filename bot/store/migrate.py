@@ -9,11 +9,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.store.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock that migrations take (any constant of this app's own).
+MIGRATION_LOCK = 0x5B07_0001
 
 
 class NotMigrated(RuntimeError):
@@ -60,6 +63,12 @@ async def _run_command(
         alembic_command(cfg, revision)
 
     async with db.engine.begin() as conn:
+        if db.is_postgres:
+            # One migration at a time: two release phases (or a `heroku run` beside one, or
+            # workers started with AUTO_MIGRATE) would each apply the same revisions, and all
+            # but one fail ("duplicate key ... alembic_version"), failing their release.
+            # Held until this transaction ends; the next one then finds the schema current.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(run)
 
 
