@@ -110,8 +110,10 @@ def _key(name: str, inputs: Iterable[Path], code: Iterable[ModuleType]) -> str:
     for module in code:
         source = module.__file__
         add(f"module:{module.__name__}", Path(source).read_bytes() if source else b"")
-    for path in inputs:
-        add(f"input:{path}", Path(path).read_bytes())
+    # Labelled by position and name, not by where they are: Heroku builds the slug (and
+    # bin/post_compile warms this cache) in /tmp/build_<id>, then runs it at /app.
+    for index, path in enumerate(inputs):
+        add(f"input:{index}:{Path(path).name}", Path(path).read_bytes())
     return digest.hexdigest()[:24]
 
 

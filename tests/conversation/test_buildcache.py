@@ -169,3 +169,22 @@ def test_a_cached_regex_matches_as_the_compiled_one(
             expected and expected.span(),
             expected and expected.groups(),
         )
+
+
+def test_the_same_files_in_another_folder_are_read_from_the_cache(
+    cache: Path, tmp_path: Path
+) -> None:
+    """Heroku builds the slug in /tmp/build_<id> (where bin/post_compile warms the cache)
+    and runs it at /app: an entry is keyed by what the files hold, not where they are."""
+    built = []
+    for folder in ("build_4f2a", "app"):
+        data = tmp_path / folder / "bot" / "data"
+        (data / "safety").mkdir(parents=True)
+        lexicon = data / "safety" / "en.yaml"
+        shutil.copy(PACKAGED_DATA_DIR / "safety" / "en.yaml", lexicon)
+        value = load_or_build(
+            "thing", inputs=[lexicon], code=[], build=lambda: built.append(1) or 42
+        )
+        assert value == 42
+    assert built == [1]
+    assert len(list(cache.glob("thing-*.pickle"))) == 1
