@@ -54,6 +54,7 @@ class Settings(BaseSettings):
 
     slack_bot_token: str | None = None
     slack_signing_secret: str = DEV_SIGNING_SECRET
+    # Socket Mode's app-level token (xapp-…): not supported; the server warns when it is set.
     slack_app_token: str | None = None
     # Point the Slack client at another Web API (the standalone sandbox, a proxy).
     slack_api_url: str | None = None
@@ -102,7 +103,6 @@ class Settings(BaseSettings):
     long_case_minutes: int = 45
 
     log_level: str = "INFO"
-    enabled_features: list[str] = Field(default_factory=list)
 
     @property
     def sandbox(self) -> bool:

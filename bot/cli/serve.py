@@ -45,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
             "no SLACK_BOT_TOKEN: using the built-in Slack sandbox at http://127.0.0.1:%s/sandbox",
             settings.port,
         )
+    if settings.slack_app_token:
+        log.warning(
+            "SLACK_APP_TOKEN is set but not used: Socket Mode is not supported, so Slack must"
+            " send events and interactions to this app's /slack/events"
+        )
     engine = Engine.load(data_dir=settings.data_dir, default_region=settings.default_region)
     # The engine's models and lexicons are a few hundred thousand objects that live as long
     # as the process. Left in the collector's oldest generation, each full collection walks

@@ -450,3 +450,23 @@ def test_the_server_freezes_its_start_up_state_and_collects_the_old_generation_r
     assert (young, middle) == before[:2]
     assert full == 10 * before[2]
     assert seen["frozen"] > 100_000  # the engine's models and lexicons
+
+
+def test_a_slack_app_token_is_said_to_be_unused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Socket Mode is not built: an ops lead who sets SLACK_APP_TOKEN, expecting Slack to
+    need no request URL, is told at start where Slack must send its events."""
+    env = app_env(f"sqlite+aiosqlite:///{tmp_path}/bot.db", free_port())
+    for key, value in {**env, "SLACK_APP_TOKEN": "xapp-1-A0-0-deadbeef"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(serve_cli, "serve", lambda *_args, **_kwargs: 0)
+    before = gc.get_threshold()
+    try:
+        assert serve_cli.run(argparse.Namespace(port=None)) == 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    errors = capfd.readouterr().err
+    assert "SLACK_APP_TOKEN is set but not used" in errors and "/slack/events" in errors
+    assert "deadbeef" not in errors
