@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,10 +10,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.store.db import Database
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The PostgreSQL advisory lock that migrations take (any constant of this app's own).
@@ -33,6 +37,19 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_newer(revision: str | None) -> bool:
+    """Whether the database is at a revision this code has no migration for: a later
+    release migrated it, and this one is a rollback (Heroku runs the release phase then
+    too, and rolls back code, never the database)."""
+    if revision is None:
+        return False
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        return True
+    return False
 
 
 def _current(connection: Connection) -> str | None:
@@ -73,8 +90,19 @@ async def _run_command(
 
 
 async def ensure_migrated(db: Database, *, auto: bool) -> None:
-    """Refuse to run on a database behind the code, unless allowed to catch it up."""
-    if await current_revision(db) == head_revision():
+    """Refuse to run on a database behind the code, unless allowed to catch it up. On one
+    ahead of it (a rollback) run, with a warning: migrations only add tables, columns
+    that may be empty and indexes (tests/store/test_migrations_only_add.py), so the
+    release before runs on the schema of the one after."""
+    current = await current_revision(db)
+    if current == head_revision():
+        return
+    if is_newer(current):
+        log.warning(
+            "the database schema (%s) is newer than this release's (%s): running on it",
+            current,
+            head_revision(),
+        )
         return
     if auto:
         await upgrade(db)
