@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.settings import Settings
+from bot.store.db import unreachable
 
 # Module names under bot.cli, in the order `--help` lists them.
 SUBCOMMANDS = (
@@ -62,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _configuration_error(exc)
         return 2
+    except Exception as exc:
+        reason = unreachable(exc)
+        if reason is None:
+            raise
+        # One line a log drain shows whole, where a traceback ran to 140. The reason names
+        # the address or the database, never the URL's password.
+        sys.stderr.write(f"error: cannot open the database: {type(reason).__name__}: {reason}\n")
+        return 1
     return result
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -135,3 +138,26 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def unreachable(exc: BaseException) -> BaseException | None:
+    """The reason a database could not be opened, if that is what `exc` says (its cause
+    chain searched): refused or timed out, a host that does not resolve, PostgreSQL
+    starting up or refusing the login or the database name, a SQLite file that cannot be
+    opened. None for any other error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionError | socket.gaierror | TimeoutError):
+            return seen
+        if isinstance(
+            seen,
+            asyncpg.PostgresConnectionError
+            | asyncpg.InvalidCatalogNameError
+            | asyncpg.InvalidAuthorizationSpecificationError
+            | asyncpg.CannotConnectNowError,
+        ):
+            return seen
+        if isinstance(seen, sqlite3.OperationalError) and "unable to open" in str(seen):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

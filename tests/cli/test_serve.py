@@ -470,3 +470,28 @@ def test_a_slack_app_token_is_said_to_be_unused(
     errors = capfd.readouterr().err
     assert "SLACK_APP_TOKEN is set but not used" in errors and "/slack/events" in errors
     assert "deadbeef" not in errors
+
+
+@pytest.mark.parametrize(
+    ("database", "reason"),
+    [
+        ("postgresql://postgres:hunter2-secret@127.0.0.1:1/none", "Connect call failed"),
+        ("sqlite+aiosqlite:////nonexistent-folder/bot.db", "unable to open database file"),
+    ],
+    ids=["nothing listening", "a folder that does not exist"],
+)
+@pytest.mark.parametrize("command", [[], ["migrate"], ["purge", "--dry-run"]])
+def test_a_database_that_cannot_be_opened_is_one_line_of_error(
+    database: str, reason: str, command: list[str]
+) -> None:
+    """The release phase or a dyno whose database is away says so in one line a log
+    drain shows whole, not in a traceback, and never with the URL's password."""
+    env = app_env(database, free_port(), SLACK_BOT_TOKEN="xoxb-t", AUTO_MIGRATE="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *command], cwd=ROOT, env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 1
+    errors = done.stderr.decode()
+    [line] = [line for line in errors.splitlines() if line.startswith("error:")]
+    assert "cannot open the database" in line and reason in line
+    assert "Traceback" not in errors and "hunter2" not in errors + done.stdout.decode()
