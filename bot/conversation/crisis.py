@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.conversation.crisis_links import CrisisLink, LinkIndex, href_problem
 from bot.conversation.yamlnodes import Node, compose_file
 from bot.datafiles import find_data_file
 
@@ -42,6 +43,7 @@ class CrisisResources:
         eu: frozenset[str],
         locale_regions: dict[str, str],
         texts: _Texts,
+        links: LinkIndex | None = None,
     ) -> None:
         self._path = path
         self._resources = resources
@@ -49,6 +51,7 @@ class CrisisResources:
         self._eu = eu
         self._locale_regions = locale_regions
         self._texts = texts
+        self._links = links or LinkIndex({})
 
     @classmethod
     def load(cls, *, data_dir: Path | None = None) -> CrisisResources:
@@ -114,6 +117,13 @@ class CrisisResources:
         lines = self._texts.waiting[self._lang(locale)]
         return lines[n % len(lines)]
 
+    def links_in(self, text: str) -> tuple[CrisisLink, ...]:
+        """The links of the resources sentence that `text` holds (a crisis reply), in order.
+
+        () for any other text, at the cost of a substring check or two (see LinkIndex).
+        """
+        return self._links.links_in(text)
+
     def all_templates(self) -> list[tuple[Path, str, str, str]]:
         """Every crisis reply (rendered for each region) and check-in, for the rubric.
 
@@ -149,18 +159,29 @@ def _load(path: Path) -> CrisisResources:
         if key not in allowed:
             raise node.key_error(f"unknown key {key!r} (expected one of {sorted(allowed)})")
     resources: dict[str, dict[str, str]] = {}
+    sentence_links: dict[str, tuple[str, tuple[CrisisLink, ...]]] = {}
     for code, entry in _required(root, "regions").items():
         if not _REGION_CODE.match(code):
             raise entry.key_error(f"region {code!r}: use an upper-case code such as US or SE")
         for key, value in entry.items():
-            if key != "resources":
-                raise value.key_error(f"unknown key {key!r} in region {code} (expected resources)")
+            if key not in ("resources", "links"):
+                raise value.key_error(
+                    f"unknown key {key!r} in region {code} (expected resources, links)"
+                )
         by_locale = {
             lang: _resources_text(text) for lang, text in _required(entry, "resources").items()
         }
         if DEFAULT_LOCALE not in by_locale:
             raise entry.error(f"region {code}: resources need an {DEFAULT_LOCALE!r} text")
         resources[code] = by_locale
+        links = _links(entry.get("links"), code, by_locale)
+        for lang, sentence in by_locale.items():
+            known = sentence_links.setdefault(sentence, (code, links))
+            if known[1] != links:
+                raise entry.error(
+                    f"region {code}, locale {lang}: the same resources text as region "
+                    f"{known[0]} but other links; give both the same links"
+                )
     if FALLBACK_REGION not in resources:
         raise _required(root, "regions").error(f"regions: add a {FALLBACK_REGION} entry")
     aliases = {
@@ -184,6 +205,7 @@ def _load(path: Path) -> CrisisResources:
         missing = set(texts.replies) - set(group)
         if missing:
             raise _required(root, name).error(f"{name}: no variants for {sorted(missing)}")
+    _check_replies_leave_links_to_resources(_required(root, "replies"), texts, sentence_links)
     return CrisisResources(
         path=path,
         resources=resources,
@@ -191,6 +213,7 @@ def _load(path: Path) -> CrisisResources:
         eu=eu,
         locale_regions=locale_regions,
         texts=texts,
+        links=LinkIndex({sentence: links for sentence, (_, links) in sentence_links.items()}),
     )
 
 
@@ -225,6 +248,58 @@ def _resources_text(node: Node) -> str:
     if _PLACEHOLDER.search(text):
         raise node.error("resources are plain text: no {placeholders}")
     return text
+
+
+def _links(node: Node | None, code: str, by_locale: dict[str, str]) -> tuple[CrisisLink, ...]:
+    """A region's links: each one's text must be in every locale's sentence, whole."""
+    if node is None:
+        return ()
+    links: list[CrisisLink] = []
+    for item in node.sequence():
+        for key, value in item.items():
+            if key not in ("text", "href"):
+                raise value.key_error(f"unknown key {key!r} in a link (expected text, href)")
+        text, href = _required(item, "text").text(), _required(item, "href").text()
+        problem = href_problem(text, href)
+        if problem:
+            raise item.error(f"region {code}: {problem}")
+        if any(link.text == text for link in links):
+            raise item.error(f"region {code}: link text {text!r} is listed twice")
+        for lang, sentence in by_locale.items():
+            if text not in sentence:
+                raise item.error(
+                    f"region {code}, locale {lang}: link text {text!r} does not occur in "
+                    "the resources text (write it exactly as the sentence has it)"
+                )
+        links.append(CrisisLink(text=text, href=href))
+    # The page links each text where it first appears in the sentence: two that overlap
+    # there cannot both be links.
+    for lang, sentence in by_locale.items():
+        spans = sorted(links, key=lambda link: sentence.index(link.text))
+        for first, second in zip(spans, spans[1:], strict=False):
+            if sentence.index(first.text) + len(first.text) > sentence.index(second.text):
+                raise node.error(
+                    f"region {code}, locale {lang}: link texts {first.text!r} and "
+                    f"{second.text!r} overlap in the resources text"
+                )
+    return tuple(links)
+
+
+def _check_replies_leave_links_to_resources(
+    node: Node, texts: _Texts, sentence_links: dict[str, tuple[str, tuple[CrisisLink, ...]]]
+) -> None:
+    # The page links the first place a link's text appears in the message: a reply's own
+    # words must not have it before the resources sentence does.
+    link_texts = {link.text for _, links in sentence_links.values() for link in links}
+    for lang, templates in texts.replies.items():
+        for index, template in enumerate(templates):
+            own_words = template.replace("{resources}", "\n")
+            for text in sorted(link_texts):
+                if text in own_words:
+                    raise node.error(
+                        f"replies: {lang} variant {index + 1} has the link text {text!r} "
+                        "outside {resources}; only the resources sentence may"
+                    )
 
 
 def _variants(node: Node, *, kind: str) -> dict[str, tuple[str, ...]]:

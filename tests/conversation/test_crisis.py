@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversation.crisis import CrisisResources
-from bot.conversation.rubric import check_crisis
+from bot.conversation.rubric import CRISIS_NUMBERS, check_crisis
 from bot.datafiles import DataFileError, find_data_file
 
 # Words a crisis reply must never contain (means and places), and promises it cannot keep.
@@ -197,3 +197,118 @@ def test_ops_can_add_a_region(tmp_path: Path) -> None:
     _, text_sv = crisis.reply(locale="sv", region="nz")
     assert "1737" in text_en and "111" in text_en
     assert "1737" in text_sv  # no Swedish text given: the English numbers, not none
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "region", "expected"),
+    [
+        ("en", "US", [("988", "tel:988"), ("741741", "sms:741741?&body=HOME"), ("911", "tel:911")]),
+        ("sv", "US", [("988", "tel:988"), ("741741", "sms:741741?&body=HOME"), ("911", "tel:911")]),
+        ("en", "CA", [("988", "tel:988"), ("911", "tel:911")]),
+        ("en", "GB", [("116 123", "tel:116123"), ("999", "tel:999")]),
+        ("sv", "IE", [("116 123", "tel:116123"), ("112", "tel:112")]),
+        ("en", "SE", [("90101", "tel:90101"), ("mind.se", "https://mind.se"), ("112", "tel:112")]),
+        ("sv", "SE", [("90101", "tel:90101"), ("mind.se", "https://mind.se"), ("112", "tel:112")]),
+        ("en", "FR", [("112", "tel:112"), ("116 123", "tel:116123")]),
+        ("sv", "JP", [("112", "tel:112"), ("911", "tel:911")]),
+    ],
+)
+def test_every_reply_knows_its_links(
+    crisis: CrisisResources, locale: str, region: str, expected: list[tuple[str, str]]
+) -> None:
+    for variant in range(4):
+        _, text = crisis.reply(locale=locale, region=region, variant=variant)
+        links = crisis.links_in(text)
+        assert [(link.text, link.href) for link in links] == expected
+        # In their order in the text, and the first place each appears is in the numbers.
+        at = 0
+        for link in links:
+            assert text.find(link.text) >= at
+            at = text.find(link.text) + len(link.text)
+
+
+def test_the_shipped_file_links_every_number_it_gives(crisis: CrisisResources) -> None:
+    for _, template_id, _, text in crisis.all_templates():
+        if "check_in" in template_id:
+            continue
+        linked = {link.text for link in crisis.links_in(text)}
+        numbers = set(CRISIS_NUMBERS.findall(text))
+        assert numbers and numbers <= linked, f"{template_id}: {numbers - linked} not linked"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, I'm the support assistant. What can I help you with today?",
+        "If you are in immediate danger of losing your session, tell me.",  # anchor only
+        "Call 988",
+        "",
+    ],
+)
+def test_other_text_has_no_links(crisis: CrisisResources, text: str) -> None:
+    assert crisis.links_in(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            '{text: "741741", href',
+            '{text: "741 741 (Crisis Text Line)", href',
+            "region US, locale en: link text '741 741 (Crisis Text Line)' does not occur",
+        ),
+        (
+            '{text: "mind.se", href: "https://mind.se"}',
+            '{text: "mind.se/chatt", href: "https://mind.se/chatt"}',
+            "region SE, locale en: link text 'mind.se/chatt' does not occur",
+        ),
+        ('href: "tel:911"}', 'href: "javascript:alert(1)"}', "must start with one of tel:"),
+        ('href: "https://mind.se"}', 'href: "http://mind.se"}', "must start with one of"),
+        ('{text: "988", href: "tel:988"}', '{text: "988", href: "tel:989"}', "another number"),
+        ('href: "tel:116123"}', 'href: "tel:116 123"}', "not a phone number link"),
+        (
+            'href: "sms:741741?&body=HOME"}',
+            'href: "sms:741741?&body=<b>"}',
+            "not a phone number link",
+        ),
+        ('{text: "999", href', '{txt: "999", href', "unknown key 'txt' in a link"),
+    ],
+)
+def test_a_bad_link_fails_at_load_naming_region_locale_and_text(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = _shipped()
+    assert old in text
+    changed = text.replace(old, new, 1)
+    path = tmp_path / "crisis_resources.yaml"
+    path.write_text(changed, encoding="utf-8")
+    line = next(n for n, row in enumerate(changed.splitlines(), 1) if new in row)
+    with pytest.raises(DataFileError) as caught:
+        CrisisResources.load(data_dir=tmp_path)
+    assert f"{path}:{line}: " in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_link_missing_from_one_locale_names_that_locale(tmp_path: Path) -> None:
+    old = "chatta med dem på mind.se."
+    text = _shipped()
+    assert old in text
+    path = tmp_path / "crisis_resources.yaml"
+    path.write_text(text.replace(old, "chatta med dem på webben."), encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        CrisisResources.load(data_dir=tmp_path)
+    assert "region SE, locale sv: link text 'mind.se' does not occur" in str(caught.value)
+
+
+def test_a_reply_may_not_hold_a_link_text_outside_the_numbers(tmp_path: Path) -> None:
+    old = '{resources} Are you safe right now?"'
+    text = _shipped()
+    assert old in text
+    path = tmp_path / "crisis_resources.yaml"
+    path.write_text(text.replace(old, 'Call 911. {resources} Are you safe right now?"'))
+    with pytest.raises(DataFileError) as caught:
+        CrisisResources.load(data_dir=tmp_path)
+    assert "en variant 1 has the link text '911' outside {resources}" in str(caught.value)
