@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.clock import iso
+from bot.conversation.engine import Engine
 from bot.errors import DomainError, Invalid, Unauthorized
 from bot.identity import MAX_USER_ID_CHARS, person_ref, verify_user
 from bot.store import messages as message_store
@@ -34,7 +35,12 @@ class UnsupportedMediaType(DomainError):
     status = 415
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message, engine: Engine) -> dict[str, Any]:
+    """A message as the API and the chat socket send it.
+
+    A crisis reply also says which of its words are links (`links`, in their order in the
+    text), worked out here because messages are stored as plain text.
+    """
     body: dict[str, Any] = {
         "seq": message.seq,
         "sender": message.sender,
@@ -43,6 +49,9 @@ def message_json(message: Message) -> dict[str, Any]:
     }
     if message.sender == "agent" and message.author_name:
         body["author"] = message.author_name
+    links = engine.message_links(sender=message.sender, text=message.text)
+    if links:
+        body["links"] = [link.as_json() for link in links]
     return body
 
 
@@ -148,6 +157,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     if locale is not None and (not isinstance(locale, str) or not LOCALE_TAG.fullmatch(locale)):
         raise Invalid("locale_invalid", '`locale` must be a language tag such as "en" or "sv-SE".')
     person = verified_person(request, body)
+    engine = request.app[keys.ENGINE]
     started = await request.app[keys.CHAT].start(locale=locale, person_ref=person)
     return web.json_response(
         {
@@ -155,7 +165,7 @@ async def create_conversation(request: web.Request) -> web.Response:
             "token": started.token,
             "case_ref": started.case.ref,
             "state": state_of(started.case),
-            "messages": [message_json(m) for m in started.messages],
+            "messages": [message_json(m, engine) for m in started.messages],
         },
         status=201,
     )
@@ -171,9 +181,10 @@ async def post_message(request: web.Request) -> web.Response:
     posted = await chat.post(
         case_id=case_id, text=body.get("text"), client_id=body.get("client_id")
     )
+    engine = request.app[keys.ENGINE]
     return web.json_response(
         {
-            "messages": [message_json(m) for m in posted.messages],
+            "messages": [message_json(m, engine) for m in posted.messages],
             "state": state_of(posted.case),
             "case_ref": posted.case.ref,
             "seq": posted.user_message.seq,
@@ -194,9 +205,10 @@ async def list_messages(request: web.Request) -> web.Response:
     chat.authorize(case_id, bearer_token(request))
     after = parse_after(request.query.get("after", "0"))
     case, messages = await chat.history(case_id=case_id, after=after)
+    engine = request.app[keys.ENGINE]
     return web.json_response(
         {
-            "messages": [message_json(m) for m in messages],
+            "messages": [message_json(m, engine) for m in messages],
             "state": state_of(case),
             "case_ref": case.ref,
             # A full page: there may be more after its last seq.

@@ -4,7 +4,7 @@ Protocol (JSON text frames):
   → {"type": "hello", "conversation_id", "token", "after": SEQ}   first frame, always
   ← {"type": "ready", "state", "case_ref"}, then every message after SEQ
   → {"type": "message", "text", "client_id"}     ← {"type": "ack", "client_id", "seq"}
-  ← {"type": "message", "message": {"seq", "sender", "text", "at", "author"?}}
+  ← {"type": "message", "message": {"seq", "sender", "text", "at", "author"?, "links"?}}
   ← {"type": "state", "state"}                    ← {"type": "error", "error": {code, message}}
   ← {"type": "typing", "author", "ttl_s"}   the agent is writing (0: stopped); never stored
 Messages reach the socket in `seq` order, each once: a reconnecting client that says which
@@ -137,6 +137,7 @@ class ChatSocket:
     def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
         self.app = request.app
         self.chat = request.app[keys.CHAT]
+        self.engine = request.app[keys.ENGINE]
         self.bus = request.app[keys.BUS]
         self.ws = ws
         self.ip = client_ip(request)
@@ -332,7 +333,7 @@ class ChatSocket:
             if self.ws.closed:
                 return
             await self.ws.send_str(
-                json.dumps({"type": "message", "message": message_json(message)})
+                json.dumps({"type": "message", "message": message_json(message, self.engine)})
             )
             self.last_seq = message.seq
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from bot.conversation.crisis import CrisisResources
+from bot.conversation.crisis_links import CrisisLink
 from bot.conversation.decide import (
     EXTRA_ASKED,
     EXTRA_FRUSTRATED_TURNS,
@@ -86,6 +87,8 @@ class CrisisTexts(Protocol):
     def waiting_message(self, *, locale: str, n: int) -> str: ...
 
     def region_for(self, *, locale: str, region: str | None) -> str: ...
+
+    def links_in(self, text: str) -> tuple[CrisisLink, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,20 @@ class Engine:
             "name": "",
         }
         return render(options[0].text, **{**defaults, **given})
+
+    def message_links(self, *, sender: str, text: str) -> tuple[CrisisLink, ...]:
+        """The links a stored message carries to the person's page: a crisis reply's numbers.
+
+        Only the bot's own words: what the person or an agent writes is never made a link,
+        whatever it quotes.
+
+        Args:
+            sender: the message's sender (user, bot, agent, system).
+            text: the message as stored.
+        """
+        if sender != "bot":
+            return ()
+        return self.crisis.links_in(text)
 
     def queue_label(self, queue: str, *, locale: str) -> str:
         return self.routing.label(queue, locale=locale)

@@ -144,3 +144,8 @@ async def test_a_conversation_matches_the_documented_schemas(make_client: MakeCl
     )
     assert early.status == 409
     conforms("rateConversation", 409, await early.json())
+    # A crisis reply's `links` are documented too.
+    crisis = await person.say("I want to kill myself tonight", client_id="m-2")
+    assert any("links" in message for message in crisis["messages"])
+    conforms("postMessage", 200, crisis)
+    conforms("listMessages", 200, await person.inbox())
