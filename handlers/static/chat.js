@@ -2,7 +2,9 @@
  * (/chat?embed=1). Plain JS, no framework, nothing loaded from anywhere else.
  *
  * Safety: every piece of text that came from the network is put in the page with
- * textContent / createTextNode, never innerHTML. The page runs under
+ * textContent / createTextNode, never innerHTML. The only links are the ones a bot message
+ * lists in `links` (a crisis reply's numbers), each made an <a> with DOM APIs, and only
+ * for tel:, sms: and https:. The page runs under
  * `script-src 'self'; style-src 'self'`, so there are no inline scripts or style
  * attributes; the accent colour is set through the CSSOM (a CSS custom property).
  *
@@ -78,6 +80,9 @@
     user_id_missing: true,
   };
   var SUPPORTED = ["en", "sv"];
+  // The only links a message may carry: the phone's dialler or messages app, or a secure
+  // web page. Anything else the server might send (javascript:, data:, http:) stays text.
+  var LINK_SCHEMES = ["tel:", "sms:", "https:"];
   var ACCENT = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
 
   var STRINGS = {
@@ -119,6 +124,7 @@
       csatThanks: "Thank you for telling us.",
       csatAsk: "How did we do? You can rate this chat below.",
       csatFailed: "Sorry, your rating didn't reach us. Please try again in a moment.",
+      crisisHelp: "Crisis help:",
     },
     sv: {
       title: "Supportchatt",
@@ -158,6 +164,7 @@
       csatThanks: "Tack för att du berättar.",
       csatAsk: "Hur gjorde vi? Du kan betygsätta chatten nedan.",
       csatFailed: "Förlåt, ditt betyg kom inte fram. Försök igen om en stund.",
+      crisisHelp: "Krishjälp:",
     },
   };
 
@@ -167,6 +174,52 @@
     return template.replace(/\{(\w+)\}/g, function (whole, key) {
       return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
     });
+  }
+
+  // A message's `links` that may be links here: each with its words and a safe address.
+  function safeLinks(links) {
+    if (!Array.isArray(links)) return [];
+    var safe = [];
+    links.forEach(function (link) {
+      if (!link || typeof link.href !== "string") return;
+      if (typeof link.text !== "string" || !link.text) return;
+      var url;
+      try {
+        url = new URL(link.href);
+      } catch (err) {
+        return;
+      }
+      if (LINK_SCHEMES.indexOf(url.protocol) < 0) return;
+      safe.push({ text: link.text, href: link.href, web: url.protocol === "https:" });
+    });
+    return safe;
+  }
+
+  // tel: and sms: open the phone's dialler or messages app in place; a web page opens in a
+  // new tab, so the chat stays where it is, and learns nothing of where the person went.
+  function linkElement(link) {
+    var a = document.createElement("a");
+    a.href = link.href;
+    a.textContent = link.text;
+    if (link.web) {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    return a;
+  }
+
+  // The text as it is, with each link's words made a link where they first appear after
+  // the one before (the server lists them in their order in the text).
+  function appendLinked(node, text, links) {
+    var at = 0;
+    links.forEach(function (link) {
+      var found = text.indexOf(link.text, at);
+      if (found < 0) return;
+      if (found > at) node.appendChild(document.createTextNode(text.slice(at, found)));
+      node.appendChild(linkElement(link));
+      at = found + link.text.length;
+    });
+    if (at < text.length) node.appendChild(document.createTextNode(text.slice(at)));
   }
 
   // -- where the conversation is remembered ----------------------------------------------
@@ -337,6 +390,7 @@
       form: document.getElementById("composer"),
       input: document.getElementById("input"),
       close: document.getElementById("close"),
+      crisisHelp: document.getElementById("crisis-help"),
     };
     this.session = null; // {conversation_id, token, user_id}
     this.outbox = []; // [{clientId, text, li, inFlight, seq}]
@@ -362,6 +416,7 @@
     this.csatSending = false; // a rating is on its way: more clicks wait for its answer
     this.csatDone = false; // the resolution in view was rated, on this page
     this.justRated = false; // the thanks stays up until the state changes
+    this.crisisHelpShown = ""; // which links the crisis help line shows (see showCrisisHelp)
   }
 
   Chat.prototype.start = function () {
@@ -765,18 +820,21 @@
       this.agentName = String(message.author);
       this.clearTyping();
     }
+    // Only the bot's words are made links, whatever another message carries.
+    var links = message.sender === "bot" ? safeLinks(message.links) : [];
     if (!this.rendered.has(message.seq)) {
-      var li = this.messageItem(message.sender, message.author, message.text, message.at);
+      var li = this.messageItem(message.sender, message.author, message.text, message.at, links);
       li.dataset.seq = String(message.seq);
       this.rendered.set(message.seq, li);
       this.place(li, message.seq);
     }
+    if (links.length) this.showCrisisHelp(links);
     this.settleBusy();
     this.renderStatus();
     this.renderCsat();
   };
 
-  Chat.prototype.messageItem = function (sender, author, text, at) {
+  Chat.prototype.messageItem = function (sender, author, text, at, links) {
     var known = ["user", "bot", "agent", "system"];
     var kind = known.indexOf(sender) >= 0 ? sender : "system";
     var li = document.createElement("li");
@@ -800,10 +858,52 @@
     }
     var body = document.createElement("p");
     body.className = "msg__text";
-    body.textContent = String(text);
+    if (links && links.length) appendLinked(body, String(text), links);
+    else body.textContent = String(text);
     li.appendChild(meta);
     li.appendChild(body);
     return li;
+  };
+
+  // Once a message has given crisis numbers, they stay one tap away above the composer,
+  // however far the conversation scrolls on. The line is a polite live region filled once
+  // (again only if a later message gives other numbers): announced once, not per message.
+  // Kept for the life of the page; a reload brings the links back with the history.
+  Chat.prototype.showCrisisHelp = function (links) {
+    var seen = {};
+    var unique = links.filter(function (link) {
+      if (seen[link.href]) return false;
+      seen[link.href] = true;
+      return true;
+    });
+    var key = JSON.stringify(
+      unique.map(function (link) {
+        return [link.text, link.href];
+      })
+    );
+    if (key === this.crisisHelpShown) return;
+    this.crisisHelpShown = key;
+    // Built aside and put in whole, so the live region reads it as one announcement.
+    var line = document.createDocumentFragment();
+    var label = document.createElement("span");
+    label.className = "chat__help-label";
+    label.textContent = this.t.crisisHelp;
+    line.appendChild(label);
+    unique.forEach(function (link, index) {
+      line.appendChild(document.createTextNode(" "));
+      if (index > 0) {
+        var dot = document.createElement("span");
+        dot.setAttribute("aria-hidden", "true");
+        dot.textContent = "· ";
+        line.appendChild(dot);
+      }
+      line.appendChild(linkElement(link));
+    });
+    var help = this.el.crisisHelp;
+    var stick = this.pinned || this.nearBottom();
+    help.textContent = "";
+    help.appendChild(line);
+    if (stick) this.scrollToEnd(); // the log just got shorter by the line's height
   };
 
   Chat.prototype.speaker = function (kind, author) {
