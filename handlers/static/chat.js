@@ -510,7 +510,10 @@
       self.askToClose();
     });
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && self.config.embedded) self.askToClose();
+      // Not while an input method is composing (Escape cancels the candidate there), nor
+      // when something on the page has already handled the key.
+      if (event.key !== "Escape" || event.isComposing || event.defaultPrevented) return;
+      if (self.config.embedded) self.askToClose();
     });
     window.addEventListener("offline", function () {
       // The OS says the network is gone: stop trusting the socket now rather than after

@@ -253,3 +253,48 @@ async def test_widget_with_a_bad_identity_hash_still_opens_an_anonymous_chat(
         {"locale": "en", "user_id": "user-42", "user_hash": "0" * 64},
         {"locale": "en"},
     ]
+
+
+async def test_escape_leaves_the_panel_open_while_composing_or_once_handled(
+    page: Page, server: LiveServer, host_page: str
+) -> None:
+    allow_framing_by(server, host_page)
+    await page.goto(host_page)
+    await open_widget(page)
+    panel = page.locator("#supportbot-chat-frame")
+    # What the chat asks of the host page, in the order it asks.
+    await page.evaluate(
+        """() => {
+          window.heard = [];
+          window.addEventListener('message', event => window.heard.push(event.data.type));
+        }"""
+    )
+    frame = next(f for f in page.frames if f.url.startswith(f"{server.url}/chat"))
+    await frame.evaluate(
+        """() => {
+          const input = document.getElementById('input');
+          input.focus();
+          // Escape that cancels an input method's candidate (Japanese, Chinese, ...).
+          input.dispatchEvent(new KeyboardEvent('keydown',
+            {key: 'Escape', isComposing: true, bubbles: true, cancelable: true}));
+          // Escape that something on the page has already handled.
+          input.addEventListener('keydown', event => event.preventDefault(), {once: true});
+          input.dispatchEvent(new KeyboardEvent('keydown',
+            {key: 'Escape', bubbles: true, cancelable: true}));
+          // Posted after anything those two would have posted, so it arrives after it.
+          window.parent.postMessage({type: 'test:done'}, '*');
+        }"""
+    )
+    await eventually(
+        lambda: page.evaluate("() => window.heard.includes('test:done')"),
+        what="the chat's marker message",
+    )
+    assert "supportbot:close" not in await page.evaluate("() => window.heard")
+    assert await panel.evaluate("f => getComputedStyle(f).display") == "block"
+
+    # A plain Escape still closes it.
+    await page.frame_locator("#supportbot-chat-frame").locator("#input").press("Escape")
+    await eventually(
+        lambda: panel.evaluate("f => getComputedStyle(f).display === 'none'"),
+        what="Escape to close the panel",
+    )
