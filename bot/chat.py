@@ -94,6 +94,14 @@ def parse_locale(tag: str | None) -> tuple[str | None, str | None]:
     return language, region
 
 
+def page_language(tag: str | None) -> str | None:
+    """The language of a page's tag ("sv-SE" -> "sv") if the bot speaks it, else None."""
+    if not tag:
+        return None
+    language = tag.replace("_", "-").split("-")[0].lower()
+    return language if language in SUPPORTED_LOCALES else None
+
+
 class ChatService:
     def __init__(
         self,
@@ -159,8 +167,19 @@ class ChatService:
 
     # -- the conversation ----------------------------------------------------------------
 
-    async def start(self, *, locale: str | None = None, person_ref: str | None = None) -> Started:
+    async def start(
+        self,
+        *,
+        locale: str | None = None,
+        page_locale: str | None = None,
+        person_ref: str | None = None,
+    ) -> Started:
+        """A new conversation and its greeting. `locale` forces the language (and region)
+        of every answer; `page_locale`, the language the page around the chat shows, only
+        picks the greeting's (answers then follow what the person writes). A page language
+        the bot does not speak is no error: the greeting is in English."""
         language, region = parse_locale(locale)
+        greeting_language = language or page_language(page_locale) or "en"
         now = self.clock()
         state = ConversationState(
             locale=language,
@@ -174,7 +193,7 @@ class ChatService:
             case = await case_store.create_case(
                 session,
                 now=now,
-                locale=language or "en",
+                locale=greeting_language,
                 region=state.region,
                 person_ref=person_ref,
             )
@@ -185,7 +204,7 @@ class ChatService:
                 session,
                 case_id=case.id,
                 sender="bot",
-                text=self.engine.system_text("greeting", locale=language or "en"),
+                text=self.engine.system_text("greeting", locale=greeting_language),
                 now=now,
             )
             await case_store.add_event(

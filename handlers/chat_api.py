@@ -156,9 +156,18 @@ async def create_conversation(request: web.Request) -> web.Response:
     locale = body.get("locale")
     if locale is not None and (not isinstance(locale, str) or not LOCALE_TAG.fullmatch(locale)):
         raise Invalid("locale_invalid", '`locale` must be a language tag such as "en" or "sv-SE".')
+    page_locale = body.get("page_locale")
+    if page_locale is not None and (
+        not isinstance(page_locale, str) or not LOCALE_TAG.fullmatch(page_locale)
+    ):
+        raise Invalid(
+            "page_locale_invalid", '`page_locale` must be a language tag such as "en" or "sv".'
+        )
     person = verified_person(request, body)
     engine = request.app[keys.ENGINE]
-    started = await request.app[keys.CHAT].start(locale=locale, person_ref=person)
+    started = await request.app[keys.CHAT].start(
+        locale=locale, page_locale=page_locale, person_ref=person
+    )
     return web.json_response(
         {
             "conversation_id": started.case.id,

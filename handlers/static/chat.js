@@ -361,7 +361,13 @@
       embedded: query.get("embed") === "1",
       // Only a supported locale is forced on the server; otherwise it detects per message.
       serverLocale: languageOf(requested) ? requested : null,
-      uiLanguage: languageOf(requested) || languageOf(navigator.language) || "en",
+      // The chat's own words: the forced locale's language, else the host page's (widget.js
+      // passes its <html lang>), else the browser's.
+      uiLanguage:
+        languageOf(requested) ||
+        languageOf(query.get("lang")) ||
+        languageOf(navigator.language) ||
+        "en",
       accent: accent && ACCENT.test(accent) ? accent : null,
       userId: fragment.get("user_id") || null,
       userHash: fragment.get("user_hash") || null,
@@ -546,7 +552,10 @@
     this.connection = "connecting";
     this.renderStatus();
     var body = {};
+    // Forced, the locale sets every answer's language; otherwise the greeting is in the
+    // page's language and the answers follow what the person writes.
     if (this.config.serverLocale) body.locale = this.config.serverLocale;
+    else body.page_locale = this.config.uiLanguage;
     var identified = Boolean(this.config.userId && this.config.userHash && !this.anonymous);
     if (identified) {
       body.user_id = this.config.userId;

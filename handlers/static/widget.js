@@ -49,6 +49,8 @@
   function chatUrl() {
     var query = new URLSearchParams({ embed: "1" });
     if (data.locale) query.set("locale", data.locale);
+    // No locale forced: the chat's own words follow this page's language, as the launcher's do.
+    else if (document.documentElement.lang) query.set("lang", document.documentElement.lang);
     if (data.accent && ACCENT.test(data.accent)) query.set("accent", data.accent);
     // host: so the chat knows whom to talk to where the browser does not say (Firefox).
     var fragment = new URLSearchParams({ host: window.location.origin });

@@ -26,11 +26,11 @@ from tests.browser.drivers import contrast, eventually
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 HOST_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Your therapy space</title></head>
 <body><h1>Your therapy space</h1><p><a href="#">Upcoming session</a></p>
-<script src="{chat}/widget.js" async data-locale="en" data-accent="{accent}"
+<script src="{chat}/widget.js" async {locale}data-accent="{accent}"
         data-user-id="user-42" data-user-hash="{user_hash}"></script>
 </body></html>"""
 IDENTITY_SECRET = "widget-test-identity-secret-0123456789abcdef"
@@ -70,7 +70,16 @@ async def host_page(server: LiveServer) -> AsyncIterator[str]:
         assert re.fullmatch("[0-9a-f]*", claimed)
         accent = request.query.get("accent", "#2c4a52")  # ?accent=… the platform's brand
         assert re.fullmatch("#[0-9a-f]{6}", accent)
-        body = HOST_PAGE.format(chat=server.url, user_hash=claimed, accent=accent)
+        # ?lang=… a page in that language that forces no locale on the chat
+        lang = request.query.get("lang")
+        assert lang is None or re.fullmatch("[a-z]{2}", lang)
+        body = HOST_PAGE.format(
+            chat=server.url,
+            user_hash=claimed,
+            accent=accent,
+            lang=lang or "en",
+            locale="" if lang else 'data-locale="en" ',
+        )
         return web.Response(
             text=body, content_type="text/html", headers={"Content-Security-Policy": policy}
         )
@@ -298,3 +307,33 @@ async def test_escape_leaves_the_panel_open_while_composing_or_once_handled(
         lambda: panel.evaluate("f => getComputedStyle(f).display === 'none'"),
         what="Escape to close the panel",
     )
+
+
+async def test_a_page_in_swedish_opens_the_chat_in_swedish(
+    page: Page, server: LiveServer, host_page: str
+) -> None:
+    """No locale forced by the platform: the chat's own words and its greeting follow the
+    page's <html lang>, as the launcher's do; what the person writes still decides the
+    language of the answers."""
+    allow_framing_by(server, host_page)
+    started: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda request: (
+            started.append(json.loads(request.post_data or "{}"))
+            if request.url.endswith("/api/v1/conversations")
+            else None
+        ),
+    )
+    await page.goto(f"{host_page}/?lang=sv")
+    launcher = page.locator("#supportbot-launcher")
+    await launcher.wait_for()
+    assert await launcher.text_content() == "Chatta med supporten"
+    await launcher.click()
+    chat = page.frame_locator("#supportbot-chat-frame")
+    await chat.locator("#chat[data-connection=open]").wait_for(state="attached")
+    greeting = chat.locator("#messages > li.msg--bot .msg__text").first
+    assert (await greeting.text_content() or "").startswith("Hej, jag är supportassistenten")
+    assert await chat.locator("html").get_attribute("lang") == "sv"
+    assert [body.get("page_locale") for body in started] == ["sv"]
+    assert "locale" not in started[0]

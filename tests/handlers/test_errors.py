@@ -131,6 +131,8 @@ async def test_json_media_type_variants_are_read(client: TestClient, content_typ
         (b'{"locale": "klingon"}', "locale_invalid"),
         (b'{"locale": "de"}', "locale_unsupported"),
         (b'{"locale": "en-\\u00e9\\u00e9"}', "locale_invalid"),
+        (b'{"page_locale": 5}', "page_locale_invalid"),
+        (b'{"page_locale": "Swedish please"}', "page_locale_invalid"),
     ],
 )
 async def test_malformed_create_body_is_400_and_stores_nothing(
