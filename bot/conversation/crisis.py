@@ -120,7 +120,7 @@ class CrisisResources:
     def links_in(self, text: str) -> tuple[CrisisLink, ...]:
         """The links of the resources sentence that `text` holds (a crisis reply), in order.
 
-        () for any other text, at the cost of a substring check or two (see LinkIndex).
+        () for any other text (a substring check per sentence: see LinkIndex).
         """
         return self._links.links_in(text)
 
