@@ -86,6 +86,8 @@ _PEOPLES_AND_FAITHS = """
 # What support messages are about, and where: "Help here!", "- Settings", "This is Sweden".
 _SUPPORT_AND_PLACES = """
     account app billing bug card chat error help invoice issue login message password
+    email e-mail mail phone mobile cell tel
+    mejl telefon mobil
     payment problem profile question refund session settings subscription video
     appen betalning faktura fråga hjälp konto kort lösenord
     betterhelp cerebral headspace kry livi mindler talkspace

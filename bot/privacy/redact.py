@@ -474,8 +474,12 @@ _NAME_HERE_RE = re.compile(
     r"(?=[ \t]*(?:\Z|[\n,.!:;–—-]|(?:from|with|again|från|med|igen)\b))"
 )
 _WORD_AT_RE = re.compile(rf"[ \t]*({_NAME_WORD})")
+# What the passes before the names leave of an email address or a number: after a name it
+# ends the name as a comma would ("I'm Sarah [phone]", "Sarah Johnson\n[email]").
+_PLACEHOLDER = "|".join(re.escape(p) for p in (EMAIL, PHONE, CARD, SSN, PERSONNUMMER, IBAN))
 _CLAUSE_END_RE = re.compile(
-    r"[ \t]*(?:\Z|[\n,.!;:()–—-]|(?:from|here|and|från|här|och)\b)", re.IGNORECASE
+    rf"[ \t]*(?:\Z|[\n,.!;:()–—-]|{_PLACEHOLDER}|(?:from|here|and|från|här|och)\b)",
+    re.IGNORECASE,
 )
 _MAX_NAME_WORDS = 3
 
@@ -531,8 +535,13 @@ _CLOSING = (
 _AFTER_CLOSING = r"(?:[\s,.!:;]+(?:[-–—~/]{1,2}[ \t]*)?|[ \t]*[-–—~/]{1,2}[ \t]*)"
 _DASH_LINE = r"(?:^|\n)[ \t]*[-–—~]{1,2}[ \t]*"
 _SLASH = r"(?:^|(?<=\s))/{1,2}[ \t]*"
-# After the name only full stops, "!", a smiley or emoji: "- Conversations: 12" is no name.
-_SIGN_OFF_END = r"(?:[\s.!]|[:;]-?[)D]|<3|[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff])*\Z"
+# After the name only full stops, "!", a smiley or emoji, or the contact details a
+# signature gives under or beside a name, already redacted ("Sarah Johnson\n[email]",
+# "Sarah ([phone])"): "- Conversations: 12" is no name.
+_CONTACT = rf"(?:[,|(/:–—-][ \t]*)?(?:{_PLACEHOLDER})\)?"
+_SIGN_OFF_END = (
+    rf"(?:[\s.!]|[:;]-?[)D]|<3|[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]|{_CONTACT})*\Z"
+)
 _SIGN_OFF_RE = re.compile(
     rf"(?:(?P<closing>{_CLOSING})(?P<gap>{_AFTER_CLOSING})|(?P<dash>{_DASH_LINE})|{_SLASH})"
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}){_SIGN_OFF_END}"

@@ -230,6 +230,32 @@ def test_a_name_signing_off_a_message_is_redacted(text: str, expected: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Best regards,\nSarah Johnson\nsarah.johnson@example.com",
+            "Best regards,\n[name]\n[email]",
+        ),
+        ("Thanks,\nSarah Johnson\n+1 415 555 0132", "Thanks,\n[name]\n[phone]"),
+        ("Thanks, Sarah (sarah@example.com)", "Thanks, [name] ([email])"),
+        ("Mvh\nÅsa Öberg\n070-123 45 67", "Mvh\n[name]\n[phone]"),
+        (
+            "Thanks,\nSarah | 070-123 45 67 | sarah@example.com",
+            "Thanks,\n[name] | [phone] | [email]",
+        ),
+        ("Hi, I'm Sarah 070-1234567, please call", "Hi, I'm [name] [phone], please call"),
+        # Labels of contact details are no names.
+        ("Thanks,\nEmail: sarah@example.com", "Thanks,\nEmail: [email]"),
+        ("Thanks, Support\nsupport@example.com", "Thanks, Support\n[email]"),
+    ],
+)
+def test_a_name_above_or_beside_its_contact_details_is_redacted(text: str, expected: str) -> None:
+    """A signature gives the name and then how to reach its owner: the name is still the
+    sign-off once the email address or number after it has been redacted."""
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Thanks, Team",
