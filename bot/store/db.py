@@ -18,6 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.store.sqlite_cursor import use_inline_statements
 
 READ_ONLY = "supportbot_read_only"
+# Set on an error raised while the engine opens a connection: `unreachable` blames the
+# database for those only, not for a refused or unresolved address elsewhere (HOST, Slack).
+OPENING_CONNECTION = "supportbot_opening_connection"
 
 
 def create_engine(
@@ -34,12 +37,24 @@ def create_engine(
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_async_engine(database_url, **kwargs)
         _configure_sqlite(engine)
+        _mark_connect_errors(engine)
         return engine
     engine = create_async_engine(
         database_url, pool_size=pool_size, max_overflow=max_overflow, **kwargs
     )
     _configure_postgres(engine)
+    _mark_connect_errors(engine)
     return engine
+
+
+def _mark_connect_errors(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _do_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            setattr(exc, OPENING_CONNECTION, True)
+            raise
 
 
 def _configure_postgres(engine: AsyncEngine) -> None:
@@ -144,20 +159,30 @@ def unreachable(exc: BaseException) -> BaseException | None:
     """The reason a database could not be opened, if that is what `exc` says (its cause
     chain searched): refused or timed out, a host that does not resolve, PostgreSQL
     starting up or refusing the login or the database name, a SQLite file that cannot be
-    opened. None for any other error."""
+    opened. None for any other error, one raised elsewhere included: a HOST that does
+    not resolve is no database's fault."""
+    reason: BaseException | None = None
+    opening = False
+    chain: set[int] = set()
     seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionError | socket.gaierror | TimeoutError):
-            return seen
-        if isinstance(
-            seen,
-            asyncpg.PostgresConnectionError
-            | asyncpg.InvalidCatalogNameError
-            | asyncpg.InvalidAuthorizationSpecificationError
-            | asyncpg.CannotConnectNowError,
-        ):
-            return seen
-        if isinstance(seen, sqlite3.OperationalError) and "unable to open" in str(seen):
-            return seen
+    while seen is not None and id(seen) not in chain:
+        chain.add(id(seen))
+        opening = opening or getattr(seen, OPENING_CONNECTION, False)
+        if reason is None and _names_a_reason(seen):
+            reason = seen
         seen = seen.__cause__ or seen.__context__
-    return None
+    return reason if opening else None
+
+
+def _names_a_reason(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
+        return True
+    if isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InvalidCatalogNameError
+        | asyncpg.InvalidAuthorizationSpecificationError
+        | asyncpg.CannotConnectNowError,
+    ):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)

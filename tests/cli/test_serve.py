@@ -495,3 +495,19 @@ def test_a_database_that_cannot_be_opened_is_one_line_of_error(
     [line] = [line for line in errors.splitlines() if line.startswith("error:")]
     assert "cannot open the database" in line and reason in line
     assert "Traceback" not in errors and "hunter2" not in errors + done.stdout.decode()
+
+
+def test_an_address_that_does_not_resolve_elsewhere_is_not_blamed_on_the_database(
+    tmp_path: Path,
+) -> None:
+    """The database opened and migrated; a HOST with a typo is what failed. The ops lead
+    must not be sent to look at DATABASE_URL."""
+    env = app_env(f"sqlite+aiosqlite:///{tmp_path}/bot.db", free_port())
+    env["HOST"] = "no-such-host.invalid"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, timeout=60
+    )
+    errors = done.stderr.decode()
+    assert done.returncode != 0
+    assert "cannot open the database" not in errors
+    assert "gaierror" in errors and "Name or service not known" in errors
