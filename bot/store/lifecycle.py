@@ -60,11 +60,12 @@ ERASURE_REASON = "erasure request"
 APPROVAL_POSTED = "approval_posted"
 # Pending outbox kinds whose whole job is a post about the case in its Slack thread.
 THREAD_POSTS = frozenset({"thread_message", "thread_notice"})
-# Kinds that write in the case's thread as part of their job, under the case's ordering
-# key: one being delivered during an erasure may land after the clean-up (a card-move
-# note quoting the agent's reason, the card redrawn from a read made before the erasure,
-# an approval request in the thread).
-WRITES_IN_THREAD = THREAD_POSTS | {"moved_card", "approval_request"}
+# Kinds that write in the case's thread or on its card as part of their job, under the
+# case's ordering key: one being delivered during an erasure may land after the clean-up
+# (a card-move note quoting the agent's reason, the card redrawn from a read made before
+# the erasure, its summary back and its "transcript purged" mark gone, an approval
+# request in the thread).
+WRITES_IN_THREAD = THREAD_POSTS | {"moved_card", "approval_request", "update_card"}
 # Outbox payload keys that carry text an agent typed, by kind.
 PAYLOAD_TEXT_BY_KIND: dict[str, frozenset[str]] = {
     "moved_card": frozenset({"reason"}),

@@ -375,6 +375,37 @@ async def test_a_thread_write_in_flight_at_an_erasure_is_cleaned_up_after_it_lan
     assert [m for m in slack.thread(channel, card_ts) if "#alice" in m["text"]] == []
 
 
+async def test_a_card_update_in_flight_at_an_erasure_does_not_undo_its_clean_up(
+    db: Database, slack: SlackFake, worker: OutboxWorker, clock: FakeClock
+) -> None:
+    """A worker (say, on another instance) has leased an update of the card and drawn it
+    from a read made before the erasure: when Slack takes it after the clean-up marked the
+    card, the card is marked again, not left showing the case as it was."""
+    seeded, channel, card_ts = await card_in_slack(
+        db, worker, clock, text="#alice", person="p_alice"
+    )
+    before = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
+    async with db.transaction() as s:
+        update = await queue_for(s, seeded, clock, kind="update_card", channel=channel)
+        await s.flush()
+        assert update.id is not None
+        assert await outbox_store.lease(s, item_id=update.id, now=clock(), lease_s=15)
+    async with db.transaction() as s:
+        await erase_person(s, person_refs=("p_alice",), now=clock())
+
+    await drain(worker, clock)  # the clean-up; the update is still leased
+    # The other worker's update lands now, drawn before the erasure, and completes.
+    await worker.client.chat_update(
+        channel=channel, ts=card_ts, text=before["text"], blocks=before.get("blocks")
+    )
+    async with db.transaction() as s:
+        await outbox_store.complete(s, item_id=update.id, now=clock())
+    await drain(worker, clock)
+
+    card = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
+    assert "transcript purged (erasure request)" in card["text"]
+
+
 # A channel the fake Slack does not have: one deleted since a card was posted there.
 DELETED_CHANNEL = "C0GONE01"
 # Where the case was first handed off, before its transfer to billing.
