@@ -362,12 +362,19 @@ async def _clean_card(
         await _delete_own_replies(client, channel, ts, identity=identity)
         await _mark_card(client, channel, ts, case=case, handoff=handoff, reason=reason)
     except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error not in OUT_OF_REACH_ERRORS:
+        if not _passed_over(exc, case=case, post="card", channel=channel, ts=ts):
             raise
-        # Logged: in an archived channel, or one the bot was only removed from, its messages
-        # stay in Slack until a person in the workspace takes them out.
-        log.warning("case %s: the card %s in %s is out of reach (%s)", case.ref, ts, channel, error)
+
+
+def _passed_over(exc: SlackApiError, *, case: Case, post: str, channel: str, ts: str) -> bool:
+    """Whether Slack's error says the post is out of the bot's reach; if so it is logged
+    (never its text): in an archived channel, or one the bot was only removed from, the
+    post stays in Slack until a person in the workspace takes it out."""
+    error = exc.response.get("error")
+    if error not in OUT_OF_REACH_ERRORS:
+        return False
+    log.warning("case %s: the %s %s in %s is out of reach (%s)", case.ref, post, ts, channel, error)
+    return True
 
 
 async def _delete_own_replies(
@@ -410,17 +417,9 @@ async def _redraw_approval(
             blocks=approval_blocks(row, case),
         )
     except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error in OUT_OF_REACH_ERRORS:
-            # As with a card: the request stays as it is until a person takes it out.
-            log.warning(
-                "case %s: the approval request %s in %s is out of reach (%s)",
-                case.ref,
-                ts,
-                channel,
-                error,
-            )
-        elif error not in (*GONE_ERRORS, "cant_update_message"):
+        if _passed_over(exc, case=case, post="approval request", channel=channel, ts=ts):
+            return
+        if exc.response.get("error") not in (*GONE_ERRORS, "cant_update_message"):
             raise
 
 
